@@ -1,0 +1,274 @@
+//! The pipeline, in the order of ARCHITECTURE.md: argv -> Cli -> RequestSpec ->
+//! PreparedRequest -> send (following redirects) -> print -> exit code. No policy here.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::time::Instant;
+
+use anyhow::Result;
+use clap::FromArgMatches;
+
+use crate::cli::Cli;
+use crate::client::redirect::{self, Hop};
+use crate::client::{self, Client, Response};
+use crate::env::Env;
+use crate::error::{self, code, Failure};
+use crate::output::{body, Printer};
+use crate::prepare::{self, PreparedRequest};
+use crate::spec::{self, RequestSpec};
+
+/// Run the program named `program` (`http` or `https`) and return its exit code.
+pub fn main(program: &str) -> i32 {
+    let env = Env::capture(program);
+    let args: Vec<OsString> = std::env::args_os().collect();
+    match run(args, &env) {
+        Ok(code) => code,
+        Err(err) => report(&err, &env),
+    }
+}
+
+/// Print an error as one line (`http: error: ...`) and pick its exit code. A closed pipe
+/// (`http ... | head -1`) is not an error worth a word.
+fn report(err: &anyhow::Error, env: &Env) -> i32 {
+    if is_broken_pipe(err) {
+        return code::OK;
+    }
+    let _ = writeln!(std::io::stderr(), "{}: error: {err:#}", env.program);
+    error::exit_code(err)
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>().is_some_and(|io| {
+            io.kind() == std::io::ErrorKind::BrokenPipe && body::read_failure(io).is_none()
+        })
+    })
+}
+
+/// Parse argv; help and version print and exit 0, usage errors become one line and exit 1.
+fn parse_cli(args: Vec<OsString>, env: &Env) -> Result<std::result::Result<Cli, i32>> {
+    let matches = Cli::command_for(&env.program).try_get_matches_from(args);
+    let matches = match matches {
+        Ok(m) => m,
+        Err(e) => {
+            use clap::error::ErrorKind as K;
+            if matches!(
+                e.kind(),
+                K::DisplayHelp | K::DisplayVersion | K::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                let _ = e.print();
+                let code = if e.kind() == K::DisplayHelpOnMissingArgumentOrSubcommand {
+                    code::ERROR
+                } else {
+                    code::OK
+                };
+                return Ok(Err(code));
+            }
+            return Err(error::usage(clap_message(&e)));
+        }
+    };
+    Cli::from_arg_matches(&matches)
+        .map(Ok)
+        .map_err(|e| error::usage(clap_message(&e)))
+}
+
+/// clap's message without its usage block: the problem, then any tip, on one line each.
+fn clap_message(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    let mut lines = rendered.lines().map(str::trim).filter(|l| {
+        !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information")
+    });
+    let first = lines
+        .next()
+        .unwrap_or("invalid arguments")
+        .trim_start_matches("error: ")
+        .to_string();
+    let tips: Vec<&str> = lines.filter(|l| l.starts_with("tip:")).collect();
+    if tips.is_empty() {
+        format!("{first} (see --help)")
+    } else {
+        format!("{first}; {}", tips.join("; "))
+    }
+}
+
+fn run(args: Vec<OsString>, env: &Env) -> Result<i32> {
+    let cli = match parse_cli(args, env)? {
+        Ok(cli) => cli,
+        Err(code) => return Ok(code),
+    };
+    let spec = spec::from_cli(&cli, env)?;
+    let req = prepare::prepare(&spec)?;
+    let out = open_output(&spec)?;
+    let mut printer = Printer::new(out, &spec.output)?;
+    if spec.offline {
+        printer.request(&req, spec.output.print)?;
+        printer.finish()?;
+        return Ok(code::OK);
+    }
+    exchange(&spec, req, &mut printer, env)
+}
+
+/// stdout, `-o FILE`, or nowhere with `-q`.
+fn open_output(spec: &RequestSpec) -> Result<Box<dyn Write>> {
+    let o = &spec.output;
+    if let (Some(path), false) = (&o.output_file, o.download) {
+        let file = std::fs::File::create(path).map_err(|e| {
+            error::usage(format!(
+                "cannot write output file '{}': {e}",
+                path.display()
+            ))
+        })?;
+        return Ok(Box::new(std::io::BufWriter::with_capacity(
+            128 * 1024,
+            file,
+        )));
+    }
+    if o.quiet > 0 {
+        return Ok(Box::new(std::io::sink()));
+    }
+    let stdout = std::io::stdout();
+    Ok(Box::new(std::io::BufWriter::with_capacity(
+        128 * 1024,
+        stdout.lock(),
+    )))
+}
+
+fn exchange(
+    spec: &RequestSpec,
+    req: PreparedRequest,
+    printer: &mut Printer,
+    env: &Env,
+) -> Result<i32> {
+    let client = Client::new(&spec.net)?;
+    let o = &spec.output;
+    let mut sent = 0usize;
+    let (final_req, mut resp) = redirect::send_following(
+        &client,
+        req,
+        spec.net.follow,
+        spec.net.max_redirects,
+        |hop| match hop {
+            Hop::Sending(r) => {
+                // The first request is shown before it is sent; later hops only with --all.
+                if sent == 0 || o.all {
+                    printer.request(r, o.print)?;
+                    printer.flush()?;
+                }
+                sent += 1;
+                Ok(())
+            }
+            Hop::Redirected(r, mut resp) if o.all => {
+                show_response(printer, &mut resp, o.history_print, &client, r)
+            }
+            Hop::Redirected(..) => Ok(()),
+        },
+    )?;
+    show_response(printer, &mut resp, o.print, &client, &final_req)?;
+    printer.finish()?;
+    Ok(final_status(spec, &resp, env))
+}
+
+/// Print a response as `print` selects; the body is read only when it is shown.
+fn show_response(
+    printer: &mut Printer,
+    resp: &mut Response,
+    print: crate::cli::values::PrintSet,
+    client: &Client,
+    req: &PreparedRequest,
+) -> Result<()> {
+    if print.response_headers {
+        printer.response_head(resp)?;
+    }
+    if print.response_body {
+        let raw = resp.take_body();
+        let mut reader = crate::decode::decoder(raw, resp.header_str("content-encoding"));
+        if let Err(e) = printer.response_body(resp, &mut reader) {
+            // Show what arrived before reporting what went wrong.
+            let _ = printer.finish();
+            return Err(match body::read_failure(&e) {
+                Some(_) => client::describe_io(unwrap_read(e), &req.url, client.net()),
+                None => e.into(),
+            });
+        }
+    }
+    if print.meta {
+        printer.meta(&meta_text(resp))?;
+    }
+    printer.flush()?;
+    Ok(())
+}
+
+fn unwrap_read(e: std::io::Error) -> std::io::Error {
+    let kind = e.kind();
+    match e.into_inner().map(|b| b.downcast::<body::ReadFailed>()) {
+        Some(Ok(r)) => r.0,
+        Some(Err(other)) => std::io::Error::new(kind, other),
+        None => std::io::Error::from(kind),
+    }
+}
+
+fn meta_text(resp: &Response) -> String {
+    let o = &resp.observed;
+    let now = Instant::now();
+    let start = o.started.unwrap_or(now);
+    let secs = |t: Option<Instant>| t.map(|t| t.duration_since(start).as_secs_f64());
+    let mut out = format!(
+        "Elapsed time: {:.6}s",
+        now.duration_since(start).as_secs_f64()
+    );
+    let mut parts = Vec::new();
+    if let Some(d) = secs(o.connect_start) {
+        parts.push(format!("dns {d:.6}s"));
+    }
+    if let (Some(a), Some(b)) = (secs(o.connect_start), secs(o.tcp_done)) {
+        parts.push(format!("connect {:.6}s", b - a));
+    }
+    if let (Some(a), Some(b)) = (secs(o.tcp_done), secs(o.connected)) {
+        if b - a > 0.0001 {
+            parts.push(format!("tls {:.6}s", b - a));
+        }
+    }
+    if let Some(f) = secs(o.first_byte) {
+        parts.push(format!("first byte {f:.6}s"));
+    }
+    if !parts.is_empty() {
+        out.push_str(&format!("\n  {}", parts.join(", ")));
+    }
+    if let Some(addr) = o.remote {
+        out.push_str(&format!("\nRemote address: {addr}"));
+    }
+    out
+}
+
+/// `--check-status`: the status decides the exit code, with a warning on stderr when the
+/// status line was not visible on a terminal.
+fn final_status(spec: &RequestSpec, resp: &Response, env: &Env) -> i32 {
+    if !spec.check_status {
+        return code::OK;
+    }
+    let code = error::status_exit_code(resp.status, spec.net.follow);
+    let o = &spec.output;
+    if code != code::OK && (!o.to_terminal || o.quiet == 1) && o.quiet < 2 {
+        let reason = if resp.reason.is_empty() {
+            ureq::http::StatusCode::from_u16(resp.status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("")
+        } else {
+            &resp.reason
+        };
+        let _ = writeln!(
+            std::io::stderr(),
+            "{}: warning: HTTP {} {}",
+            env.program,
+            resp.status,
+            crate::output::visible(reason.as_bytes())
+        );
+    }
+    code
+}
+
+#[allow(dead_code)]
+fn interrupted() -> anyhow::Error {
+    Failure::Interrupted.into()
+}

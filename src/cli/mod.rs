@@ -1,0 +1,275 @@
+//! The command line as clap sees it: raw strings and flags, nothing resolved. Value parsers
+//! for flags live in `values`, the request-item grammar in `items`, URL shorthands in `url`,
+//! nested JSON paths in `nested`. Policy ("data implies POST") belongs to `spec`, not here.
+
+pub mod items;
+pub mod nested;
+pub mod url;
+pub mod values;
+
+use clap::{ArgAction, Parser, ValueEnum};
+use std::path::PathBuf;
+
+use values::{PrintSet, Timeout, Verify};
+
+const AFTER_HELP: &str = "\
+REQUEST ITEMS (leftmost separator wins; escape separators with a backslash):
+  Name:Value       request header              Name:        unset a header (also a default one)
+  Name;            header with an empty value  Name:@file   header value read from a file
+  name==value      URL query parameter         name==@file  query value read from a file
+  field=value      data field (JSON string)    field=@file  data field from a text file
+  field:=json      raw JSON value              field:=@f    raw JSON value from a file
+  field@path       file upload (multipart)     @path        the whole body from a file
+  Nested JSON paths: a[b][0]=x  a[]:=1  []=x (top-level array)  \\[ escapes
+
+EXAMPLES:
+  http :8080/items                            GET http://localhost:8080/items
+  http example.org/search q==rust Accept:text/plain
+  http POST :8080/items name=widget count:=3 tags:='[\"a\",\"b\"]'
+  http -f POST :8080/upload title=Report file@report.pdf
+  http --offline PUT :8080/x a=1              show the request without sending it
+
+EXIT STATUS:
+  0 ok, 1 error, 2 timeout, 3/4/5 HTTP 3xx/4xx/5xx with --check-status,
+  6 too many redirects, 130 interrupted.";
+
+#[derive(Parser, Debug, Default)]
+#[command(
+    name = "http",
+    version,
+    about = "A fast, friendly command-line HTTP client.",
+    long_about = "A fast, friendly command-line HTTP client.\n\n\
+                  Usage: http [OPTIONS] [METHOD] URL [ITEM]...\n\n\
+                  METHOD is optional: GET without a body, POST with one.",
+    disable_help_flag = true,
+    after_help = AFTER_HELP,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// [METHOD] URL [ITEM]...: the method (optional), the URL, then request items.
+    #[arg(value_name = "[METHOD] URL [ITEM]", required = true, num_args = 1..)]
+    pub args: Vec<String>,
+
+    // ---- Content type
+    /// Serialize data items as a JSON object (the default) and ask for JSON.
+    #[arg(short = 'j', long, help_heading = "Content type")]
+    pub json: bool,
+    /// Serialize data items as a URL-encoded form (multipart when there is a file item).
+    #[arg(short = 'f', long, help_heading = "Content type")]
+    pub form: bool,
+    /// Always send a multipart/form-data body.
+    #[arg(long, help_heading = "Content type")]
+    pub multipart: bool,
+    /// The boundary string for multipart bodies.
+    #[arg(long, value_name = "BOUNDARY", help_heading = "Content type")]
+    pub boundary: Option<String>,
+    /// Send DATA as the request body, as is.
+    #[arg(long, value_name = "DATA", help_heading = "Content type")]
+    pub raw: Option<String>,
+
+    // ---- Content processing
+    /// Deflate the request body when that makes it smaller; -xx always deflates.
+    #[arg(short = 'x', long, action = ArgAction::Count, help_heading = "Content processing")]
+    pub compress: u8,
+    /// Send the body with Transfer-Encoding: chunked.
+    #[arg(long, help_heading = "Content processing")]
+    pub chunked: bool,
+
+    // ---- Output processing
+    /// Output processing: all (format + colours), colors, format, none.
+    #[arg(long, value_enum, help_heading = "Output processing")]
+    pub pretty: Option<Pretty>,
+    /// Colour theme: auto (16 ANSI colours), solarized, monokai, mono.
+    #[arg(
+        short = 's',
+        long,
+        value_name = "STYLE",
+        help_heading = "Output processing"
+    )]
+    pub style: Option<String>,
+    /// Sort response headers and JSON keys.
+    #[arg(long, help_heading = "Output processing")]
+    pub sorted: bool,
+    /// Keep the server's header and key order (the default).
+    #[arg(long, help_heading = "Output processing")]
+    pub unsorted: bool,
+    /// Decode the response body with this charset.
+    #[arg(long, value_name = "ENCODING", help_heading = "Output processing")]
+    pub response_charset: Option<String>,
+    /// Treat the response body as this MIME type when formatting it.
+    #[arg(long, value_name = "MIME", help_heading = "Output processing")]
+    pub response_mime: Option<String>,
+    /// Formatting options: json.indent:N, json.sort_keys:B, headers.sort:B, xml.format:B, xml.indent:N.
+    #[arg(long, value_name = "OPTIONS", help_heading = "Output processing")]
+    pub format_options: Vec<String>,
+
+    // ---- Output options
+    /// What to print: H request headers, B request body, h response headers, b response body, m meta.
+    #[arg(short = 'p', long, value_name = "WHAT", value_parser = values::parse_print, help_heading = "Output options")]
+    pub print: Option<PrintSet>,
+    /// Print only the response headers (-p h).
+    #[arg(short = 'h', long, help_heading = "Output options")]
+    pub headers: bool,
+    /// Print only the response body (-p b).
+    #[arg(short = 'b', long, help_heading = "Output options")]
+    pub body: bool,
+    /// Print only the response metadata: timings and remote address (-p m).
+    #[arg(short = 'm', long, help_heading = "Output options")]
+    pub meta: bool,
+    /// Print the whole exchange (--all -p HBhb); -vv adds meta.
+    #[arg(short = 'v', long, action = ArgAction::Count, help_heading = "Output options")]
+    pub verbose: u8,
+    /// Also show intermediate messages (redirects, auth challenges).
+    #[arg(long, help_heading = "Output options")]
+    pub all: bool,
+    /// What to print for intermediate messages (defaults to --print).
+    #[arg(short = 'P', long, value_name = "WHAT", value_parser = values::parse_print, help_heading = "Output options")]
+    pub history_print: Option<PrintSet>,
+    /// Stream the response body line by line, as it arrives.
+    #[arg(short = 'S', long, help_heading = "Output options")]
+    pub stream: bool,
+    /// Write output to FILE instead of stdout.
+    #[arg(
+        short = 'o',
+        long,
+        value_name = "FILE",
+        help_heading = "Output options"
+    )]
+    pub output: Option<PathBuf>,
+    /// Download the body to a file, like wget.
+    #[arg(short = 'd', long, help_heading = "Output options")]
+    pub download: bool,
+    /// Resume a partial download (needs --output).
+    #[arg(short = 'c', long = "continue", help_heading = "Output options")]
+    pub continue_: bool,
+    /// Print nothing on stdout (-qq: no warnings either). Errors are always shown.
+    #[arg(short = 'q', long, action = ArgAction::Count, help_heading = "Output options")]
+    pub quiet: u8,
+    /// Print the request as a command or code instead of sending it: curl or python.
+    #[arg(
+        long = "as",
+        value_enum,
+        value_name = "FORMAT",
+        help_heading = "Output options"
+    )]
+    pub as_: Option<AsFormat>,
+
+    // ---- Sessions
+    /// Create, or read and update, a session (a name or a path).
+    #[arg(
+        long,
+        value_name = "NAME_OR_PATH",
+        help_heading = "Sessions",
+        conflicts_with = "session_read_only"
+    )]
+    pub session: Option<String>,
+    /// Read a session without updating it.
+    #[arg(long, value_name = "NAME_OR_PATH", help_heading = "Sessions")]
+    pub session_read_only: Option<String>,
+
+    // ---- Authentication
+    /// Credentials: USER[:PASS] (prompts for a missing password) or a bearer TOKEN.
+    #[arg(
+        short = 'a',
+        long,
+        value_name = "USER[:PASS]",
+        help_heading = "Authentication"
+    )]
+    pub auth: Option<String>,
+    /// The authentication scheme.
+    #[arg(
+        short = 'A',
+        long,
+        value_enum,
+        value_name = "TYPE",
+        help_heading = "Authentication"
+    )]
+    pub auth_type: Option<AuthType>,
+    /// Do not read credentials from ~/.netrc.
+    #[arg(long, help_heading = "Authentication")]
+    pub ignore_netrc: bool,
+
+    // ---- Network
+    /// Build and print the request without sending it.
+    #[arg(long, help_heading = "Network")]
+    pub offline: bool,
+    /// Proxy for a protocol: PROTOCOL:URL, e.g. http:http://proxy:3128 (repeatable).
+    #[arg(long, value_name = "PROTOCOL:URL", help_heading = "Network")]
+    pub proxy: Vec<String>,
+    /// Follow redirects.
+    #[arg(short = 'F', long, help_heading = "Network")]
+    pub follow: bool,
+    /// The most redirects to follow (default 30).
+    #[arg(long, value_name = "N", help_heading = "Network")]
+    pub max_redirects: Option<u32>,
+    /// Fail when the response has more than N headers.
+    #[arg(long, value_name = "N", help_heading = "Network")]
+    pub max_headers: Option<usize>,
+    /// SECONDS for connecting and for each read (no data for that long), or CONNECT,READ.
+    #[arg(long, value_name = "SECONDS", value_parser = values::parse_timeout, help_heading = "Network")]
+    pub timeout: Option<Timeout>,
+    /// Exit 3/4/5 for a 3xx/4xx/5xx response (like requests' raise_for_status()).
+    #[arg(long, help_heading = "Network")]
+    pub check_status: bool,
+    /// Send the URL path as given, without collapsing ./ and ../ segments.
+    #[arg(long, help_heading = "Network")]
+    pub path_as_is: bool,
+
+    // ---- TLS
+    /// Verify TLS certificates: yes, no, or a CA bundle path.
+    #[arg(long, value_name = "VERIFY", value_parser = values::parse_verify, help_heading = "TLS")]
+    pub verify: Option<Verify>,
+    /// Pin the TLS version: tls1.2 or tls1.3.
+    #[arg(long, value_name = "VERSION", help_heading = "TLS")]
+    pub ssl: Option<String>,
+    /// Client certificate (PEM; may include the key).
+    #[arg(long, value_name = "FILE", help_heading = "TLS")]
+    pub cert: Option<PathBuf>,
+    /// Client private key (PEM), when not in --cert.
+    #[arg(long, value_name = "FILE", help_heading = "TLS")]
+    pub cert_key: Option<PathBuf>,
+    /// Passphrase for an encrypted client key.
+    #[arg(long, value_name = "PASS", help_heading = "TLS")]
+    pub cert_key_pass: Option<String>,
+
+    // ---- Troubleshooting
+    /// Never read a request body from stdin.
+    #[arg(short = 'I', long, help_heading = "Troubleshooting")]
+    pub ignore_stdin: bool,
+    /// The scheme for URLs given without one.
+    #[arg(long, value_name = "SCHEME", help_heading = "Troubleshooting")]
+    pub default_scheme: Option<String>,
+    /// Print help.
+    #[arg(long, action = ArgAction::Help, help_heading = "Troubleshooting")]
+    pub help: Option<bool>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pretty {
+    All,
+    Colors,
+    Format,
+    None,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthType {
+    Basic,
+    Digest,
+    Bearer,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AsFormat {
+    Curl,
+    Python,
+}
+
+impl Cli {
+    /// The clap command, named after the binary (`http` or `https`).
+    pub fn command_for(program: &str) -> clap::Command {
+        use clap::CommandFactory;
+        let name: &'static str = if program == "https" { "https" } else { "http" };
+        Cli::command().name(name).bin_name(name)
+    }
+}

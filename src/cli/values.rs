@@ -1,0 +1,153 @@
+//! Parsers for flag values (pure): `--timeout 2,5`, `--print HBhb`, `--verify yes|no|PATH`.
+//! Each returns a message that names the flag and the accepted forms.
+
+use std::path::PathBuf;
+
+/// `--timeout`: requests' `(connect, read)`. `None` means no limit for that phase.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Timeout {
+    pub connect: Option<f64>,
+    pub read: Option<f64>,
+}
+
+fn parse_secs(s: &str) -> Option<Option<f64>> {
+    let v: f64 = s.trim().parse().ok()?;
+    if !v.is_finite() || v < 0.0 || v > 1e9 {
+        return None;
+    }
+    // 0 means "no limit", as in HTTPie.
+    Some(if v == 0.0 { None } else { Some(v) })
+}
+
+/// `2.5` limits connecting and each read to 2.5 s; `2,5` is `(connect=2, read=5)`.
+pub fn parse_timeout(s: &str) -> Result<Timeout, String> {
+    let bad =
+        || format!("'{s}' is not a timeout: use SECONDS (e.g. 2.5) or CONNECT,READ (e.g. 2,5)");
+    match s.split_once(',') {
+        None => {
+            let v = parse_secs(s).ok_or_else(bad)?;
+            Ok(Timeout {
+                connect: v,
+                read: v,
+            })
+        }
+        Some((c, r)) => Ok(Timeout {
+            connect: parse_secs(c).ok_or_else(bad)?,
+            read: parse_secs(r).ok_or_else(bad)?,
+        }),
+    }
+}
+
+/// The `--print` letters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PrintSet {
+    pub request_headers: bool,
+    pub request_body: bool,
+    pub response_headers: bool,
+    pub response_body: bool,
+    pub meta: bool,
+}
+
+impl PrintSet {
+    pub const fn from_flags(h_req: bool, b_req: bool, h: bool, b: bool, m: bool) -> PrintSet {
+        PrintSet {
+            request_headers: h_req,
+            request_body: b_req,
+            response_headers: h,
+            response_body: b,
+            meta: m,
+        }
+    }
+    pub fn any_request(&self) -> bool {
+        self.request_headers || self.request_body
+    }
+    pub fn any_response(&self) -> bool {
+        self.response_headers || self.response_body || self.meta
+    }
+}
+
+pub fn parse_print(s: &str) -> Result<PrintSet, String> {
+    let mut p = PrintSet::default();
+    for c in s.chars() {
+        match c {
+            'H' => p.request_headers = true,
+            'B' => p.request_body = true,
+            'h' => p.response_headers = true,
+            'b' => p.response_body = true,
+            'm' => p.meta = true,
+            other => {
+                return Err(format!(
+                    "unknown letter '{other}' in '{s}': use H (request headers), B (request body), \
+                     h (response headers), b (response body), m (meta)"
+                ))
+            }
+        }
+    }
+    Ok(p)
+}
+
+/// `--verify`: HTTPie accepts yes/no/true/false in any case; anything else is a CA path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verify {
+    Yes,
+    No,
+    CaBundle(PathBuf),
+}
+
+pub fn parse_verify(s: &str) -> Result<Verify, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "yes" | "true" => Ok(Verify::Yes),
+        "no" | "false" => Ok(Verify::No),
+        "" => Err("--verify needs yes, no, or a CA bundle path".into()),
+        _ => Ok(Verify::CaBundle(PathBuf::from(s))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts() {
+        let t = |c, r| {
+            Ok(Timeout {
+                connect: c,
+                read: r,
+            })
+        };
+        assert_eq!(parse_timeout("2.5"), t(Some(2.5), Some(2.5)));
+        assert_eq!(parse_timeout("2,5"), t(Some(2.0), Some(5.0)));
+        assert_eq!(parse_timeout(" 1 , 0.5 "), t(Some(1.0), Some(0.5)));
+        assert_eq!(parse_timeout("0"), t(None, None));
+        assert_eq!(parse_timeout("0,3"), t(None, Some(3.0)));
+        for bad in ["", "abc", "-1", "1,", ",1", "1,2,3", "nan", "inf"] {
+            let err = parse_timeout(bad).unwrap_err();
+            assert!(err.contains("is not a timeout"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn print_letters() {
+        let p = parse_print("HBhbm").unwrap();
+        assert!(p.request_headers && p.request_body && p.response_headers && p.response_body);
+        assert!(p.meta);
+        assert_eq!(
+            parse_print("b").unwrap(),
+            PrintSet::from_flags(false, false, false, true, false)
+        );
+        assert_eq!(parse_print("").unwrap(), PrintSet::default());
+        assert!(parse_print("hx")
+            .unwrap_err()
+            .contains("unknown letter 'x'"));
+    }
+
+    #[test]
+    fn verify_values() {
+        assert_eq!(parse_verify("YES"), Ok(Verify::Yes));
+        assert_eq!(parse_verify("false"), Ok(Verify::No));
+        assert_eq!(
+            parse_verify("/etc/ca.pem"),
+            Ok(Verify::CaBundle("/etc/ca.pem".into()))
+        );
+    }
+}

@@ -1,0 +1,313 @@
+//! The only code that talks to ureq: builds the agent from `NetSpec`, sends one
+//! `PreparedRequest` exactly as prepared, returns the response with its head as received,
+//! and turns ureq's errors into the user's words. Redirects are followed in `redirect`.
+
+pub mod redirect;
+pub mod tap;
+
+use std::io::Read;
+use std::time::Duration;
+
+use anyhow::Result;
+use ureq::config::AutoHeaderValue;
+use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::transport::{
+    ConnectProxyConnector, Connector, RustlsConnector, SocksConnector, TcpConnector,
+};
+use ureq::Agent;
+
+use crate::error::{Failure, TimeoutKind};
+use crate::prepare::PreparedRequest;
+use crate::spec::NetSpec;
+use tap::{Mark, Moment, Observed, Tap, TapConnector};
+
+/// A response: head as received, body not yet read.
+pub struct Response {
+    /// `HTTP/1.1`
+    pub version: String,
+    pub status: u16,
+    /// The server's own reason phrase (may be empty).
+    pub reason: String,
+    /// Header lines as received: order, repeats and name case kept.
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// What the tap saw: timings and the remote address.
+    pub observed: Observed,
+    body: Option<ureq::Body>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
+    }
+    pub fn header_str(&self, name: &str) -> Option<&str> {
+        self.header(name).and_then(|v| std::str::from_utf8(v).ok())
+    }
+    /// The raw body (content-encoding not undone). Read errors are `io::Error`s that
+    /// [`describe_io`] explains.
+    pub fn take_body(&mut self) -> Box<dyn Read + Send> {
+        match self.body.take() {
+            Some(b) => Box::new(b.into_reader()),
+            None => Box::new(std::io::empty()),
+        }
+    }
+}
+
+/// An agent and the tap that watches its connections.
+pub struct Client {
+    agent: Agent,
+    tap: Tap,
+    net: NetSpec,
+}
+
+fn secs(v: Option<f64>) -> Option<Duration> {
+    v.map(Duration::from_secs_f64)
+}
+
+impl Client {
+    pub fn new(net: &NetSpec) -> Result<Client> {
+        let config = Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .user_agent(AutoHeaderValue::None)
+            .accept(AutoHeaderValue::None)
+            .accept_encoding(AutoHeaderValue::None)
+            .allow_non_standard_methods(true)
+            // Proxies are configured explicitly (issue: network); never silently from env.
+            .proxy(None)
+            .timeout_connect(secs(net.timeout.connect))
+            .timeout_resolve(secs(net.timeout.connect))
+            .timeout_per_read(secs(net.timeout.read))
+            .build();
+        let tap = Tap::default();
+        let connector =
+            ().chain(Mark(tap.clone(), Moment::ConnectStart))
+                .chain(SocksConnector::default())
+                .chain(ConnectProxyConnector::default())
+                .chain(TcpConnector::default())
+                .chain(Mark(tap.clone(), Moment::TcpDone))
+                .chain(RustlsConnector::default())
+                .chain(TapConnector(tap.clone()));
+        let agent = Agent::with_parts(config, connector, DefaultResolver::default());
+        Ok(Client {
+            agent,
+            tap,
+            net: net.clone(),
+        })
+    }
+
+    /// Send one request exactly as prepared.
+    pub fn send(&self, req: &PreparedRequest) -> Result<Response> {
+        let uri = format!(
+            "{}://{}{}",
+            req.url.scheme(),
+            authority(&req.url),
+            req.target
+        );
+        let method = ureq::http::Method::from_bytes(req.method.as_bytes())
+            .map_err(|_| crate::error::usage(format!("invalid method '{}'", req.method)))?;
+        let mut builder = ureq::http::Request::builder()
+            .method(method)
+            .uri(uri.as_str());
+        for (name, value) in &req.headers {
+            builder = ureq_proto::client::header_raw(builder, name, value);
+        }
+        let body = if req.body.is_empty() {
+            ureq::SendBody::none()
+        } else {
+            ureq::SendBody::from_owned_reader(req.body.reader()?)
+        };
+        let request = builder
+            .body(body)
+            .map_err(|e| crate::error::usage(format!("cannot build the request: {e}")))?;
+        self.tap.begin();
+        let response = self.agent.run(request).map_err(|e| self.explain(e, req))?;
+        Ok(self.response(response))
+    }
+
+    fn response(&self, response: ureq::http::Response<ureq::Body>) -> Response {
+        let observed = self.tap.snapshot();
+        let (parts, body) = response.into_parts();
+        let version = format!("{:?}", parts.version);
+        let parsed = observed.head().and_then(parse_head);
+        let (reason, headers) = match parsed {
+            Some((reason, headers)) => (reason, headers),
+            None => (
+                parts.status.canonical_reason().unwrap_or("").to_string(),
+                parts
+                    .headers
+                    .iter()
+                    .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec()))
+                    .collect(),
+            ),
+        };
+        Response {
+            version,
+            status: parts.status.as_u16(),
+            reason,
+            headers,
+            observed,
+            body: Some(body),
+        }
+    }
+
+    /// ureq's error in the user's words, typed so that `error::exit_code` can classify it.
+    fn explain(&self, e: ureq::Error, req: &PreparedRequest) -> anyhow::Error {
+        explain(e, &req.url, &self.net)
+    }
+
+    pub fn net(&self) -> &NetSpec {
+        &self.net
+    }
+}
+
+fn authority(url: &url::Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    }
+}
+
+/// Split a raw head into its reason phrase and header lines (name case and order kept).
+fn parse_head(head: &[u8]) -> Option<(String, Vec<(String, Vec<u8>)>)> {
+    let text = head.strip_suffix(b"\r\n\r\n")?;
+    let mut lines = text
+        .split(|b| *b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    let status = lines.next()?;
+    // "HTTP/1.1 200 OK" -> "OK"
+    let mut fields = status.splitn(3, |b| *b == b' ');
+    let _version = fields.next()?;
+    let _code = fields.next()?;
+    let reason = String::from_utf8_lossy(fields.next().unwrap_or_default()).into_owned();
+    let mut headers = Vec::new();
+    for line in lines {
+        let colon = line.iter().position(|b| *b == b':')?;
+        let name = String::from_utf8_lossy(&line[..colon]).trim().to_string();
+        let value = trim_bytes(&line[colon + 1..]).to_vec();
+        headers.push((name, value));
+    }
+    Some((reason, headers))
+}
+
+fn trim_bytes(b: &[u8]) -> &[u8] {
+    let start = b
+        .iter()
+        .position(|c| !matches!(c, b' ' | b'\t'))
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !matches!(c, b' ' | b'\t'))
+        .map_or(start, |i| i + 1);
+    &b[start..end]
+}
+
+fn host_of(url: &url::Url) -> String {
+    authority(url)
+}
+
+/// Map a ureq error to a typed failure with a message that names the host and the cause.
+pub fn explain(e: ureq::Error, url: &url::Url, net: &NetSpec) -> anyhow::Error {
+    use ureq::Error as E;
+    let host = host_of(url);
+    let failure = match e {
+        E::Timeout(t) => timeout_failure(t, net),
+        E::HostNotFound => Failure::Network(format!(
+            "could not resolve host '{}': check the URL and your network",
+            url.host_str().unwrap_or_default()
+        )),
+        E::Io(io) => return io_failure(io, &host, net),
+        E::Protocol(p) => Failure::Network(format!("invalid response from {host}: {p}")),
+        E::LargeResponseHeader(got, max) => Failure::Network(format!(
+            "the response headers from {host} are too large ({got} bytes, limit {max})"
+        )),
+        E::Tls(m) => Failure::Network(format!("TLS error with {host}: {m}")),
+        E::Rustls(r) => Failure::Network(format!("TLS error with {host}: {r}")),
+        E::ConnectionFailed => Failure::Network(format!("could not connect to {host}")),
+        E::BadUri(m) => Failure::Usage(format!("invalid URL: {m}")),
+        E::Http(h) => Failure::Usage(format!("invalid request: {h}")),
+        other => Failure::Network(format!("request to {host} failed: {other}")),
+    };
+    failure.into()
+}
+
+fn timeout_failure(t: ureq::Timeout, net: &NetSpec) -> Failure {
+    use ureq::Timeout as T;
+    match t {
+        T::Connect | T::Resolve => Failure::Timeout {
+            kind: TimeoutKind::Connect,
+            secs: net.timeout.connect.unwrap_or_default(),
+        },
+        _ => Failure::Timeout {
+            kind: TimeoutKind::Read,
+            secs: net.timeout.read.unwrap_or_default(),
+        },
+    }
+}
+
+fn io_failure(io: std::io::Error, host: &str, net: &NetSpec) -> anyhow::Error {
+    use std::io::ErrorKind as K;
+    let msg = match io.kind() {
+        K::ConnectionRefused => format!("connection refused by {host}: is the server running?"),
+        K::ConnectionReset => format!("connection reset by {host}"),
+        K::UnexpectedEof => format!("{host} closed the connection before sending a response"),
+        K::TimedOut => {
+            return Failure::Timeout {
+                kind: TimeoutKind::Read,
+                secs: net.timeout.read.unwrap_or_default(),
+            }
+            .into()
+        }
+        _ => format!("connection to {host} failed: {io}"),
+    };
+    Failure::Network(msg).into()
+}
+
+/// Explain an error met while reading a response body.
+pub fn describe_io(e: std::io::Error, url: &url::Url, net: &NetSpec) -> anyhow::Error {
+    let inner = e.get_ref().and_then(|r| r.downcast_ref::<ureq::Error>());
+    if let Some(ureq::Error::Timeout(t)) = inner {
+        return timeout_failure(*t, net).into();
+    }
+    let host = host_of(url);
+    let failure = match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => Failure::Incomplete(format!(
+            "the response body from {host} ended early: the connection closed before all of it arrived"
+        )),
+        std::io::ErrorKind::TimedOut => Failure::Timeout {
+            kind: TimeoutKind::Read,
+            secs: net.timeout.read.unwrap_or_default(),
+        },
+        _ => match inner {
+            Some(u) => Failure::Network(format!("error reading the response body from {host}: {u}")),
+            None => Failure::Network(format!("error reading the response body from {host}: {e}")),
+        },
+    };
+    failure.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_head_keeping_case_order_and_reason() {
+        let head =
+            b"HTTP/1.1 404 Not Here\r\nX-One: 1\r\nset-cookie: a=1\r\nSet-Cookie:  b=2 \r\n\r\n";
+        let (reason, headers) = parse_head(head).unwrap();
+        assert_eq!(reason, "Not Here");
+        assert_eq!(
+            headers,
+            vec![
+                ("X-One".to_string(), b"1".to_vec()),
+                ("set-cookie".to_string(), b"a=1".to_vec()),
+                ("Set-Cookie".to_string(), b"b=2".to_vec()),
+            ]
+        );
+        let (reason, _) = parse_head(b"HTTP/1.1 200\r\n\r\n").unwrap();
+        assert_eq!(reason, "");
+    }
+}

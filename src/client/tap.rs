@@ -1,0 +1,203 @@
+//! A transport layer that watches the connection without changing it: it keeps the raw
+//! response head (ureq drops the reason phrase and the header names' case) and marks the
+//! moments of the exchange for `--meta`.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use ureq::unversioned::transport::{Buffers, ConnectionDetails, Connector, NextTimeout, Transport};
+use ureq::Error;
+
+/// Past this, the head is not kept (ureq refuses heads over its own limit anyway).
+const MAX_HEAD: usize = 1 << 20;
+
+/// What the tap saw during the current exchange.
+#[derive(Debug, Default, Clone)]
+pub struct Observed {
+    pub started: Option<Instant>,
+    /// The connector chain began: name resolution is done.
+    pub connect_start: Option<Instant>,
+    /// The TCP connection (or proxy tunnel) is up.
+    pub tcp_done: Option<Instant>,
+    /// TLS, if any, is done: the connection is ready.
+    pub connected: Option<Instant>,
+    pub first_byte: Option<Instant>,
+    pub remote: Option<SocketAddr>,
+    /// The final (non-1xx) response head as received, through the blank line.
+    pub head: Vec<u8>,
+    head_done: bool,
+    capturing: bool,
+}
+
+/// Shared between the agent's connectors/transports and the client.
+#[derive(Debug, Default, Clone)]
+pub struct Tap(Arc<Mutex<Observed>>);
+
+impl Tap {
+    fn lock(&self) -> MutexGuard<'_, Observed> {
+        // A poisoned lock only means a panic elsewhere; the data is still usable.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Start watching a new exchange.
+    pub fn begin(&self) {
+        let mut o = self.lock();
+        *o = Observed {
+            started: Some(Instant::now()),
+            capturing: true,
+            ..Observed::default()
+        };
+    }
+
+    pub fn snapshot(&self) -> Observed {
+        self.lock().clone()
+    }
+
+    fn mark(&self, f: impl FnOnce(&mut Observed)) {
+        f(&mut self.lock());
+    }
+
+    fn feed(&self, bytes: &[u8]) {
+        let mut o = self.lock();
+        if !o.capturing || bytes.is_empty() {
+            return;
+        }
+        if o.first_byte.is_none() {
+            o.first_byte = Some(Instant::now());
+        }
+        o.head.extend_from_slice(bytes);
+        // Skip interim 1xx heads (100 Continue, 103 Early Hints); keep the final one.
+        while let Some(end) = head_end(&o.head) {
+            if is_interim(&o.head) {
+                o.head.drain(..end);
+                continue;
+            }
+            o.head.truncate(end);
+            o.head_done = true;
+            o.capturing = false;
+            return;
+        }
+        if o.head.len() > MAX_HEAD {
+            o.head.clear();
+            o.capturing = false;
+        }
+    }
+}
+
+fn head_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
+}
+
+fn is_interim(head: &[u8]) -> bool {
+    // "HTTP/1.1 1xx"
+    head.len() > 9 && head[9] == b'1'
+}
+
+impl Observed {
+    /// The captured head, if it was seen whole.
+    pub fn head(&self) -> Option<&[u8]> {
+        self.head_done.then_some(self.head.as_slice())
+    }
+}
+
+/// Which moment a [`Mark`] connector records.
+#[derive(Debug, Clone, Copy)]
+pub enum Moment {
+    ConnectStart,
+    TcpDone,
+}
+
+/// A pass-through connector that records when the chain reached it.
+#[derive(Debug)]
+pub struct Mark(pub Tap, pub Moment);
+
+impl<In: Transport> Connector<In> for Mark {
+    type Out = In;
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> Result<Option<In>, Error> {
+        let now = Instant::now();
+        match self.1 {
+            Moment::ConnectStart => self.0.mark(|o| {
+                o.connect_start = Some(now);
+                o.remote = details.addrs.first().copied();
+            }),
+            Moment::TcpDone => self.0.mark(|o| o.tcp_done = Some(now)),
+        }
+        Ok(chained)
+    }
+}
+
+/// The last connector in the chain: wraps the finished transport in a [`TapTransport`].
+#[derive(Debug)]
+pub struct TapConnector(pub Tap);
+
+impl<In: Transport> Connector<In> for TapConnector {
+    type Out = TapTransport<In>;
+    fn connect(
+        &self,
+        _: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> Result<Option<Self::Out>, Error> {
+        let now = Instant::now();
+        self.0.mark(|o| o.connected = Some(now));
+        Ok(chained.map(|inner| TapTransport {
+            inner,
+            tap: self.0.clone(),
+        }))
+    }
+}
+
+#[derive(Debug)]
+pub struct TapTransport<T> {
+    inner: T,
+    tap: Tap,
+}
+
+impl<T: Transport> Transport for TapTransport<T> {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        self.inner.buffers()
+    }
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), Error> {
+        self.inner.transmit_output(amount, timeout)
+    }
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, Error> {
+        // New bytes are appended after the unconsumed ones, so they are the tail.
+        let before = self.inner.buffers().input().len();
+        let progressed = self.inner.await_input(timeout)?;
+        let input = self.inner.buffers().input();
+        if input.len() > before {
+            self.tap.feed(&input[before..]);
+        }
+        Ok(progressed)
+    }
+    fn is_open(&mut self) -> bool {
+        self.inner.is_open()
+    }
+    fn is_tls(&self) -> bool {
+        self.inner.is_tls()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_final_head_across_chunks_and_skips_interim() {
+        let tap = Tap::default();
+        tap.begin();
+        tap.feed(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 Fine");
+        assert!(tap.snapshot().head().is_none());
+        tap.feed(b"\r\nX-Case: a\r\n\r\nbody");
+        assert_eq!(
+            tap.snapshot().head().unwrap(),
+            b"HTTP/1.1 200 Fine\r\nX-Case: a\r\n\r\n"
+        );
+        tap.feed(b"more body");
+        assert_eq!(tap.snapshot().head().unwrap().len(), 31);
+    }
+}

@@ -1,0 +1,146 @@
+//! Every failure the user can see, and the one table that turns failures and HTTP statuses
+//! into exit codes. Nothing else in the crate decides an exit code.
+
+use std::fmt;
+
+/// Exit codes, HTTPie-compatible (documented in the README).
+pub mod code {
+    pub const OK: i32 = 0;
+    pub const ERROR: i32 = 1;
+    pub const TIMEOUT: i32 = 2;
+    pub const HTTP_3XX: i32 = 3;
+    pub const HTTP_4XX: i32 = 4;
+    pub const HTTP_5XX: i32 = 5;
+    pub const TOO_MANY_REDIRECTS: i32 = 6;
+    pub const INTERRUPTED: i32 = 130;
+}
+
+/// Which limit a timeout hit, so the message can say which knob to turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutKind {
+    Connect,
+    Read,
+}
+
+/// A failure with the wording the user reads. Anything not covered here travels as a plain
+/// `anyhow::Error` and exits 1.
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad command line: flag value, request item, URL, file argument.
+    Usage(String),
+    /// Connection, DNS, TLS, proxy or protocol trouble.
+    Network(String),
+    Timeout {
+        kind: TimeoutKind,
+        secs: f64,
+    },
+    TooManyRedirects(u32),
+    /// The transfer ended before the promised length.
+    Incomplete(String),
+    Interrupted,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Usage(m) | Failure::Network(m) | Failure::Incomplete(m) => f.write_str(m),
+            Failure::Timeout { kind, secs } => {
+                let what = match kind {
+                    TimeoutKind::Connect => "connect timeout",
+                    TimeoutKind::Read => "read timeout: no data received for",
+                };
+                write!(f, "Request timed out ({what} {})", seconds(*secs))
+            }
+            Failure::TooManyRedirects(n) => write!(f, "Too many redirects (--max-redirects={n})"),
+            Failure::Interrupted => f.write_str("Interrupted"),
+        }
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// `2.5s`, `3s`: seconds as a person writes them.
+pub fn seconds(secs: f64) -> String {
+    let s = format!("{secs:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    format!("{s}s")
+}
+
+/// The exit code for an error that ended the run.
+pub fn exit_code(err: &anyhow::Error) -> i32 {
+    match err.downcast_ref::<Failure>() {
+        Some(Failure::Timeout { .. }) => code::TIMEOUT,
+        Some(Failure::TooManyRedirects(_)) => code::TOO_MANY_REDIRECTS,
+        Some(Failure::Interrupted) => code::INTERRUPTED,
+        _ => code::ERROR,
+    }
+}
+
+/// The exit code for a final response status under `--check-status` (requests'
+/// `raise_for_status`). A 3xx only counts when redirects were not being followed.
+pub fn status_exit_code(status: u16, followed: bool) -> i32 {
+    match status {
+        300..=399 if !followed => code::HTTP_3XX,
+        400..=499 => code::HTTP_4XX,
+        500..=599 => code::HTTP_5XX,
+        _ => code::OK,
+    }
+}
+
+/// Shorthand for a usage failure.
+pub fn usage(msg: impl Into<String>) -> anyhow::Error {
+    Failure::Usage(msg.into()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_codes_map_like_httpie() {
+        let table = [
+            (200, false, 0),
+            (204, true, 0),
+            (101, false, 0),
+            (301, false, 3),
+            (304, true, 0),
+            (404, false, 4),
+            (404, true, 4),
+            (500, false, 5),
+            (599, false, 5),
+            (600, false, 0),
+        ];
+        for (status, followed, want) in table {
+            assert_eq!(
+                status_exit_code(status, followed),
+                want,
+                "{status} {followed}"
+            );
+        }
+    }
+
+    #[test]
+    fn failures_map_to_codes() {
+        let t: anyhow::Error = Failure::Timeout {
+            kind: TimeoutKind::Read,
+            secs: 2.5,
+        }
+        .into();
+        assert_eq!(exit_code(&t), 2);
+        assert_eq!(
+            t.to_string(),
+            "Request timed out (read timeout: no data received for 2.5s)"
+        );
+        assert_eq!(exit_code(&Failure::TooManyRedirects(3).into()), 6);
+        assert_eq!(exit_code(&Failure::Interrupted.into()), 130);
+        assert_eq!(exit_code(&usage("bad")), 1);
+        assert_eq!(exit_code(&anyhow::anyhow!("other")), 1);
+    }
+
+    #[test]
+    fn seconds_are_short() {
+        assert_eq!(seconds(2.0), "2s");
+        assert_eq!(seconds(0.25), "0.25s");
+        assert_eq!(seconds(1.5), "1.5s");
+    }
+}

@@ -1,0 +1,14 @@
+//! `http`: a command-line HTTP client with HTTPie's grammar.
+//!
+//! The binary is a thin wrapper around [`app::main`]; the modules below are the pipeline
+//! stages described in ARCHITECTURE.md, public so that tests can exercise the pure ones.
+pub mod app;
+pub mod cli;
+pub mod client;
+pub mod decode;
+pub mod env;
+pub mod error;
+pub mod output;
+pub mod prepare;
+pub mod prompt;
+pub mod spec;

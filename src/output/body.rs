@@ -1,0 +1,479 @@
+//! Response and request bodies on their way to the output: raw copy when nothing is asked
+//! of them, else charset decoding, control-character neutralising on terminals, the binary
+//! notice, JSON formatting, and line-by-line streaming. Memory stays bounded.
+
+use std::io::{self, Read, Write};
+
+use super::json::{self, JsonOptions};
+use super::theme::Theme;
+use super::visible;
+
+/// Bodies up to this size are formatted from memory, so invalid JSON is shown exactly as
+/// received; larger ones are formatted as they stream.
+const BUFFERED_FORMAT_LIMIT: usize = 1 << 20;
+const CHUNK: usize = 128 * 1024;
+
+pub const BINARY_NOTICE: &str = "+-----------------------------------------+\n\
+                                 | NOTE: binary data not shown in terminal |\n\
+                                 +-----------------------------------------+";
+
+/// How to show one body.
+#[derive(Clone, Copy)]
+pub struct BodyStyle<'a> {
+    pub terminal: bool,
+    pub format: bool,
+    pub theme: Option<&'a Theme>,
+    pub indent: usize,
+    pub sort_keys: bool,
+    /// `--stream`: line by line, flushed.
+    pub stream: bool,
+    /// Lower-cased MIME type (`--response-mime` or Content-Type without parameters).
+    pub mime: Option<&'a str>,
+    /// `--response-charset` or the Content-Type charset.
+    pub charset: Option<&'a str>,
+    pub force_json: bool,
+}
+
+impl BodyStyle<'_> {
+    /// Nothing to do but copy bytes.
+    fn is_raw(&self) -> bool {
+        !self.terminal && !self.format && self.theme.is_none()
+    }
+}
+
+/// What the body turned out to be, for the caller's separators.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Written {
+    pub bytes: u64,
+    pub ended_with_newline: bool,
+    pub binary_suppressed: bool,
+}
+
+/// Read errors are wrapped so the caller can tell the network's fault from the output's.
+#[derive(Debug)]
+pub struct ReadFailed(pub io::Error);
+
+impl std::fmt::Display for ReadFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+impl std::error::Error for ReadFailed {}
+
+/// A reader whose errors are marked as [`ReadFailed`].
+pub struct Marked<R>(pub R);
+
+impl<R: Read> Read for Marked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.0.read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(io::Error::new(e.kind(), ReadFailed(e))),
+                ok => return ok,
+            }
+        }
+    }
+}
+
+/// If this error came from reading the body, the original read error.
+pub fn read_failure(e: &io::Error) -> Option<&io::Error> {
+    e.get_ref()?.downcast_ref::<ReadFailed>().map(|r| &r.0)
+}
+
+fn read_some(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    r.read(buf)
+}
+
+/// Show a body. `reader` yields the content (content-encoding already undone).
+pub fn write_body(
+    reader: &mut dyn Read,
+    out: &mut dyn Write,
+    style: &BodyStyle,
+) -> io::Result<Written> {
+    let mut reader = Marked(reader);
+    if style.is_raw() && !style.stream {
+        return copy_raw(&mut reader, out);
+    }
+    let mut first = vec![0u8; 64 * 1024];
+    let n = read_some(&mut reader, &mut first)?;
+    first.truncate(n);
+    if n == 0 {
+        return Ok(Written::default());
+    }
+    if style.terminal && first.contains(&0) {
+        return Ok(Written {
+            binary_suppressed: true,
+            ..Written::default()
+        });
+    }
+    if style.is_raw() {
+        // Raw but streamed: flush each chunk as it comes.
+        out.write_all(&first)?;
+        out.flush()?;
+        let mut w = copy_raw_flushing(&mut reader, out)?;
+        w.bytes += n as u64;
+        if w.bytes == n as u64 {
+            w.ended_with_newline = first.ends_with(b"\n");
+        }
+        return Ok(w);
+    }
+    let json_kind = is_json(style, &first);
+    if style.stream {
+        return write_lines(first, &mut reader, out, style, json_kind);
+    }
+    if json_kind && style.format {
+        return write_json(first, &mut reader, out, style);
+    }
+    write_text(first, &mut reader, out, style)
+}
+
+fn copy_raw(reader: &mut dyn Read, out: &mut dyn Write) -> io::Result<Written> {
+    let mut buf = vec![0u8; CHUNK];
+    let mut w = Written::default();
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            return Ok(w);
+        }
+        out.write_all(&buf[..n])?;
+        w.bytes += n as u64;
+        w.ended_with_newline = buf[n - 1] == b'\n';
+    }
+}
+
+fn copy_raw_flushing(reader: &mut dyn Read, out: &mut dyn Write) -> io::Result<Written> {
+    let mut buf = vec![0u8; CHUNK];
+    let mut w = Written::default();
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            return Ok(w);
+        }
+        out.write_all(&buf[..n])?;
+        out.flush()?;
+        w.bytes += n as u64;
+        w.ended_with_newline = buf[n - 1] == b'\n';
+    }
+}
+
+/// JSON by MIME type (`json`, `+json`, `javascript`), or a `text/*`, untyped or `--json`
+/// body that looks like JSON.
+fn is_json(style: &BodyStyle, prefix: &[u8]) -> bool {
+    match style.mime {
+        Some(m) if m.contains("json") || m.contains("javascript") => true,
+        Some(m) if m.starts_with("text/") => json::looks_like_json(prefix),
+        None => json::looks_like_json(prefix),
+        Some(_) => style.force_json && json::looks_like_json(prefix),
+    }
+}
+
+fn json_opts<'a>(style: &BodyStyle<'a>) -> JsonOptions<'a> {
+    JsonOptions {
+        indent: style.indent,
+        theme: style.theme,
+    }
+}
+
+fn format_buffered(body: &[u8], style: &BodyStyle) -> Option<Vec<u8>> {
+    if style.sort_keys {
+        let mut out = Vec::new();
+        json::format_sorted(body, &mut out, &json_opts(style)).ok()?;
+        Some(out)
+    } else {
+        json::format_slice(body, &json_opts(style)).ok()
+    }
+}
+
+fn write_json(
+    mut buf: Vec<u8>,
+    reader: &mut dyn Read,
+    out: &mut dyn Write,
+    style: &BodyStyle,
+) -> io::Result<Written> {
+    // Fill up to the limit: most bodies end here and are formatted from memory.
+    let complete = fill(&mut buf, reader, BUFFERED_FORMAT_LIMIT)?;
+    if complete {
+        return match format_buffered(&buf, style) {
+            Some(formatted) => {
+                out.write_all(&formatted)?;
+                Ok(Written {
+                    bytes: buf.len() as u64,
+                    ended_with_newline: formatted.ends_with(b"\n"),
+                    binary_suppressed: false,
+                })
+            }
+            None => write_text(buf, &mut io::empty(), out, style),
+        };
+    }
+    let bytes = buf.len() as u64;
+    let mut input = io::Cursor::new(buf).chain(reader);
+    let result = if style.sort_keys {
+        json::format_sorted(&mut input, out, &json_opts(style))
+    } else {
+        json::format_stream(&mut input, out, &json_opts(style))
+    };
+    match result {
+        Ok(()) => Ok(Written {
+            bytes,
+            ..Written::default()
+        }),
+        Err(json::JsonError::Io(e)) => Err(e),
+        Err(e) => {
+            // Already partly written: say so and show the rest as received.
+            out.write_all(format!("\n[http: the body stops being valid JSON here ({e}); the rest is shown as received]\n").as_bytes())?;
+            let mut rest = input;
+            write_text(Vec::new(), &mut rest, out, style)
+        }
+    }
+}
+
+/// Read until `buf` holds `limit` bytes or the reader ends; true when it ended.
+fn fill(buf: &mut Vec<u8>, reader: &mut dyn Read, limit: usize) -> io::Result<bool> {
+    let mut chunk = vec![0u8; CHUNK];
+    while buf.len() < limit {
+        let n = reader.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(true);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    Ok(false)
+}
+
+/// A streaming charset decoder to UTF-8.
+struct TextDecoder {
+    decoder: encoding_rs::Decoder,
+    terminal: bool,
+}
+
+impl TextDecoder {
+    fn new(charset: Option<&str>, prefix: &[u8], terminal: bool) -> TextDecoder {
+        let encoding = charset
+            .and_then(|c| encoding_rs::Encoding::for_label(c.trim().as_bytes()))
+            .or_else(|| encoding_rs::Encoding::for_bom(prefix).map(|(e, _)| e))
+            .unwrap_or(encoding_rs::UTF_8);
+        TextDecoder {
+            decoder: encoding.new_decoder_with_bom_removal(),
+            terminal,
+        }
+    }
+
+    fn push(&mut self, bytes: &[u8], last: bool, out: &mut dyn Write) -> io::Result<bool> {
+        let mut text = String::with_capacity(
+            self.decoder
+                .max_utf8_buffer_length(bytes.len())
+                .unwrap_or(bytes.len() * 3),
+        );
+        let (_, _, _) = self.decoder.decode_to_string(bytes, &mut text, last);
+        let shown = if self.terminal {
+            visible(text.as_bytes())
+        } else {
+            text.as_str().into()
+        };
+        out.write_all(shown.as_bytes())?;
+        Ok(text.ends_with('\n'))
+    }
+}
+
+fn write_text(
+    first: Vec<u8>,
+    reader: &mut dyn Read,
+    out: &mut dyn Write,
+    style: &BodyStyle,
+) -> io::Result<Written> {
+    let mut dec = TextDecoder::new(style.charset, &first, style.terminal);
+    let mut w = Written {
+        bytes: first.len() as u64,
+        ..Written::default()
+    };
+    if !first.is_empty() {
+        w.ended_with_newline = dec.push(&first, false, out)?;
+    }
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            dec.push(&[], true, out)?;
+            return Ok(w);
+        }
+        if style.terminal && buf[..n].contains(&0) {
+            out.write_all(b"\n")?;
+            return Ok(Written {
+                binary_suppressed: true,
+                ..w
+            });
+        }
+        w.bytes += n as u64;
+        w.ended_with_newline = dec.push(&buf[..n], false, out)?;
+    }
+}
+
+/// `--stream`: every complete line is shown (formatted when it is JSON) and flushed as soon
+/// as it arrives; a partial line is shown as it is rather than held back.
+fn write_lines(
+    first: Vec<u8>,
+    reader: &mut dyn Read,
+    out: &mut dyn Write,
+    style: &BodyStyle,
+    json_kind: bool,
+) -> io::Result<Written> {
+    let mut dec = TextDecoder::new(style.charset, &first, style.terminal);
+    let mut w = Written::default();
+    let mut pending: Vec<u8> = Vec::new();
+    // True while the current line was already partly printed raw.
+    let mut line_started = false;
+    let mut chunk = first;
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        if chunk.is_empty() {
+            let n = reader.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            chunk = buf[..n].to_vec();
+        }
+        w.bytes += chunk.len() as u64;
+        pending.extend_from_slice(&chunk);
+        chunk.clear();
+        while let Some(pos) = pending.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = pending.drain(..=pos).collect();
+            let formatted = (!line_started && json_kind && style.format)
+                .then(|| format_line(&line, style))
+                .flatten();
+            match formatted {
+                Some(f) => {
+                    out.write_all(&f)?;
+                    out.write_all(b"\n")?;
+                }
+                None => {
+                    dec.push(&line, false, out)?;
+                }
+            }
+            line_started = false;
+        }
+        if !pending.is_empty() {
+            dec.push(&pending, false, out)?;
+            pending.clear();
+            line_started = true;
+        }
+        out.flush()?;
+        w.ended_with_newline = !line_started;
+    }
+    dec.push(&[], true, out)?;
+    out.flush()?;
+    Ok(w)
+}
+
+fn format_line(line: &[u8], style: &BodyStyle) -> Option<Vec<u8>> {
+    let trimmed = line.strip_suffix(b"\n").unwrap_or(line);
+    let trimmed = trimmed.strip_suffix(b"\r").unwrap_or(trimmed);
+    if trimmed.iter().all(u8::is_ascii_whitespace) {
+        return None;
+    }
+    // Server-sent events: format the JSON after `data:`.
+    if let Some(data) = trimmed.strip_prefix(b"data:") {
+        let data = data.strip_prefix(b" ").unwrap_or(data);
+        let formatted = format_buffered(data, style)?;
+        let mut out = b"data: ".to_vec();
+        out.extend_from_slice(&formatted);
+        return Some(out);
+    }
+    format_buffered(trimmed, style)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn style<'a>() -> BodyStyle<'a> {
+        BodyStyle {
+            terminal: false,
+            format: false,
+            theme: None,
+            indent: 4,
+            sort_keys: false,
+            stream: false,
+            mime: None,
+            charset: None,
+            force_json: false,
+        }
+    }
+
+    fn show(body: &[u8], s: &BodyStyle) -> (String, Written) {
+        let mut out = Vec::new();
+        let w = write_body(&mut &body[..], &mut out, s).unwrap();
+        (String::from_utf8_lossy(&out).into_owned(), w)
+    }
+
+    #[test]
+    fn raw_is_byte_exact() {
+        let body = b"\x1b[31m\x00\xff{\"a\":1}";
+        let mut out = Vec::new();
+        write_body(&mut &body[..], &mut out, &style()).unwrap();
+        assert_eq!(out, body);
+    }
+
+    #[test]
+    fn terminal_binary_is_suppressed_and_text_neutralised() {
+        let s = BodyStyle {
+            terminal: true,
+            ..style()
+        };
+        let (out, w) = show(b"ab\x00cd", &s);
+        assert!(w.binary_suppressed);
+        assert_eq!(out, "");
+        let (out, _) = show(b"hi \x1b[2J there\n", &s);
+        assert_eq!(out, "hi \\x1b[2J there\n");
+    }
+
+    #[test]
+    fn json_formatted_or_shown_as_received() {
+        let s = BodyStyle {
+            format: true,
+            mime: Some("application/json"),
+            ..style()
+        };
+        assert_eq!(
+            show(b"{\"a\":[1,2]}", &s).0,
+            "{\n    \"a\": [\n        1,\n        2\n    ]\n}"
+        );
+        assert_eq!(show(b"{\"a\":", &s).0, "{\"a\":");
+        let s = BodyStyle {
+            format: true,
+            mime: Some("text/plain"),
+            ..style()
+        };
+        assert_eq!(show(b"[1]", &s).0, "[\n    1\n]");
+        assert_eq!(show(b"hello", &s).0, "hello");
+    }
+
+    #[test]
+    fn charsets_are_decoded() {
+        let s = BodyStyle {
+            terminal: true,
+            charset: Some("iso-8859-1"),
+            ..style()
+        };
+        assert_eq!(show(b"caf\xe9", &s).0, "café");
+        let s = BodyStyle {
+            terminal: true,
+            ..style()
+        };
+        assert_eq!(show(b"bad \xff byte", &s).0, "bad \u{fffd} byte");
+    }
+
+    #[test]
+    fn stream_lines_format_ndjson() {
+        let s = BodyStyle {
+            format: true,
+            stream: true,
+            mime: Some("application/x-ndjson"),
+            indent: 2,
+            ..style()
+        };
+        assert_eq!(
+            show(b"{\"a\":1}\n{\"b\":2}\n", &s).0,
+            "{\n  \"a\": 1\n}\n{\n  \"b\": 2\n}\n"
+        );
+    }
+}

@@ -1,0 +1,1318 @@
+//! Streaming JSON pretty-printer: a byte-level tokenizer with an explicit container stack that
+//! copies scalars verbatim, lays documents out like `json.dumps(indent=N)`, and escapes anything
+//! that could reach the terminal as a control sequence. Memory stays flat for any document size.
+
+use std::fmt;
+use std::io::{self, Read, Write};
+
+use crate::output::theme::{Paint, Theme};
+
+/// Indentation used when the caller does not choose one.
+pub const DEFAULT_INDENT: usize = 4;
+/// Deepest nesting accepted; deeper input is rejected rather than risking memory or output blow-up.
+pub const MAX_DEPTH: usize = 10_000;
+/// Anti-XSSI prefixes copied verbatim before the document (longest first where one extends another).
+pub const XSSI_PREFIXES: [&[u8]; 4] = [b")]}',", b")]}'", b"while(1);", b"for(;;);"];
+
+/// Input bytes read per `read` call, and output bytes buffered before a write.
+const CHUNK: usize = 64 * 1024;
+/// Bytes of a sniffed prefix that `looks_like_json` validates.
+const SNIFF_LIMIT: usize = 4096;
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+const REPLACEMENT: &[u8] = "\u{FFFD}".as_bytes();
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// How to lay out and colour a document.
+#[derive(Debug, Clone, Copy)]
+pub struct JsonOptions<'a> {
+    /// Spaces per level; 0 still breaks lines (like Python's `indent=0`).
+    pub indent: usize,
+    /// Colours; `None` writes plain text.
+    pub theme: Option<&'a Theme>,
+}
+
+impl Default for JsonOptions<'_> {
+    fn default() -> Self {
+        JsonOptions {
+            indent: DEFAULT_INDENT,
+            theme: None,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum JsonError {
+    /// The input is not valid JSON; `offset` is the input byte where parsing failed.
+    Syntax {
+        offset: u64,
+        message: String,
+    },
+    Io(io::Error),
+}
+
+impl JsonError {
+    /// Input offset of a syntax error.
+    pub fn offset(&self) -> Option<u64> {
+        match self {
+            JsonError::Syntax { offset, .. } => Some(*offset),
+            JsonError::Io(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JsonError::Syntax { offset, message } => {
+                write!(f, "invalid JSON at byte {offset}: {message}")
+            }
+            JsonError::Io(e) => write!(f, "I/O error while formatting JSON: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for JsonError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            JsonError::Io(e) => Some(e),
+            JsonError::Syntax { .. } => None,
+        }
+    }
+}
+
+impl From<io::Error> for JsonError {
+    fn from(e: io::Error) -> Self {
+        JsonError::Io(e)
+    }
+}
+
+type Result<T, E = JsonError> = std::result::Result<T, E>;
+
+/// Format one JSON document from `input` to `out`, streaming.
+///
+/// Output is written in chunks as it is produced. On a syntax error everything formatted up to
+/// the error is still written (followed by a colour reset when themed), so the output is a
+/// faithful prefix; callers that need all-or-nothing use [`format_slice`].
+pub fn format_stream<R: Read, W: Write + ?Sized>(
+    input: R,
+    out: &mut W,
+    opts: &JsonOptions,
+) -> Result<()> {
+    let mut p = Printer::new(
+        input,
+        CHUNK,
+        out,
+        Vec::with_capacity(CHUNK * 2),
+        opts,
+        CHUNK,
+    );
+    let result = p.document();
+    if let Err(JsonError::Syntax { .. }) = &result {
+        if opts.theme.is_some() {
+            p.out.extend_from_slice(b"\x1b[0m");
+        }
+    }
+    if !matches!(result, Err(JsonError::Io(_))) {
+        p.sink.write_all(&p.out)?;
+    }
+    result
+}
+
+/// Convenience for an in-memory body: Ok(formatted bytes) or Err if it is not valid JSON
+/// (nothing written anywhere).
+pub fn format_slice(input: &[u8], opts: &JsonOptions) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    format_slice_into(input, &mut out, opts)?;
+    Ok(out)
+}
+
+/// Like [`format_slice`] but appends to a caller-owned buffer, which is left exactly as it was
+/// on error.
+pub fn format_slice_into(input: &[u8], out: &mut Vec<u8>, opts: &JsonOptions) -> Result<()> {
+    let start = out.len();
+    let mut buf = std::mem::take(out);
+    buf.reserve(input.len() + input.len() / 2);
+    let result = format_in_memory(input, slice_chunk(input), buf, opts, false);
+    match result {
+        Ok(formatted) => {
+            *out = formatted;
+            Ok(())
+        }
+        Err((mut buf, e)) => {
+            buf.truncate(start);
+            *out = buf;
+            Err(e)
+        }
+    }
+}
+
+/// Cheap check used for content sniffing: does this (possibly truncated) prefix look like the
+/// start of JSON? After an optional BOM, XSSI prefix and whitespace it must begin with one of
+/// `{ [ " - 0-9 t f n`, and its first few KiB must tokenize cleanly up to where it is cut off
+/// (so `404 Not Found` or `no content` are not mistaken for JSON).
+pub fn looks_like_json(prefix: &[u8]) -> bool {
+    let head = &prefix[..prefix.len().min(SNIFF_LIMIT)];
+    let body = skip_preamble(head);
+    let first = body.iter().find(|b| !is_ws(**b));
+    if !matches!(
+        first,
+        Some(b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n')
+    ) {
+        return false;
+    }
+    let opts = JsonOptions::default();
+    match format_in_memory(head, slice_chunk(head), Vec::new(), &opts, false) {
+        Ok(_) => true,
+        // An error at the very end only means the prefix was cut off there.
+        Err((_, JsonError::Syntax { offset, .. })) => offset >= head.len() as u64,
+        Err((_, JsonError::Io(_))) => false,
+    }
+}
+
+/// Sorted-keys variant (opt-in `--sorted`): object members are ordered by key (by code point,
+/// stable, so duplicate keys keep their relative order), recursively; arrays keep their order.
+/// Uses the same tokenizer, layout, colours and string rules as [`format_stream`], but buffers
+/// the whole output and writes nothing on error.
+pub fn format_sorted<R: Read, W: Write + ?Sized>(
+    input: R,
+    out: &mut W,
+    opts: &JsonOptions,
+) -> Result<()> {
+    match format_in_memory(input, CHUNK, Vec::new(), opts, true) {
+        Ok(formatted) => Ok(out.write_all(&formatted)?),
+        Err((_, e)) => Err(e),
+    }
+}
+
+/// Formats everything into `buf` (never flushing); on error hands the buffer back with the error.
+fn format_in_memory<R: Read>(
+    input: R,
+    chunk: usize,
+    buf: Vec<u8>,
+    opts: &JsonOptions,
+    sorted: bool,
+) -> Result<Vec<u8>, (Vec<u8>, JsonError)> {
+    let mut sink = io::sink();
+    let mut p = Printer::new(input, chunk, &mut sink, buf, opts, usize::MAX);
+    if sorted {
+        p.sort = Some(SortState::default());
+    }
+    match p.document() {
+        Ok(()) => Ok(p.out),
+        Err(e) => Err((p.out, e)),
+    }
+}
+
+/// Input buffer size for an in-memory body: no bigger than the body itself.
+fn slice_chunk(input: &[u8]) -> usize {
+    input.len().clamp(16, CHUNK)
+}
+
+/// The part of `bytes` after an optional BOM and XSSI prefix.
+fn skip_preamble(bytes: &[u8]) -> &[u8] {
+    let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    XSSI_PREFIXES
+        .iter()
+        .find_map(|p| bytes.strip_prefix(*p))
+        .unwrap_or(bytes)
+}
+
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// Bytes a string's fast path copies unchanged: printable ASCII other than `"` and `\`.
+static PLAIN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0x20;
+    while b < 0x7f {
+        table[b] = b != b'"' as usize && b != b'\\' as usize;
+        b += 1;
+    }
+    table
+};
+
+fn hex_value(b: u8) -> Option<u16> {
+    match b {
+        b'0'..=b'9' => Some(u16::from(b - b'0')),
+        b'a'..=b'f' => Some(u16::from(b - b'a' + 10)),
+        b'A'..=b'F' => Some(u16::from(b - b'A' + 10)),
+        _ => None,
+    }
+}
+
+/// Code points that must never reach a terminal raw: C0, DEL and C1 controls.
+fn is_control(c: u32) -> bool {
+    c < 0x20 || (0x7f..=0x9f).contains(&c)
+}
+
+fn newline_indent(out: &mut Vec<u8>, indent: usize, depth: usize) {
+    out.push(b'\n');
+    out.resize(out.len() + indent * depth, b' ');
+}
+
+/// Buffered reader that tracks the absolute offset and allows a few bytes of lookahead.
+struct Input<R> {
+    reader: R,
+    buf: Box<[u8]>,
+    pos: usize,
+    end: usize,
+    /// Input offset of `buf[0]`.
+    base: u64,
+    eof: bool,
+}
+
+impl<R: Read> Input<R> {
+    fn new(reader: R, capacity: usize) -> Self {
+        Input {
+            reader,
+            buf: vec![0; capacity.max(16)].into_boxed_slice(),
+            pos: 0,
+            end: 0,
+            base: 0,
+            eof: false,
+        }
+    }
+
+    fn offset(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    /// Reads at `buf[end..]`; returns false at end of input.
+    fn read_more(&mut self) -> io::Result<bool> {
+        while !self.eof {
+            match self.reader.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(false)
+    }
+
+    /// Called when the buffer is used up: starts a fresh chunk. False at end of input.
+    fn refill(&mut self) -> io::Result<bool> {
+        self.base += self.end as u64;
+        self.pos = 0;
+        self.end = 0;
+        self.read_more()
+    }
+
+    #[inline]
+    fn peek(&mut self) -> io::Result<Option<u8>> {
+        if self.pos < self.end || self.refill()? {
+            Ok(Some(self.buf[self.pos]))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Makes up to `n` bytes available at `pos` (fewer only at end of input); returns the count.
+    fn ensure(&mut self, n: usize) -> io::Result<usize> {
+        if self.end - self.pos < n && !self.eof {
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.base += self.pos as u64;
+            self.end -= self.pos;
+            self.pos = 0;
+            while self.end < n && self.read_more()? {}
+        }
+        Ok(n.min(self.end - self.pos))
+    }
+
+    /// Skips whitespace and peeks at the next byte.
+    fn peek_token(&mut self) -> io::Result<Option<u8>> {
+        loop {
+            while self.pos < self.end {
+                let b = self.buf[self.pos];
+                if !is_ws(b) {
+                    return Ok(Some(b));
+                }
+                self.pos += 1;
+            }
+            if !self.refill()? {
+                return Ok(None);
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Object,
+    Array,
+}
+
+/// One open container. `entries` indexes `SortState::entries` when sorting.
+struct Frame {
+    kind: Kind,
+    entries: usize,
+}
+
+/// One object member of the sorted variant: its decoded key and where its rendering starts.
+struct Entry {
+    key: (usize, usize),
+    start: usize,
+}
+
+/// Bookkeeping for `format_sorted`. Members are rendered in input order without separators;
+/// closing an object reorders the rendered members. Both vectors grow and shrink like a stack.
+#[derive(Default)]
+struct SortState {
+    entries: Vec<Entry>,
+    /// Decoded keys (WTF-8, so byte order is code point order even with lone surrogates).
+    keys: Vec<u8>,
+    scratch: Vec<u8>,
+}
+
+static PLAIN_THEME: Theme = Theme::PLAIN;
+
+struct Printer<'a, R, W: ?Sized> {
+    input: Input<R>,
+    out: Vec<u8>,
+    sink: &'a mut W,
+    flush_at: usize,
+    indent: usize,
+    theme: &'a Theme,
+    stack: Vec<Frame>,
+    sort: Option<SortState>,
+}
+
+impl<'a, R: Read, W: Write + ?Sized> Printer<'a, R, W> {
+    fn new(
+        input: R,
+        chunk: usize,
+        sink: &'a mut W,
+        out: Vec<u8>,
+        opts: &JsonOptions<'a>,
+        flush_at: usize,
+    ) -> Self {
+        Printer {
+            input: Input::new(input, chunk),
+            out,
+            sink,
+            flush_at,
+            indent: opts.indent,
+            theme: opts.theme.unwrap_or(&PLAIN_THEME),
+            stack: Vec::new(),
+            sort: None,
+        }
+    }
+
+    fn syntax(&self, offset: u64, message: &str) -> JsonError {
+        JsonError::Syntax {
+            offset,
+            message: message.to_owned(),
+        }
+    }
+
+    /// Error at the current position, which is the end of input when nothing is left.
+    fn error_here(&self, message: &str) -> JsonError {
+        let message = if self.input.pos >= self.input.end && self.input.eof {
+            "unexpected end of input"
+        } else {
+            message
+        };
+        self.syntax(self.input.offset(), message)
+    }
+
+    fn maybe_flush(&mut self) -> io::Result<()> {
+        if self.out.len() >= self.flush_at {
+            self.sink.write_all(&self.out)?;
+            self.out.clear();
+        }
+        Ok(())
+    }
+
+    /// Next non-whitespace byte, which must exist.
+    fn token(&mut self, expected: &str) -> Result<u8> {
+        match self.input.peek_token()? {
+            Some(b) => Ok(b),
+            None => Err(self.error_here(expected)),
+        }
+    }
+
+    fn document(&mut self) -> Result<()> {
+        self.preamble()?;
+        loop {
+            self.value()?;
+            self.maybe_flush()?;
+            if self.after_value()? {
+                break;
+            }
+        }
+        match self.input.peek_token()? {
+            None => Ok(()),
+            Some(_) => Err(self.error_here("unexpected data after the JSON value")),
+        }
+    }
+
+    /// Drops a UTF-8 BOM and copies an XSSI prefix (plus a newline) at the very start.
+    fn preamble(&mut self) -> Result<()> {
+        self.input.ensure(BOM.len() + 9)?;
+        if self.input.buf[self.input.pos..self.input.end].starts_with(BOM) {
+            self.input.pos += BOM.len();
+            self.input.ensure(9)?;
+        }
+        let ahead = &self.input.buf[self.input.pos..self.input.end];
+        if let Some(prefix) = XSSI_PREFIXES.iter().find(|p| ahead.starts_with(p)) {
+            self.out.extend_from_slice(prefix);
+            self.out.push(b'\n');
+            self.input.pos += prefix.len();
+        }
+        Ok(())
+    }
+
+    /// Reads one value. Scalars and empty containers are written whole; a non-empty container
+    /// is opened (with its first key, for an object) and the loop continues with its first value.
+    fn value(&mut self) -> Result<()> {
+        let t = self.theme;
+        loop {
+            match self.token("expected a JSON value")? {
+                b @ (b'{' | b'[') => {
+                    if !self.open(b)? {
+                        return Ok(());
+                    }
+                }
+                b'"' => {
+                    self.input.pos += 1;
+                    self.string(&t.string)?;
+                    return Ok(());
+                }
+                b'-' | b'0'..=b'9' => return self.number(),
+                b't' => return self.literal(b"true", &t.boolean),
+                b'f' => return self.literal(b"false", &t.boolean),
+                b'n' => return self.literal(b"null", &t.null),
+                _ => return Err(self.error_here("expected a JSON value")),
+            }
+        }
+    }
+
+    /// After a value: consumes `,` (plus the next key) or closing brackets. Returns true once the
+    /// top-level value is complete.
+    fn after_value(&mut self) -> Result<bool> {
+        let t = self.theme;
+        while let Some(kind) = self.stack.last().map(|f| f.kind) {
+            let (close, expected) = match kind {
+                Kind::Object => (b'}', "expected ',' or '}'"),
+                Kind::Array => (b']', "expected ',' or ']'"),
+            };
+            let b = self.token(expected)?;
+            if b == b',' {
+                self.input.pos += 1;
+                if kind == Kind::Array || self.sort.is_none() {
+                    t.sep.wrap(&mut self.out, b",");
+                    newline_indent(&mut self.out, self.indent, self.stack.len());
+                }
+                if kind == Kind::Object {
+                    self.key()?;
+                }
+                return Ok(false);
+            }
+            if b != close {
+                return Err(self.error_here(expected));
+            }
+            self.input.pos += 1;
+            self.close(kind);
+            self.maybe_flush()?;
+        }
+        Ok(true)
+    }
+
+    /// Opens `{` or `[` (at the current position). Returns false when it was empty.
+    fn open(&mut self, open: u8) -> Result<bool> {
+        if self.stack.len() >= MAX_DEPTH {
+            let msg = format!("nesting deeper than {MAX_DEPTH} levels");
+            return Err(self.error_here(&msg));
+        }
+        self.input.pos += 1;
+        let (kind, close) = match open {
+            b'{' => (Kind::Object, b'}'),
+            _ => (Kind::Array, b']'),
+        };
+        let t = self.theme;
+        let punct = &t.punct;
+        if self.token("expected a JSON value")? == close {
+            self.input.pos += 1;
+            punct.wrap(&mut self.out, &[open, close]);
+            return Ok(false);
+        }
+        punct.wrap(&mut self.out, &[open]);
+        let entries = self.sort.as_ref().map_or(0, |s| s.entries.len());
+        self.stack.push(Frame { kind, entries });
+        if kind == Kind::Array || self.sort.is_none() {
+            newline_indent(&mut self.out, self.indent, self.stack.len());
+        }
+        if kind == Kind::Object {
+            self.key()?;
+        }
+        Ok(true)
+    }
+
+    fn close(&mut self, kind: Kind) {
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
+        if kind == Kind::Object {
+            if let Some(sort) = self.sort.as_mut() {
+                sort.reorder(
+                    &mut self.out,
+                    frame.entries,
+                    self.theme,
+                    self.indent,
+                    self.stack.len(),
+                );
+            }
+        }
+        newline_indent(&mut self.out, self.indent, self.stack.len());
+        let close = if kind == Kind::Object { b"}" } else { b"]" };
+        self.theme.punct.wrap(&mut self.out, close);
+    }
+
+    /// An object key and its colon.
+    fn key(&mut self) -> Result<()> {
+        if self.token("expected a string key")? != b'"' {
+            return Err(self.error_here("expected a string key"));
+        }
+        self.input.pos += 1;
+        let start = self.out.len();
+        let t = self.theme;
+        let content = self.string(&t.key)?;
+        if let Some(sort) = self.sort.as_mut() {
+            sort.push_entry(start, &self.out[content.0..content.1]);
+        }
+        if self.token("expected ':'")? != b':' {
+            return Err(self.error_here("expected ':'"));
+        }
+        self.input.pos += 1;
+        self.theme.sep.wrap(&mut self.out, b":");
+        self.out.push(b' ');
+        Ok(())
+    }
+
+    fn literal(&mut self, word: &'static [u8], paint: &Paint) -> Result<()> {
+        for &expected in word {
+            if self.input.peek()? != Some(expected) {
+                return Err(self.error_here("invalid literal"));
+            }
+            self.input.pos += 1;
+        }
+        paint.wrap(&mut self.out, word);
+        Ok(())
+    }
+
+    /// Validates a number and copies it exactly as written.
+    fn number(&mut self) -> Result<()> {
+        let t = self.theme;
+        let paint = &t.number;
+        self.out.extend_from_slice(&paint.on);
+        if self.input.peek()? == Some(b'-') {
+            self.copy_byte();
+        }
+        match self.input.peek()? {
+            Some(b'0') => {
+                self.copy_byte();
+                if let Some(b'0'..=b'9') = self.input.peek()? {
+                    return Err(self.error_here("leading zeros are not allowed"));
+                }
+            }
+            Some(b'1'..=b'9') => {
+                self.copy_digits()?;
+            }
+            _ => return Err(self.error_here("expected a digit")),
+        }
+        if self.input.peek()? == Some(b'.') {
+            self.copy_byte();
+            if self.copy_digits()? == 0 {
+                return Err(self.error_here("expected a digit after '.'"));
+            }
+        }
+        if let Some(b'e' | b'E') = self.input.peek()? {
+            self.copy_byte();
+            if let Some(b'+' | b'-') = self.input.peek()? {
+                self.copy_byte();
+            }
+            if self.copy_digits()? == 0 {
+                return Err(self.error_here("expected a digit in the exponent"));
+            }
+        }
+        self.out.extend_from_slice(&paint.off);
+        Ok(())
+    }
+
+    /// Copies the byte just peeked.
+    fn copy_byte(&mut self) {
+        self.out.push(self.input.buf[self.input.pos]);
+        self.input.pos += 1;
+    }
+
+    fn copy_digits(&mut self) -> Result<usize> {
+        let mut count = 0;
+        loop {
+            let ahead = &self.input.buf[self.input.pos..self.input.end];
+            let n = ahead.iter().take_while(|b| b.is_ascii_digit()).count();
+            self.out.extend_from_slice(&ahead[..n]);
+            self.input.pos += n;
+            count += n;
+            if self.input.pos < self.input.end {
+                return Ok(count);
+            }
+            self.maybe_flush()?;
+            if !self.input.refill()? {
+                return Ok(count);
+            }
+        }
+    }
+
+    /// Writes a string whose opening quote was consumed. Returns the range of its rendered
+    /// content in `out` (meaningful only when output is not flushed, i.e. when sorting).
+    fn string(&mut self, paint: &Paint) -> Result<(usize, usize)> {
+        self.out.extend_from_slice(&paint.on);
+        self.out.push(b'"');
+        let start = self.out.len();
+        loop {
+            let ahead = &self.input.buf[self.input.pos..self.input.end];
+            let n = ahead
+                .iter()
+                .position(|&b| !PLAIN[usize::from(b)])
+                .unwrap_or(ahead.len());
+            self.out.extend_from_slice(&ahead[..n]);
+            self.input.pos += n;
+            self.maybe_flush()?;
+            let Some(b) = self.input.peek()? else {
+                return Err(self.error_here("unterminated string"));
+            };
+            match b {
+                b'"' => {
+                    self.input.pos += 1;
+                    let end = self.out.len();
+                    self.out.push(b'"');
+                    self.out.extend_from_slice(&paint.off);
+                    return Ok((start, end));
+                }
+                b'\\' => self.escape()?,
+                0x00..=0x1f => return Err(self.error_here("control character in string")),
+                0x7f => {
+                    self.input.pos += 1;
+                    self.out.extend_from_slice(b"\\u007f");
+                }
+                0x80..=0xff => self.utf8(b)?,
+                // A plain byte that arrived with a refill: the fast path takes it next time.
+                _ => {}
+            }
+        }
+    }
+
+    /// One backslash escape (at the current position).
+    fn escape(&mut self) -> Result<()> {
+        self.input.pos += 1;
+        let Some(b) = self.input.peek()? else {
+            return Err(self.error_here("unterminated string"));
+        };
+        match b {
+            b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => {
+                self.input.pos += 1;
+                self.out.extend_from_slice(&[b'\\', b]);
+            }
+            b'/' => {
+                self.input.pos += 1;
+                self.out.push(b'/');
+            }
+            b'u' => {
+                self.input.pos += 1;
+                self.unicode_escape()?;
+            }
+            _ => return Err(self.error_here("invalid escape sequence")),
+        }
+        Ok(())
+    }
+
+    /// The `XXXX` of `\uXXXX`: shown as the character, except controls and lone surrogates,
+    /// which are kept as written.
+    fn unicode_escape(&mut self) -> Result<()> {
+        let (unit, raw) = self.hex4()?;
+        let c = match unit {
+            0xD800..=0xDBFF => match self.low_surrogate()? {
+                Some(low) => {
+                    0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00)
+                }
+                None => return Ok(self.write_raw_escape(raw)),
+            },
+            0xDC00..=0xDFFF => return Ok(self.write_raw_escape(raw)),
+            _ => u32::from(unit),
+        };
+        match char::from_u32(c) {
+            Some('"') => self.out.extend_from_slice(b"\\\""),
+            Some('\\') => self.out.extend_from_slice(b"\\\\"),
+            Some(ch) if !is_control(c) => {
+                let mut utf8 = [0; 4];
+                self.out
+                    .extend_from_slice(ch.encode_utf8(&mut utf8).as_bytes());
+            }
+            _ => self.write_raw_escape(raw),
+        }
+        Ok(())
+    }
+
+    fn write_raw_escape(&mut self, raw: [u8; 4]) {
+        self.out.extend_from_slice(b"\\u");
+        self.out.extend_from_slice(&raw);
+    }
+
+    /// Four hex digits: their value and the digits as written.
+    fn hex4(&mut self) -> Result<(u16, [u8; 4])> {
+        let avail = self.input.ensure(4)?;
+        let mut raw = [0; 4];
+        let mut unit = 0;
+        for (i, slot) in raw.iter_mut().enumerate() {
+            let digit = if i < avail {
+                hex_value(self.input.buf[self.input.pos])
+            } else {
+                None
+            };
+            let Some(d) = digit else {
+                return Err(self.error_here("invalid \\u escape"));
+            };
+            *slot = self.input.buf[self.input.pos];
+            unit = unit << 4 | d;
+            self.input.pos += 1;
+        }
+        Ok((unit, raw))
+    }
+
+    /// Consumes a following `\uXXXX` low surrogate, if there is one.
+    fn low_surrogate(&mut self) -> Result<Option<u16>> {
+        if self.input.ensure(6)? < 6 {
+            return Ok(None);
+        }
+        let ahead = &self.input.buf[self.input.pos..self.input.pos + 6];
+        if ahead[0] != b'\\' || ahead[1] != b'u' {
+            return Ok(None);
+        }
+        let mut unit = 0;
+        for &b in &ahead[2..] {
+            match hex_value(b) {
+                Some(d) => unit = unit << 4 | d,
+                None => return Ok(None),
+            }
+        }
+        if !(0xDC00..=0xDFFF).contains(&unit) {
+            return Ok(None);
+        }
+        self.input.pos += 6;
+        Ok(Some(unit))
+    }
+
+    /// A non-ASCII sequence starting with `lead`: copied when valid, C1 controls escaped, and each
+    /// maximal invalid subpart replaced by U+FFFD (as WHATWG and `from_utf8_lossy` do).
+    fn utf8(&mut self, lead: u8) -> Result<()> {
+        // Unicode table 3-7: sequence length and the allowed range of the second byte.
+        let (len, lo, hi) = match lead {
+            0xC2..=0xDF => (2, 0x80, 0xBF),
+            0xE0 => (3, 0xA0, 0xBF),
+            0xE1..=0xEC | 0xEE..=0xEF => (3, 0x80, 0xBF),
+            0xED => (3, 0x80, 0x9F),
+            0xF0 => (4, 0x90, 0xBF),
+            0xF1..=0xF3 => (4, 0x80, 0xBF),
+            0xF4 => (4, 0x80, 0x8F),
+            _ => {
+                self.input.pos += 1;
+                self.out.extend_from_slice(REPLACEMENT);
+                return Ok(());
+            }
+        };
+        let avail = self.input.ensure(len)?;
+        let seq = &self.input.buf[self.input.pos..self.input.pos + avail];
+        let mut valid = 1;
+        while valid < avail {
+            let (min, max) = if valid == 1 { (lo, hi) } else { (0x80, 0xBF) };
+            if !(min..=max).contains(&seq[valid]) {
+                break;
+            }
+            valid += 1;
+        }
+        if valid < len {
+            self.out.extend_from_slice(REPLACEMENT);
+        } else if lead == 0xC2 && seq[1] <= 0x9F {
+            let cont = seq[1];
+            self.out.extend_from_slice(b"\\u00");
+            self.out.push(HEX[usize::from(cont >> 4)]);
+            self.out.push(HEX[usize::from(cont & 0xF)]);
+        } else {
+            self.out.extend_from_slice(seq);
+        }
+        self.input.pos += valid;
+        Ok(())
+    }
+}
+
+impl SortState {
+    /// Records a member whose rendering starts at `start`, keyed by its rendered key `content`.
+    fn push_entry(&mut self, start: usize, content: &[u8]) {
+        let key_start = self.keys.len();
+        decode_rendered(content, &mut self.keys);
+        self.entries.push(Entry {
+            key: (key_start, self.keys.len()),
+            start,
+        });
+    }
+
+    /// Rewrites the members of the object closing now (entries from `base`, rendered at the end
+    /// of `out`) in key order, with separators and indentation at `depth + 1`.
+    fn reorder(
+        &mut self,
+        out: &mut Vec<u8>,
+        base: usize,
+        theme: &Theme,
+        indent: usize,
+        depth: usize,
+    ) {
+        let members = &self.entries[base..];
+        let Some(first) = members.first() else {
+            return;
+        };
+        let region = first.start;
+        let mut spans: Vec<(&[u8], usize, usize)> = members
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let end = members.get(i + 1).map_or(out.len(), |next| next.start);
+                (&self.keys[e.key.0..e.key.1], e.start, end)
+            })
+            .collect();
+        spans.sort_by(|a, b| a.0.cmp(b.0));
+        self.scratch.clear();
+        for (i, &(_, start, end)) in spans.iter().enumerate() {
+            if i > 0 {
+                theme.sep.wrap(&mut self.scratch, b",");
+            }
+            newline_indent(&mut self.scratch, indent, depth + 1);
+            self.scratch.extend_from_slice(&out[start..end]);
+        }
+        out.truncate(region);
+        out.extend_from_slice(&self.scratch);
+        self.keys.truncate(first.key.0);
+        self.entries.truncate(base);
+    }
+}
+
+/// Decodes a rendered string body (only `\"`, `\\`, `\b\f\n\r\t` and `\uXXXX` escapes remain)
+/// into WTF-8 bytes for ordering.
+fn decode_rendered(rendered: &[u8], dst: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < rendered.len() {
+        let b = rendered[i];
+        if b != b'\\' {
+            dst.push(b);
+            i += 1;
+            continue;
+        }
+        let esc = rendered.get(i + 1).copied().unwrap_or(b'\\');
+        i += 2;
+        match esc {
+            b'b' => dst.push(0x08),
+            b'f' => dst.push(0x0C),
+            b'n' => dst.push(b'\n'),
+            b'r' => dst.push(b'\r'),
+            b't' => dst.push(b'\t'),
+            b'u' => {
+                let digits = rendered.get(i..i + 4).unwrap_or_default();
+                let unit = digits.iter().fold(0u32, |acc, &d| {
+                    acc << 4 | u32::from(hex_value(d).unwrap_or(0))
+                });
+                push_wtf8(dst, unit);
+                i += 4;
+            }
+            other => dst.push(other),
+        }
+    }
+}
+
+/// UTF-8 encoding extended to lone surrogates, which sort between U+D7FF and U+E000.
+fn push_wtf8(dst: &mut Vec<u8>, c: u32) {
+    match char::from_u32(c) {
+        Some(ch) => dst.extend_from_slice(ch.encode_utf8(&mut [0; 4]).as_bytes()),
+        None => dst.extend_from_slice(&[
+            0xE0 | (c >> 12) as u8,
+            0x80 | ((c >> 6) & 0x3F) as u8,
+            0x80 | (c & 0x3F) as u8,
+        ]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::theme::Style;
+
+    fn opts(indent: usize) -> JsonOptions<'static> {
+        JsonOptions {
+            indent,
+            theme: None,
+        }
+    }
+
+    fn fmt(input: &[u8], indent: usize) -> String {
+        let out = format_slice(input, &opts(indent))
+            .unwrap_or_else(|e| panic!("{:?}: {e}", String::from_utf8_lossy(input)));
+        String::from_utf8(out).unwrap()
+    }
+
+    fn syntax_offset(input: &[u8]) -> u64 {
+        match format_slice(input, &opts(4)) {
+            Err(JsonError::Syntax { offset, .. }) => offset,
+            other => panic!(
+                "{:?}: expected a syntax error, got {other:?}",
+                String::from_utf8_lossy(input)
+            ),
+        }
+    }
+
+    /// A reader that hands out one byte per call, to cross every chunk boundary.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match (self.0.split_first(), buf.first_mut()) {
+                (Some((&b, rest)), Some(slot)) => {
+                    *slot = b;
+                    self.0 = rest;
+                    Ok(1)
+                }
+                _ => Ok(0),
+            }
+        }
+    }
+
+    #[test]
+    fn layout() {
+        let table: &[(&str, usize, &str)] = &[
+            (r#"{"a":1,"b":[true,false,null]}"#, 4, "{\n    \"a\": 1,\n    \"b\": [\n        true,\n        false,\n        null\n    ]\n}"),
+            ("[1,\"x\"]", 4, "[\n    1,\n    \"x\"\n]"),
+            (r#"{"a":{"b":[1]}}"#, 2, "{\n  \"a\": {\n    \"b\": [\n      1\n    ]\n  }\n}"),
+            (r#"{"a":[1,{"b":2}]}"#, 0, "{\n\"a\": [\n1,\n{\n\"b\": 2\n}\n]\n}"),
+            (r#"{"a":{},"b":[],"c":[{},[]],"d":{ },"e":[ ]}"#, 4, "{\n    \"a\": {},\n    \"b\": [],\n    \"c\": [\n        {},\n        []\n    ],\n    \"d\": {},\n    \"e\": []\n}"),
+            ("{}", 4, "{}"),
+            ("[]", 4, "[]"),
+            ("[[[]]]", 1, "[\n [\n  []\n ]\n]"),
+            ("  \r\n\t\"s\"\n\n ", 4, "\"s\""),
+            ("\u{FEFF}[1]", 4, "[\n    1\n]"),
+            ("true", 4, "true"),
+            ("null", 4, "null"),
+            (" {\n \"a\" :\t1 , \"b\"\n:2 } ", 4, "{\n    \"a\": 1,\n    \"b\": 2\n}"),
+        ];
+        for &(input, indent, expected) in table {
+            assert_eq!(
+                fmt(input.as_bytes(), indent),
+                expected,
+                "{input:?} indent {indent}"
+            );
+        }
+    }
+
+    #[test]
+    fn scalars_verbatim_and_duplicates_kept() {
+        let table: &[(&str, &str)] = &[
+            ("12345678901234567890123", "12345678901234567890123"),
+            ("[1.10,1e400,-0.0,2E-3,1E+2,0,-7]", "[\n    1.10,\n    1e400,\n    -0.0,\n    2E-3,\n    1E+2,\n    0,\n    -7\n]"),
+            (r#"{"b":1,"a":2,"b":3}"#, "{\n    \"b\": 1,\n    \"a\": 2,\n    \"b\": 3\n}"),
+            (r#"{"z":0.000000000000000000000001,"y":-123456789012345678901234567890.5e-10}"#,
+             "{\n    \"z\": 0.000000000000000000000001,\n    \"y\": -123456789012345678901234567890.5e-10\n}"),
+        ];
+        for &(input, expected) in table {
+            assert_eq!(fmt(input.as_bytes(), 4), expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn string_rules() {
+        let table: &[(&[u8], &str)] = &[
+            (br#""\u00e9\u4E2D""#, "\"é中\""),
+            (br#""\ud83d\ude00""#, "\"😀\""),
+            (br#""\uD83D""#, r#""\uD83D""#),
+            (br#""\udc00x""#, r#""\udc00x""#),
+            (br#""\ud83d\u0041""#, r#""\ud83dA""#),
+            (br#""\ud83d\ud83d\ude00""#, "\"\\ud83d😀\""),
+            (br#""a\/b""#, "\"a/b\""),
+            (br#""\u0022\u005C\u002f""#, r#""\"\\/""#),
+            (br#""\"\\\n\t\r\b\f""#, r#""\"\\\n\t\r\b\f""#),
+            (
+                br#""\u001b[31m\u001B\u0000\u007f\u0085\u000a""#,
+                r#""\u001b[31m\u001B\u0000\u007f\u0085\u000a""#,
+            ),
+            (b"\"del\x7f\"", r#""del\u007f""#),
+            (
+                b"\"c1\xc2\x9b[31m\xc2\x80\xc2\x9f\xc2\xa0\"",
+                "\"c1\\u009b[31m\\u0080\\u009f\u{a0}\"",
+            ),
+            (
+                "\"héllo wörld 中文 😀\"".as_bytes(),
+                "\"héllo wörld 中文 😀\"",
+            ),
+            (b"\"bad\xff\xfe!\"", "\"bad\u{FFFD}\u{FFFD}!\""),
+            (b"\"cut\xe4\xb8\"", "\"cut\u{FFFD}\""),
+            (
+                b"\"over\xc0\xaf\xed\xa0\x80\"",
+                "\"over\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\"",
+            ),
+            (b"\"\xf0\x9f\x98\"", "\"\u{FFFD}\""),
+        ];
+        for &(input, expected) in table {
+            assert_eq!(
+                fmt(input, 4),
+                expected,
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
+        // A raw ESC (invalid JSON) is rejected, never written.
+        assert_eq!(syntax_offset(b"[\"a\x1b[31m\"]"), 3);
+        assert_eq!(syntax_offset(b"\"tab\there\""), 4);
+    }
+
+    #[test]
+    fn xssi_prefixes() {
+        let table: &[(&str, &str)] = &[
+            (")]}',\n{\"a\":1}", ")]}',\n{\n    \"a\": 1\n}"),
+            (")]}'\n[1]", ")]}'\n[\n    1\n]"),
+            (")]}',[]", ")]}',\n[]"),
+            ("while(1);{\"a\":1}", "while(1);\n{\n    \"a\": 1\n}"),
+            ("for(;;);\r\n[]", "for(;;);\n[]"),
+        ];
+        for &(input, expected) in table {
+            assert_eq!(fmt(input.as_bytes(), 4), expected, "{input:?}");
+        }
+        assert_eq!(syntax_offset(b" )]}'\n[]"), 1);
+        assert_eq!(syntax_offset(b")]}'"), 4);
+    }
+
+    #[test]
+    fn syntax_errors_report_offsets() {
+        let table: &[(&str, u64)] = &[
+            ("", 0),
+            ("   ", 3),
+            ("{\"a\" 1}", 5),
+            ("[1,]", 3),
+            ("[1 2]", 3),
+            ("{\"a\":1,}", 7),
+            ("{1:2}", 1),
+            ("01", 1),
+            ("1.", 2),
+            ("-x", 1),
+            ("1e+", 3),
+            ("nul1", 3),
+            ("tru", 3),
+            ("\"\\x\"", 2),
+            ("\"\\u12g4\"", 5),
+            ("[1] x", 4),
+            ("[1]]", 3),
+            ("{\"a\":1]", 6),
+            ("<html>", 0),
+            ("{\"a\": [1, 2", 11),
+            ("\"abc", 4),
+            ("{\"a\"", 4),
+            ("[\"\\u12", 6),
+        ];
+        for &(input, offset) in table {
+            assert_eq!(syntax_offset(input.as_bytes()), offset, "{input:?}");
+        }
+        let err = format_slice(b"[1,]", &opts(4)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid JSON at byte 3: expected a JSON value"
+        );
+        assert_eq!(err.offset(), Some(3));
+        let err = format_slice(b"[1", &opts(4)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid JSON at byte 2: unexpected end of input"
+        );
+    }
+
+    #[test]
+    fn colours_with_auto_theme() {
+        let theme = Theme::new(Style::Auto);
+        let o = JsonOptions {
+            indent: 2,
+            theme: Some(&theme),
+        };
+        let out = format_slice(br#"{"k":["s",1,true,null],"e":{}}"#, &o).unwrap();
+        let expected = concat!(
+            "\x1b[1m{\x1b[0m\n",
+            "  \x1b[1;34m\"k\"\x1b[0m: \x1b[1m[\x1b[0m\n",
+            "    \x1b[32m\"s\"\x1b[0m,\n",
+            "    1,\n",
+            "    true,\n",
+            "    \x1b[1;90mnull\x1b[0m\n",
+            "  \x1b[1m]\x1b[0m,\n",
+            "  \x1b[1;34m\"e\"\x1b[0m: \x1b[1m{}\x1b[0m\n",
+            "\x1b[1m}\x1b[0m",
+        );
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
+    }
+
+    #[test]
+    fn one_byte_reads_match_slice_output() {
+        let doc = "\u{FEFF})]}',\n { \"k\u{e9}y\" : [ -12.5e+3, \"\\ud83d\\ude00 \\u00e9 \\uD800 \\/ \u{4e2d}\\u001b\",\n \
+                   {\"\":{}}, [ ], true , false,null, 12345678901234567890123 ], \"s\":\"\x7f\u{85}\" } \n";
+        let theme = Theme::new(Style::Monokai);
+        for o in [
+            opts(4),
+            opts(0),
+            JsonOptions {
+                indent: 3,
+                theme: Some(&theme),
+            },
+        ] {
+            let expected = format_slice(doc.as_bytes(), &o).unwrap();
+            let mut streamed = Vec::new();
+            format_stream(Trickle(doc.as_bytes()), &mut streamed, &o).unwrap();
+            assert_eq!(streamed, expected);
+            let mut sorted_bytes = Vec::new();
+            format_sorted(Trickle(doc.as_bytes()), &mut sorted_bytes, &o).unwrap();
+            let mut sorted_slice = Vec::new();
+            format_sorted(doc.as_bytes(), &mut sorted_slice, &o).unwrap();
+            assert_eq!(sorted_bytes, sorted_slice);
+        }
+        // Errors land on the same offset either way.
+        let bad = b"[1, {\"a\": tru }]";
+        let err = format_stream(Trickle(bad), &mut Vec::new(), &opts(4)).unwrap_err();
+        assert_eq!(err.offset(), Some(13));
+        assert_eq!(syntax_offset(bad), 13);
+    }
+
+    #[test]
+    fn long_values_cross_chunks() {
+        let long = "x\u{e9}\\u00e9".repeat(40_000);
+        let digits = "9".repeat(150_000);
+        let doc = format!("[\"{long}\",{digits}]");
+        let expected = format!(
+            "[\n    \"{}\",\n    {digits}\n]",
+            "x\u{e9}\u{e9}".repeat(40_000)
+        );
+        let mut out = Vec::new();
+        format_stream(doc.as_bytes(), &mut out, &opts(4)).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
+        assert_eq!(fmt(doc.as_bytes(), 4), expected);
+    }
+
+    #[test]
+    fn depth_limit() {
+        let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(format_slice(ok.as_bytes(), &opts(0)).is_ok());
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        let err = format_slice(deep.as_bytes(), &opts(0)).unwrap_err();
+        assert_eq!(err.offset(), Some(MAX_DEPTH as u64));
+        assert!(err.to_string().contains("nesting deeper than 10000"));
+        let objects = "{\"a\":".repeat(MAX_DEPTH + 1);
+        assert_eq!(syntax_offset(objects.as_bytes()), (5 * MAX_DEPTH) as u64);
+        let mut sink = Vec::new();
+        assert!(format_sorted(deep.as_bytes(), &mut sink, &opts(0)).is_err());
+        assert!(sink.is_empty());
+    }
+
+    #[test]
+    fn error_handling_of_entry_points() {
+        let mut buf = b"keep".to_vec();
+        assert!(format_slice_into(b"[1,2", &mut buf, &opts(4)).is_err());
+        assert_eq!(buf, b"keep");
+        format_slice_into(b"[1]", &mut buf, &opts(0)).unwrap();
+        assert_eq!(buf, b"keep[\n1\n]");
+
+        // Streaming writes what it formatted before the error, then resets colours.
+        let theme = Theme::new(Style::Auto);
+        let o = JsonOptions {
+            indent: 0,
+            theme: Some(&theme),
+        };
+        let mut out = Vec::new();
+        let err = format_stream(&b"[\"ab"[..], &mut out, &o).unwrap_err();
+        assert_eq!(err.offset(), Some(4));
+        assert_eq!(out, b"\x1b[1m[\x1b[0m\n\x1b[32m\"ab\x1b[0m");
+    }
+
+    #[test]
+    fn sniffing() {
+        let table: &[(&[u8], bool)] = &[
+            (b"{\"a\": 1}", true),
+            (b"  [1, 2", true),
+            (b"\"str", true),
+            (b"-1", true),
+            (b"123", true),
+            (b"true", true),
+            (b"fals", true),
+            (b"null\n", true),
+            (b")]}',\n{\"a\":", true),
+            (b"while(1);[", true),
+            (b"\xEF\xBB\xBF{}", true),
+            (b"{\"a\":\"\\u12", true),
+            (b"", false),
+            (b"   ", false),
+            (b"<html>", false),
+            (b"404 Not Found", false),
+            (b"no content", false),
+            (b"[Thu Jan 01] log line", false),
+            (b"{\"a\" 1}", false),
+            (b"hello", false),
+        ];
+        for &(input, expected) in table {
+            assert_eq!(
+                looks_like_json(input),
+                expected,
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
+        let big = format!("[{}", "1,".repeat(10_000));
+        assert!(looks_like_json(big.as_bytes()));
+    }
+
+    #[test]
+    fn sorted_keys() {
+        let sorted = |input: &[u8], o: &JsonOptions| {
+            let mut out = Vec::new();
+            format_sorted(input, &mut out, o).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let table: &[(&str, usize, &str)] = &[
+            (r#"{"b":1,"a":{"d":[3,{"z":1,"y":2}],"c":{}},"b":0}"#, 2,
+             "{\n  \"a\": {\n    \"c\": {},\n    \"d\": [\n      3,\n      {\n        \"y\": 2,\n        \"z\": 1\n      }\n    ]\n  },\n  \"b\": 1,\n  \"b\": 0\n}"),
+            (r#"[{"b":1,"a":2},[{"d":1,"c":2}]]"#, 0, "[\n{\n\"a\": 2,\n\"b\": 1\n},\n[\n{\n\"c\": 2,\n\"d\": 1\n}\n]\n]"),
+            // By code point: "\n" (U+000A) < "A" < "a" < "é" < lone surrogate < U+E000 < emoji.
+            (r#"{"\ud83d\ude00":1,"\ue000":2,"\udc00":3,"é":4,"a":5,"A":6,"\n":7}"#, 0,
+             "{\n\"\\n\": 7,\n\"A\": 6,\n\"a\": 5,\n\"é\": 4,\n\"\\udc00\": 3,\n\"\u{e000}\": 2,\n\"😀\": 1\n}"),
+            (")]}'\n{\"b\":1e400,\"a\":1.10}", 4, ")]}'\n{\n    \"a\": 1.10,\n    \"b\": 1e400\n}"),
+            ("3", 4, "3"),
+        ];
+        for &(input, indent, expected) in table {
+            assert_eq!(
+                sorted(input.as_bytes(), &opts(indent)),
+                expected,
+                "{input:?}"
+            );
+        }
+        let theme = Theme::new(Style::Auto);
+        let o = JsonOptions {
+            indent: 2,
+            theme: Some(&theme),
+        };
+        let expected = concat!(
+            "\x1b[1m{\x1b[0m\n",
+            "  \x1b[1;34m\"a\"\x1b[0m: \x1b[1m[]\x1b[0m,\n",
+            "  \x1b[1;34m\"b\"\x1b[0m: \x1b[32m\"x\"\x1b[0m\n",
+            "\x1b[1m}\x1b[0m",
+        );
+        assert_eq!(sorted(br#"{"b":"x","a":[]}"#, &o), expected);
+        let mut out = Vec::new();
+        assert_eq!(
+            format_sorted(&b"{\"a\":1,}"[..], &mut out, &o)
+                .unwrap_err()
+                .offset(),
+            Some(7)
+        );
+        assert!(out.is_empty());
+    }
+}

@@ -1,0 +1,284 @@
+//! Everything written to stdout (or `-o FILE`): request and response heads, bodies, meta,
+//! and the separators between them. Styles and options are resolved once, here.
+
+pub mod body;
+pub mod heads;
+pub mod json;
+pub mod options;
+pub mod theme;
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+
+use anyhow::Result;
+
+use crate::cli::values::PrintSet;
+use crate::client::Response;
+use crate::prepare::PreparedRequest;
+use crate::spec::OutputSpec;
+use body::{BodyStyle, Written};
+use heads::{Head, HeadStyle};
+use options::FormatOptions;
+use theme::{Style, Theme};
+
+/// Text from the network made safe for a terminal: invalid UTF-8 replaced, control
+/// characters shown as `\xNN` (C1 as `\u{NN}`) instead of being executed. Newlines and tabs
+/// stay; a carriage return only as part of CRLF.
+pub fn visible(bytes: &[u8]) -> Cow<'_, str> {
+    let text = String::from_utf8_lossy(bytes);
+    let risky = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t' && c != '\r')
+            || ('\u{80}'..='\u{9f}').contains(&c)
+    };
+    if !text.chars().any(|c| risky(c) || c == '\r') {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' && chars.peek() != Some(&'\n') {
+            out.push_str("\\r");
+        } else if risky(c) {
+            if (c as u32) < 0x80 {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            } else {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Writes messages in order, with HTTPie's separators: a body is followed by a blank line
+/// only when something else follows it; output to a terminal always ends with a newline.
+pub struct Printer<'a> {
+    out: Box<dyn Write + 'a>,
+    spec: &'a OutputSpec,
+    theme: Option<Theme>,
+    options: FormatOptions,
+    /// A body was written and did (true) or did not end with a newline.
+    after_body: Option<bool>,
+}
+
+impl<'a> Printer<'a> {
+    /// Resolve styles and options; errors here are usage errors (bad --style, bad option).
+    pub fn new(out: Box<dyn Write + 'a>, spec: &'a OutputSpec) -> Result<Printer<'a>> {
+        let options =
+            FormatOptions::parse(&spec.format_options, spec.sorted).map_err(crate::error::usage)?;
+        let style = match spec.style.as_deref() {
+            None => Style::Auto,
+            Some(name) => Style::from_name(name).ok_or_else(|| {
+                crate::error::usage(format!(
+                    "unknown --style '{name}': choose one of {}",
+                    Style::names().join(", ")
+                ))
+            })?,
+        };
+        // Themes cost a little to build: only when colours are on.
+        let theme = spec.colors.then(|| Theme::new(style));
+        Ok(Printer {
+            out,
+            spec,
+            theme,
+            options,
+            after_body: None,
+        })
+    }
+
+    fn separate(&mut self) -> io::Result<()> {
+        match self.after_body.take() {
+            Some(true) => self.out.write_all(b"\n"),
+            Some(false) => self.out.write_all(b"\n\n"),
+            None => Ok(()),
+        }
+    }
+
+    fn head_style(&self) -> HeadStyle<'_> {
+        HeadStyle {
+            theme: self.theme.as_ref(),
+            terminal: self.spec.to_terminal,
+            sort: self.options.headers_sort,
+        }
+    }
+
+    fn body_done(&mut self, w: &Written) -> io::Result<()> {
+        if w.binary_suppressed {
+            let notice = theme_wrap(self.theme.as_ref().map(|t| &t.notice), body::BINARY_NOTICE);
+            self.out.write_all(&notice)?;
+            self.after_body = Some(false);
+        } else if w.bytes > 0 {
+            self.after_body = Some(w.ended_with_newline);
+        }
+        Ok(())
+    }
+
+    /// Print the request head and/or body as selected.
+    pub fn request(&mut self, req: &PreparedRequest, print: PrintSet) -> Result<()> {
+        if print.request_headers {
+            self.separate()?;
+            let head = Head {
+                first: [&req.method, &req.target, "HTTP/1.1"],
+                status: None,
+                headers: &req.headers,
+            };
+            let bytes = heads::render(&head, self.head_style());
+            self.out.write_all(&bytes)?;
+        }
+        if print.request_body && !req.body.is_empty() {
+            self.separate()?;
+            let (mime, charset) = content_type(req.header("content-type"));
+            let mut reader = req.body.reader()?;
+            let compressed = req.header("content-encoding").is_some();
+            let style = body_style(
+                self.spec,
+                self.theme.as_ref(),
+                &self.options,
+                mime.as_deref(),
+                charset.as_deref(),
+            );
+            let w = if compressed && self.spec.to_terminal {
+                Written {
+                    binary_suppressed: true,
+                    ..Written::default()
+                }
+            } else {
+                body::write_body(&mut reader, &mut self.out, &style)?
+            };
+            self.body_done(&w)?;
+        }
+        Ok(())
+    }
+
+    pub fn response_head(&mut self, resp: &Response) -> Result<()> {
+        self.separate()?;
+        let code = resp.status.to_string();
+        let head = Head {
+            first: [&resp.version, &code, &resp.reason],
+            status: Some(resp.status),
+            headers: &resp.headers,
+        };
+        let bytes = heads::render(&head, self.head_style());
+        self.out.write_all(&bytes)?;
+        Ok(())
+    }
+
+    /// Show a response body; `reader` yields the decoded content.
+    pub fn response_body(
+        &mut self,
+        resp: &Response,
+        reader: &mut dyn io::Read,
+    ) -> io::Result<Written> {
+        self.separate()?;
+        let (mime, charset) = content_type(resp.header("content-type"));
+        let mime = self.spec.response_mime.clone().or(mime);
+        let charset = self.spec.response_charset.clone().or(charset);
+        let style = body_style(
+            self.spec,
+            self.theme.as_ref(),
+            &self.options,
+            mime.as_deref(),
+            charset.as_deref(),
+        );
+        let w = body::write_body(reader, &mut self.out, &style)?;
+        self.body_done(&w)?;
+        Ok(w)
+    }
+
+    pub fn meta(&mut self, text: &str) -> Result<()> {
+        self.separate()?;
+        let bytes = theme_wrap(self.theme.as_ref().map(|t| &t.meta), text);
+        self.out.write_all(&bytes)?;
+        self.out.write_all(b"\n")?;
+        Ok(())
+    }
+
+    /// Show an intermediate or final exchange's response as selected by `print`.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    /// End the output: a terminal gets a final newline after a body that lacked one.
+    pub fn finish(&mut self) -> io::Result<()> {
+        if self.spec.to_terminal && self.after_body == Some(false) {
+            self.out.write_all(b"\n")?;
+        }
+        self.after_body = None;
+        self.out.flush()
+    }
+
+    pub fn theme(&self) -> Option<&Theme> {
+        self.theme.as_ref()
+    }
+}
+
+fn body_style<'s>(
+    spec: &OutputSpec,
+    theme: Option<&'s Theme>,
+    options: &FormatOptions,
+    mime: Option<&'s str>,
+    charset: Option<&'s str>,
+) -> BodyStyle<'s> {
+    BodyStyle {
+        terminal: spec.to_terminal,
+        format: spec.format && options.json_format,
+        theme,
+        indent: options.json_indent,
+        sort_keys: options.json_sort_keys,
+        stream: spec.stream || mime == Some("text/event-stream"),
+        mime,
+        charset,
+        force_json: spec.force_json,
+    }
+}
+
+fn theme_wrap(paint: Option<&theme::Paint>, text: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    match paint {
+        Some(p) => p.wrap(&mut out, text.as_bytes()),
+        None => out.extend_from_slice(text.as_bytes()),
+    }
+    out
+}
+
+/// `Content-Type` split into a lower-cased MIME type and its charset parameter.
+pub fn content_type(value: Option<&[u8]>) -> (Option<String>, Option<String>) {
+    let Some(v) = value.and_then(|v| std::str::from_utf8(v).ok()) else {
+        return (None, None);
+    };
+    let mut parts = v.split(';');
+    let mime = parts
+        .next()
+        .map(|m| m.trim().to_ascii_lowercase())
+        .filter(|m| !m.is_empty());
+    let charset = parts.find_map(|p| {
+        let (k, val) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| val.trim().trim_matches('"').to_string())
+    });
+    (mime, charset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visible_neutralises_controls() {
+        assert_eq!(visible(b"plain\ttext\r\n"), "plain\ttext\r\n");
+        assert_eq!(visible(b"\x1b[2Jx\x07\r"), "\\x1b[2Jx\\x07\\r");
+        assert_eq!(visible("a\u{9b}b".as_bytes()), "a\\u{9b}b");
+        assert_eq!(visible(b"\xff"), "\u{fffd}");
+    }
+
+    #[test]
+    fn content_type_parts() {
+        assert_eq!(
+            content_type(Some(b"Application/JSON; Charset=\"latin1\"")),
+            (Some("application/json".into()), Some("latin1".into()))
+        );
+        assert_eq!(content_type(None), (None, None));
+    }
+}

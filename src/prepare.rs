@@ -1,0 +1,524 @@
+//! `RequestSpec` -> `PreparedRequest` (pure but for reading a body file's size): the exact
+//! header list and body that are both printed and sent. The transport adds nothing.
+
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
+
+use anyhow::Result;
+use base64::Engine;
+use url::Url;
+
+use crate::cli::AuthType;
+use crate::error::usage;
+use crate::spec::{BodySpec, Part, RequestSpec};
+
+pub const USER_AGENT: &str = concat!("http/", env!("CARGO_PKG_VERSION"));
+/// Only what `decode` can undo.
+pub const ACCEPT_ENCODING: &str = "gzip, deflate, br, zstd";
+pub const JSON_ACCEPT: &str = "application/json, */*;q=0.5";
+
+/// One piece of a body: bytes in memory or a file streamed from disk.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Segment {
+    Bytes(Vec<u8>),
+    File { path: PathBuf, len: u64 },
+}
+
+/// A request body as a sequence of segments (empty for no body), so that a multipart upload
+/// of large files streams without being loaded.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Body {
+    pub segments: Vec<Segment>,
+}
+
+impl Body {
+    pub fn bytes(b: Vec<u8>) -> Body {
+        Body {
+            segments: vec![Segment::Bytes(b)],
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.segments.is_empty()
+    }
+    pub fn len(&self) -> u64 {
+        self.segments
+            .iter()
+            .map(|s| match s {
+                Segment::Bytes(b) => b.len() as u64,
+                Segment::File { len, .. } => *len,
+            })
+            .sum()
+    }
+    /// A fresh reader over the whole body (bodies are replayable: redirects, digest auth).
+    pub fn reader(&self) -> io::Result<Box<dyn Read + Send>> {
+        let mut out: Box<dyn Read + Send> = Box::new(io::empty());
+        for seg in &self.segments {
+            let next: Box<dyn Read + Send> = match seg {
+                Segment::Bytes(b) => Box::new(io::Cursor::new(b.clone())),
+                Segment::File { path, len } => Box::new(std::fs::File::open(path)?.take(*len)),
+            };
+            out = Box::new(out.chain(next));
+        }
+        Ok(out)
+    }
+}
+
+/// The request exactly as it goes on the wire.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreparedRequest {
+    pub method: String,
+    /// Where to connect (no credentials, no fragment).
+    pub url: Url,
+    /// The request-target on the request line: path and query.
+    pub target: String,
+    /// Header lines in wire order, names in the case they are sent.
+    pub headers: Vec<(String, Vec<u8>)>,
+    pub body: Body,
+    /// Send the body with `Transfer-Encoding: chunked`.
+    pub chunked: bool,
+}
+
+impl PreparedRequest {
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
+    }
+}
+
+/// Python's `json.dumps` layout (`{"a": 1, "b": [1, 2]}`), which requests and HTTPie send.
+struct SpacedJson;
+
+impl serde_json::ser::Formatter for SpacedJson {
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            w.write_all(b", ")
+        }
+    }
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.begin_array_value(w, first)
+    }
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b": ")
+    }
+}
+
+pub fn json_bytes(value: &serde_json::Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, SpacedJson);
+    // Serializing a Value into a Vec cannot fail.
+    let _ = serde::Serialize::serialize(value, &mut ser);
+    out
+}
+
+fn form_bytes(pairs: &[(String, String)]) -> Vec<u8> {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+        .into_bytes()
+}
+
+/// A fresh random boundary (no RNG crate needed: std's hasher keys are random per process).
+fn random_boundary() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    let a = h.finish();
+    h.write_u64(a);
+    format!("{:016x}{:016x}", a, h.finish())
+}
+
+/// WHATWG form-data name escaping: quotes and line breaks cannot appear raw.
+fn quote_name(s: &str) -> String {
+    s.replace('"', "%22")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn multipart(parts: &[Part], boundary: &str) -> Result<Body> {
+    let mut segments = Vec::new();
+    let mut head = Vec::new();
+    for part in parts {
+        write!(head, "--{boundary}\r\n")?;
+        match part {
+            Part::Text { name, value } => {
+                write!(
+                    head,
+                    "Content-Disposition: form-data; name=\"{}\"\r\n\r\n",
+                    quote_name(name)
+                )?;
+                head.extend_from_slice(value.as_bytes());
+                head.extend_from_slice(b"\r\n");
+            }
+            Part::File {
+                name,
+                path,
+                filename,
+                mime,
+            } => {
+                write!(
+                    head,
+                    "Content-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\n\
+                     Content-Type: {mime}\r\n\r\n",
+                    quote_name(name),
+                    quote_name(filename)
+                )?;
+                segments.push(Segment::Bytes(std::mem::take(&mut head)));
+                let len = std::fs::metadata(path)
+                    .map_err(|e| usage(format!("cannot read file '{}': {e}", path.display())))?
+                    .len();
+                segments.push(Segment::File {
+                    path: path.clone(),
+                    len,
+                });
+                head.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+    write!(head, "--{boundary}--\r\n")?;
+    segments.push(Segment::Bytes(head));
+    Ok(Body { segments })
+}
+
+fn body_and_type(spec: &RequestSpec, boundary: &str) -> Result<(Body, Option<String>)> {
+    let form_type = "application/x-www-form-urlencoded; charset=utf-8";
+    // A raw body (stdin, --raw) is announced in the current mode, as HTTPie does.
+    let raw_type = if spec.form {
+        form_type
+    } else {
+        "application/json"
+    };
+    Ok(match &spec.body {
+        BodySpec::Empty => (
+            Body::default(),
+            spec.json.then(|| "application/json".into()),
+        ),
+        BodySpec::Json(v) => (Body::bytes(json_bytes(v)), Some("application/json".into())),
+        BodySpec::Form(pairs) => (Body::bytes(form_bytes(pairs)), Some(form_type.into())),
+        BodySpec::Multipart(parts) => (
+            multipart(parts, boundary)?,
+            Some(format!("multipart/form-data; boundary={boundary}")),
+        ),
+        BodySpec::Bytes(b) => (Body::bytes(b.clone()), Some(raw_type.into())),
+        BodySpec::File { path, mime } => {
+            let len = std::fs::metadata(path)
+                .map_err(|e| usage(format!("cannot read body file '{}': {e}", path.display())))?
+                .len();
+            let mime = mime
+                .clone()
+                .or_else(|| crate::spec::guess_mime(path).map(str::to_string));
+            (
+                Body {
+                    segments: vec![Segment::File {
+                        path: path.clone(),
+                        len,
+                    }],
+                },
+                mime,
+            )
+        }
+    })
+}
+
+fn deflate(body: &Body) -> Result<Vec<u8>> {
+    let mut raw = Vec::new();
+    body.reader()?.read_to_end(&mut raw)?;
+    let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(&raw)?;
+    Ok(enc.finish()?)
+}
+
+fn host_header(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    }
+}
+
+fn authorization(spec: &RequestSpec) -> Option<String> {
+    let auth = spec.auth.as_ref()?;
+    match auth.kind {
+        AuthType::Basic => {
+            let pair = format!("{}:{}", auth.user, auth.password.as_deref().unwrap_or(""));
+            Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(pair)
+            ))
+        }
+        AuthType::Bearer => Some(format!("Bearer {}", auth.user)),
+        // Digest answers a challenge, so the first request goes without credentials.
+        AuthType::Digest => None,
+    }
+}
+
+/// Set, replace (in place) or remove a header, matching names case-insensitively.
+fn apply(headers: &mut Vec<(String, Vec<u8>)>, name: &str, value: Option<Vec<u8>>) {
+    match value {
+        None => headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name)),
+        Some(v) => match headers
+            .iter()
+            .position(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            Some(i) => headers[i] = (name.to_string(), v),
+            None => headers.push((name.to_string(), v)),
+        },
+    }
+}
+
+/// The wire groups repeated names together (ureq keeps a header map), so the printed list
+/// does too: stable, by first occurrence.
+fn group_by_name(headers: Vec<(String, Vec<u8>)>) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = Vec::with_capacity(headers.len());
+    for (name, value) in headers {
+        match out.iter().rposition(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+            Some(i) => out.insert(i + 1, (name, value)),
+            None => out.push((name, value)),
+        }
+    }
+    out
+}
+
+fn method_expects_body(method: &str) -> bool {
+    matches!(method, "POST" | "PUT" | "PATCH")
+}
+
+/// Build the request that will be printed and sent.
+pub fn prepare(spec: &RequestSpec) -> Result<PreparedRequest> {
+    let boundary = spec.boundary.clone().unwrap_or_else(random_boundary);
+    let (mut body, content_type) = body_and_type(spec, &boundary)?;
+    let mut content_encoding = None;
+    if spec.compress > 0 && !body.is_empty() {
+        let deflated = deflate(&body)?;
+        if spec.compress > 1 || (deflated.len() as u64) < body.len() {
+            body = Body::bytes(deflated);
+            content_encoding = Some(b"deflate".to_vec());
+        }
+    }
+    let json_mode = spec.json || matches!(spec.body, BodySpec::Json(_));
+    let accept = if json_mode { JSON_ACCEPT } else { "*/*" };
+
+    let mut headers: Vec<(String, Vec<u8>)> = vec![
+        ("Host".into(), host_header(&spec.url).into_bytes()),
+        ("User-Agent".into(), USER_AGENT.into()),
+        ("Accept-Encoding".into(), ACCEPT_ENCODING.into()),
+        ("Accept".into(), accept.into()),
+    ];
+    if let Some(a) = authorization(spec) {
+        headers.push(("Authorization".into(), a.into_bytes()));
+    }
+    if let Some(ct) = content_type {
+        headers.push(("Content-Type".into(), ct.into_bytes()));
+    }
+    if let Some(ce) = content_encoding {
+        headers.push(("Content-Encoding".into(), ce));
+    }
+    // User headers: the first mention of a name replaces (or removes) the default in place;
+    // later mentions of the same name add lines.
+    let mut seen: Vec<String> = Vec::new();
+    for h in &spec.headers {
+        let lower = h.name.to_ascii_lowercase();
+        if seen.contains(&lower) {
+            if let Some(v) = &h.value {
+                headers.push((h.name.clone(), v.clone()));
+            }
+        } else {
+            apply(&mut headers, &h.name, h.value.clone());
+            seen.push(lower);
+        }
+    }
+    let user_framing = seen
+        .iter()
+        .any(|n| n == "content-length" || n == "transfer-encoding");
+    if !user_framing {
+        if spec.chunked && !body.is_empty() {
+            headers.push(("Transfer-Encoding".into(), b"chunked".to_vec()));
+        } else if !body.is_empty() || method_expects_body(&spec.method) {
+            headers.push(("Content-Length".into(), body.len().to_string().into_bytes()));
+        }
+    }
+    // HTTP/1.1 requires Host; if the user removed it, ureq would add its own, so keep ours.
+    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
+        headers.insert(0, ("Host".into(), host_header(&spec.url).into_bytes()));
+    }
+
+    let path = spec
+        .raw_path
+        .clone()
+        .unwrap_or_else(|| spec.url.path().to_string());
+    let target = match spec.url.query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path,
+    };
+    Ok(PreparedRequest {
+        method: spec.method.clone(),
+        url: spec.url.clone(),
+        target,
+        headers: group_by_name(headers),
+        body,
+        chunked: spec.chunked,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Cli;
+    use crate::env::Env;
+    use clap::Parser;
+
+    fn prep(args: &[&str]) -> PreparedRequest {
+        let cli = Cli::try_parse_from(std::iter::once("http").chain(args.iter().copied())).unwrap();
+        let spec = crate::spec::from_cli(
+            &cli,
+            &Env {
+                program: "http".into(),
+                ..Env::default()
+            },
+        )
+        .unwrap();
+        prepare(&spec).unwrap()
+    }
+
+    fn head(p: &PreparedRequest) -> Vec<String> {
+        p.headers
+            .iter()
+            .map(|(n, v)| format!("{n}: {}", String::from_utf8_lossy(v)))
+            .collect()
+    }
+
+    fn body(p: &PreparedRequest) -> String {
+        let mut s = String::new();
+        p.body.reader().unwrap().read_to_string(&mut s).unwrap();
+        s
+    }
+
+    #[test]
+    fn get_defaults() {
+        let p = prep(&[":8080/a?x=1", "q==2"]);
+        assert_eq!(p.method, "GET");
+        assert_eq!(p.target, "/a?x=1&q=2");
+        assert_eq!(
+            head(&p),
+            [
+                "Host: localhost:8080",
+                &format!("User-Agent: {USER_AGENT}"),
+                "Accept-Encoding: gzip, deflate, br, zstd",
+                "Accept: */*",
+            ]
+        );
+        assert!(p.body.is_empty());
+    }
+
+    #[test]
+    fn json_post() {
+        let p = prep(&[
+            "example.org",
+            "name=widget",
+            "count:=3",
+            "tags:=[\"a\",\"b\"]",
+        ]);
+        assert_eq!(p.method, "POST");
+        assert_eq!(
+            body(&p),
+            r#"{"name": "widget", "count": 3, "tags": ["a", "b"]}"#
+        );
+        let h = head(&p);
+        assert!(
+            h.contains(&"Accept: application/json, */*;q=0.5".to_string()),
+            "{h:?}"
+        );
+        assert!(h.contains(&"Content-Type: application/json".to_string()));
+        assert_eq!(h.last().unwrap(), "Content-Length: 50");
+    }
+
+    #[test]
+    fn header_edits() {
+        let p = prep(&[
+            ":",
+            "User-Agent:",
+            "Accept:text/plain",
+            "X-A:1",
+            "X-B;",
+            "X-A:2",
+            "host:h.test",
+        ]);
+        assert_eq!(
+            head(&p),
+            [
+                "host: h.test",
+                "Accept-Encoding: gzip, deflate, br, zstd",
+                "Accept: text/plain",
+                "X-A: 1",
+                "X-A: 2",
+                "X-B: ",
+            ]
+        );
+    }
+
+    #[test]
+    fn form_multipart_and_framing() {
+        let p = prep(&["-f", ":", "a=1 2", "b=&"]);
+        assert_eq!(body(&p), "a=1+2&b=%26");
+        assert_eq!(
+            p.header("content-type"),
+            Some(&b"application/x-www-form-urlencoded; charset=utf-8"[..])
+        );
+        let p = prep(&["--multipart", "--boundary", "XX", ":", "a=1"]);
+        assert_eq!(
+            body(&p),
+            "--XX\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XX--\r\n"
+        );
+        assert_eq!(
+            p.header("content-type"),
+            Some(&b"multipart/form-data; boundary=XX"[..])
+        );
+        let p = prep(&["--chunked", "--raw", "hello", ":"]);
+        assert_eq!(p.header("transfer-encoding"), Some(&b"chunked"[..]));
+        assert_eq!(p.header("content-length"), None);
+        let p = prep(&["POST", ":"]);
+        assert_eq!(p.header("content-length"), Some(&b"0"[..]));
+        let p = prep(&["--json", ":"]);
+        assert_eq!(p.header("content-type"), Some(&b"application/json"[..]));
+        assert_eq!(p.header("content-length"), None);
+    }
+
+    #[test]
+    fn auth_headers() {
+        let p = prep(&["-a", "user:pass", ":"]);
+        assert_eq!(p.header("authorization"), Some(&b"Basic dXNlcjpwYXNz"[..]));
+        let p = prep(&["-A", "bearer", "-a", "t0k", ":"]);
+        assert_eq!(p.header("authorization"), Some(&b"Bearer t0k"[..]));
+    }
+
+    #[test]
+    fn compression() {
+        let long = format!("a={}", "x".repeat(1000));
+        let p = prep(&["-x", ":", &long]);
+        assert_eq!(p.header("content-encoding"), Some(&b"deflate"[..]));
+        assert!(p.body.len() < 100);
+        let p = prep(&["-x", ":", "a=1"]);
+        assert_eq!(
+            p.header("content-encoding"),
+            None,
+            "not smaller, so not compressed"
+        );
+        let p = prep(&["-xx", ":", "a=1"]);
+        assert_eq!(p.header("content-encoding"), Some(&b"deflate"[..]));
+    }
+
+    #[test]
+    fn path_as_is() {
+        let p = prep(&["--path-as-is", "example.org/a/../b/./c", "q==1"]);
+        assert_eq!(p.target, "/a/../b/./c?q=1");
+        let p = prep(&["example.org/a/../b/./c"]);
+        assert_eq!(p.target, "/b/c");
+    }
+}

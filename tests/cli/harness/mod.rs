@@ -1,0 +1,25 @@
+//! Test harness for the `http` / `https` binaries: hermetic command runs
+//! (pipes or a real pseudo-terminal), a recording HTTP server, a raw
+//! scripted TCP server, and gates for sleep-free synchronisation.
+//!
+//! Rules it enforces: real binaries against real servers on 127.0.0.1
+//! ephemeral ports; servers are bound before their constructor returns
+//! (binding is the readiness signal); no sleeps; safety timeouts only turn
+//! hangs into clear failures.
+
+// Not every test module uses every helper.
+#![allow(dead_code, unused_imports)]
+
+mod capture;
+mod cmd;
+mod gate;
+mod pty;
+mod raw;
+mod server;
+
+pub use cmd::{http, https, Cmd, Run, Running, TIMEOUT};
+pub use gate::{gate, Gate, Opener};
+pub use nix::sys::signal::Signal;
+pub use pty::{normalize_newlines, PtyRun, PtySession, Tty};
+pub use raw::{read_body, read_head, read_request, reset, Conn, RawRequest, RawServer};
+pub use server::{echo_json, Recorded, Reply, Server};

@@ -1,0 +1,7 @@
+//! Integration tests for the `http` / `https` binaries.
+//!
+//! Everything lives in one test binary (`cargo test --test cli`) so the
+//! harness and its dependencies are compiled and linked once.
+
+mod harness;
+mod harness_selftest;
