@@ -2,6 +2,7 @@
 //! for flags live in `values`, the request-item grammar in `items`, URL shorthands in `url`,
 //! nested JSON paths in `nested`. Policy ("data implies POST") belongs to `spec`, not here.
 
+pub mod generate;
 pub mod items;
 pub mod nested;
 pub mod url;

@@ -3,5 +3,6 @@
 //! Everything lives in one test binary (`cargo test --test cli`) so the
 //! harness and its dependencies are compiled and linked once.
 
+mod generated;
 mod harness;
 mod harness_selftest;

@@ -29,7 +29,7 @@ use super::gate::{gate, Gate, Opener};
 const MAX_HEAD: usize = 64 * 1024;
 
 /// One request exactly as received.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct RawRequest {
     /// Request line and headers through the blank line (`\r\n\r\n`).
     pub head: Vec<u8>,
@@ -110,6 +110,16 @@ impl RawRequest {
             },
         );
         decoded
+    }
+}
+
+impl std::fmt::Debug for RawRequest {
+    /// Head and body shown as (lossy) text for assertion messages.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawRequest")
+            .field("head", &self.head_str())
+            .field("body", &String::from_utf8_lossy(&self.body))
+            .finish()
     }
 }
 

@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 
 /// One request as the server received it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Recorded {
     pub method: String,
     /// Request target as received (path + query; absolute-form if sent so).
@@ -75,6 +75,18 @@ impl Recorded {
     /// The query part of `url` (after `?`), if any.
     pub fn query(&self) -> Option<&str> {
         self.url.split_once('?').map(|(_, q)| q)
+    }
+}
+
+impl std::fmt::Debug for Recorded {
+    /// Body shown as (lossy) text, which is what assertion messages need.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorded")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &self.headers)
+            .field("body", &self.body_str())
+            .finish()
     }
 }
 

@@ -1,0 +1,93 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[http] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'http'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'http'= {
+            cand --boundary 'The boundary string for multipart bodies'
+            cand --raw 'Send DATA as the request body, as is'
+            cand --pretty 'Output processing: all (format + colours), colors, format, none'
+            cand -s 'Colour theme: auto (16 ANSI colours), solarized, monokai, mono'
+            cand --style 'Colour theme: auto (16 ANSI colours), solarized, monokai, mono'
+            cand --response-charset 'Decode the response body with this charset'
+            cand --response-mime 'Treat the response body as this MIME type when formatting it'
+            cand --format-options 'Formatting options: json.indent:N, json.sort_keys:B, headers.sort:B, xml.format:B, xml.indent:N'
+            cand -p 'What to print: H request headers, B request body, h response headers, b response body, m meta'
+            cand --print 'What to print: H request headers, B request body, h response headers, b response body, m meta'
+            cand -P 'What to print for intermediate messages (defaults to --print)'
+            cand --history-print 'What to print for intermediate messages (defaults to --print)'
+            cand -o 'Write output to FILE instead of stdout'
+            cand --output 'Write output to FILE instead of stdout'
+            cand --as 'Print the request as a command or code instead of sending it: curl or python'
+            cand --session 'Create, or read and update, a session (a name or a path)'
+            cand --session-read-only 'Read a session without updating it'
+            cand -a 'Credentials: USER[:PASS] (prompts for a missing password) or a bearer TOKEN'
+            cand --auth 'Credentials: USER[:PASS] (prompts for a missing password) or a bearer TOKEN'
+            cand -A 'The authentication scheme'
+            cand --auth-type 'The authentication scheme'
+            cand --proxy 'Proxy for a protocol: PROTOCOL:URL, e.g. http:http://proxy:3128 (repeatable)'
+            cand --max-redirects 'The most redirects to follow (default 30)'
+            cand --max-headers 'Fail when the response has more than N headers'
+            cand --timeout 'SECONDS for connecting and for each read (no data for that long), or CONNECT,READ'
+            cand --verify 'Verify TLS certificates: yes, no, or a CA bundle path'
+            cand --ssl 'Pin the TLS version: tls1.2 or tls1.3'
+            cand --cert 'Client certificate (PEM; may include the key)'
+            cand --cert-key 'Client private key (PEM), when not in --cert'
+            cand --cert-key-pass 'Passphrase for an encrypted client key'
+            cand --default-scheme 'The scheme for URLs given without one'
+            cand -j 'Serialize data items as a JSON object (the default) and ask for JSON'
+            cand --json 'Serialize data items as a JSON object (the default) and ask for JSON'
+            cand -f 'Serialize data items as a URL-encoded form (multipart when there is a file item)'
+            cand --form 'Serialize data items as a URL-encoded form (multipart when there is a file item)'
+            cand --multipart 'Always send a multipart/form-data body'
+            cand -x 'Deflate the request body when that makes it smaller; -xx always deflates'
+            cand --compress 'Deflate the request body when that makes it smaller; -xx always deflates'
+            cand --chunked 'Send the body with Transfer-Encoding: chunked'
+            cand --sorted 'Sort response headers and JSON keys'
+            cand --unsorted 'Keep the server''s header and key order (the default)'
+            cand -h 'Print only the response headers (-p h)'
+            cand --headers 'Print only the response headers (-p h)'
+            cand -b 'Print only the response body (-p b)'
+            cand --body 'Print only the response body (-p b)'
+            cand -m 'Print only the response metadata: timings and remote address (-p m)'
+            cand --meta 'Print only the response metadata: timings and remote address (-p m)'
+            cand -v 'Print the whole exchange (--all -p HBhb); -vv adds meta'
+            cand --verbose 'Print the whole exchange (--all -p HBhb); -vv adds meta'
+            cand --all 'Also show intermediate messages (redirects, auth challenges)'
+            cand -S 'Stream the response body line by line, as it arrives'
+            cand --stream 'Stream the response body line by line, as it arrives'
+            cand -d 'Download the body to a file, like wget'
+            cand --download 'Download the body to a file, like wget'
+            cand -c 'Resume a partial download (needs --output)'
+            cand --continue 'Resume a partial download (needs --output)'
+            cand -q 'Print nothing on stdout (-qq: no warnings either). Errors are always shown'
+            cand --quiet 'Print nothing on stdout (-qq: no warnings either). Errors are always shown'
+            cand --ignore-netrc 'Do not read credentials from ~/.netrc'
+            cand --offline 'Build and print the request without sending it'
+            cand -F 'Follow redirects'
+            cand --follow 'Follow redirects'
+            cand --check-status 'Exit 3/4/5 for a 3xx/4xx/5xx response (like requests'' raise_for_status())'
+            cand --path-as-is 'Send the URL path as given, without collapsing ./ and ../ segments'
+            cand -I 'Never read a request body from stdin'
+            cand --ignore-stdin 'Never read a request body from stdin'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,55 @@
+complete -c http -l boundary -d 'The boundary string for multipart bodies' -r
+complete -c http -l raw -d 'Send DATA as the request body, as is' -r
+complete -c http -l pretty -d 'Output processing: all (format + colours), colors, format, none' -r -f -a "all\t''
+colors\t''
+format\t''
+none\t''"
+complete -c http -s s -l style -d 'Colour theme: auto (16 ANSI colours), solarized, monokai, mono' -r
+complete -c http -l response-charset -d 'Decode the response body with this charset' -r
+complete -c http -l response-mime -d 'Treat the response body as this MIME type when formatting it' -r
+complete -c http -l format-options -d 'Formatting options: json.indent:N, json.sort_keys:B, headers.sort:B, xml.format:B, xml.indent:N' -r
+complete -c http -s p -l print -d 'What to print: H request headers, B request body, h response headers, b response body, m meta' -r
+complete -c http -s P -l history-print -d 'What to print for intermediate messages (defaults to --print)' -r
+complete -c http -s o -l output -d 'Write output to FILE instead of stdout' -r -F
+complete -c http -l as -d 'Print the request as a command or code instead of sending it: curl or python' -r -f -a "curl\t''
+python\t''"
+complete -c http -l session -d 'Create, or read and update, a session (a name or a path)' -r
+complete -c http -l session-read-only -d 'Read a session without updating it' -r
+complete -c http -s a -l auth -d 'Credentials: USER[:PASS] (prompts for a missing password) or a bearer TOKEN' -r
+complete -c http -s A -l auth-type -d 'The authentication scheme' -r -f -a "basic\t''
+digest\t''
+bearer\t''"
+complete -c http -l proxy -d 'Proxy for a protocol: PROTOCOL:URL, e.g. http:http://proxy:3128 (repeatable)' -r
+complete -c http -l max-redirects -d 'The most redirects to follow (default 30)' -r
+complete -c http -l max-headers -d 'Fail when the response has more than N headers' -r
+complete -c http -l timeout -d 'SECONDS for connecting and for each read (no data for that long), or CONNECT,READ' -r
+complete -c http -l verify -d 'Verify TLS certificates: yes, no, or a CA bundle path' -r
+complete -c http -l ssl -d 'Pin the TLS version: tls1.2 or tls1.3' -r
+complete -c http -l cert -d 'Client certificate (PEM; may include the key)' -r -F
+complete -c http -l cert-key -d 'Client private key (PEM), when not in --cert' -r -F
+complete -c http -l cert-key-pass -d 'Passphrase for an encrypted client key' -r
+complete -c http -l default-scheme -d 'The scheme for URLs given without one' -r
+complete -c http -s j -l json -d 'Serialize data items as a JSON object (the default) and ask for JSON'
+complete -c http -s f -l form -d 'Serialize data items as a URL-encoded form (multipart when there is a file item)'
+complete -c http -l multipart -d 'Always send a multipart/form-data body'
+complete -c http -s x -l compress -d 'Deflate the request body when that makes it smaller; -xx always deflates'
+complete -c http -l chunked -d 'Send the body with Transfer-Encoding: chunked'
+complete -c http -l sorted -d 'Sort response headers and JSON keys'
+complete -c http -l unsorted -d 'Keep the server\'s header and key order (the default)'
+complete -c http -s h -l headers -d 'Print only the response headers (-p h)'
+complete -c http -s b -l body -d 'Print only the response body (-p b)'
+complete -c http -s m -l meta -d 'Print only the response metadata: timings and remote address (-p m)'
+complete -c http -s v -l verbose -d 'Print the whole exchange (--all -p HBhb); -vv adds meta'
+complete -c http -l all -d 'Also show intermediate messages (redirects, auth challenges)'
+complete -c http -s S -l stream -d 'Stream the response body line by line, as it arrives'
+complete -c http -s d -l download -d 'Download the body to a file, like wget'
+complete -c http -s c -l continue -d 'Resume a partial download (needs --output)'
+complete -c http -s q -l quiet -d 'Print nothing on stdout (-qq: no warnings either). Errors are always shown'
+complete -c http -l ignore-netrc -d 'Do not read credentials from ~/.netrc'
+complete -c http -l offline -d 'Build and print the request without sending it'
+complete -c http -s F -l follow -d 'Follow redirects'
+complete -c http -l check-status -d 'Exit 3/4/5 for a 3xx/4xx/5xx response (like requests\' raise_for_status())'
+complete -c http -l path-as-is -d 'Send the URL path as given, without collapsing ./ and ../ segments'
+complete -c http -s I -l ignore-stdin -d 'Never read a request body from stdin'
+complete -c http -l help -d 'Print help'
+complete -c http -s V -l version -d 'Print version'

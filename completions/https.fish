@@ -1,0 +1,55 @@
+complete -c https -l boundary -d 'The boundary string for multipart bodies' -r
+complete -c https -l raw -d 'Send DATA as the request body, as is' -r
+complete -c https -l pretty -d 'Output processing: all (format + colours), colors, format, none' -r -f -a "all\t''
+colors\t''
+format\t''
+none\t''"
+complete -c https -s s -l style -d 'Colour theme: auto (16 ANSI colours), solarized, monokai, mono' -r
+complete -c https -l response-charset -d 'Decode the response body with this charset' -r
+complete -c https -l response-mime -d 'Treat the response body as this MIME type when formatting it' -r
+complete -c https -l format-options -d 'Formatting options: json.indent:N, json.sort_keys:B, headers.sort:B, xml.format:B, xml.indent:N' -r
+complete -c https -s p -l print -d 'What to print: H request headers, B request body, h response headers, b response body, m meta' -r
+complete -c https -s P -l history-print -d 'What to print for intermediate messages (defaults to --print)' -r
+complete -c https -s o -l output -d 'Write output to FILE instead of stdout' -r -F
+complete -c https -l as -d 'Print the request as a command or code instead of sending it: curl or python' -r -f -a "curl\t''
+python\t''"
+complete -c https -l session -d 'Create, or read and update, a session (a name or a path)' -r
+complete -c https -l session-read-only -d 'Read a session without updating it' -r
+complete -c https -s a -l auth -d 'Credentials: USER[:PASS] (prompts for a missing password) or a bearer TOKEN' -r
+complete -c https -s A -l auth-type -d 'The authentication scheme' -r -f -a "basic\t''
+digest\t''
+bearer\t''"
+complete -c https -l proxy -d 'Proxy for a protocol: PROTOCOL:URL, e.g. http:http://proxy:3128 (repeatable)' -r
+complete -c https -l max-redirects -d 'The most redirects to follow (default 30)' -r
+complete -c https -l max-headers -d 'Fail when the response has more than N headers' -r
+complete -c https -l timeout -d 'SECONDS for connecting and for each read (no data for that long), or CONNECT,READ' -r
+complete -c https -l verify -d 'Verify TLS certificates: yes, no, or a CA bundle path' -r
+complete -c https -l ssl -d 'Pin the TLS version: tls1.2 or tls1.3' -r
+complete -c https -l cert -d 'Client certificate (PEM; may include the key)' -r -F
+complete -c https -l cert-key -d 'Client private key (PEM), when not in --cert' -r -F
+complete -c https -l cert-key-pass -d 'Passphrase for an encrypted client key' -r
+complete -c https -l default-scheme -d 'The scheme for URLs given without one' -r
+complete -c https -s j -l json -d 'Serialize data items as a JSON object (the default) and ask for JSON'
+complete -c https -s f -l form -d 'Serialize data items as a URL-encoded form (multipart when there is a file item)'
+complete -c https -l multipart -d 'Always send a multipart/form-data body'
+complete -c https -s x -l compress -d 'Deflate the request body when that makes it smaller; -xx always deflates'
+complete -c https -l chunked -d 'Send the body with Transfer-Encoding: chunked'
+complete -c https -l sorted -d 'Sort response headers and JSON keys'
+complete -c https -l unsorted -d 'Keep the server\'s header and key order (the default)'
+complete -c https -s h -l headers -d 'Print only the response headers (-p h)'
+complete -c https -s b -l body -d 'Print only the response body (-p b)'
+complete -c https -s m -l meta -d 'Print only the response metadata: timings and remote address (-p m)'
+complete -c https -s v -l verbose -d 'Print the whole exchange (--all -p HBhb); -vv adds meta'
+complete -c https -l all -d 'Also show intermediate messages (redirects, auth challenges)'
+complete -c https -s S -l stream -d 'Stream the response body line by line, as it arrives'
+complete -c https -s d -l download -d 'Download the body to a file, like wget'
+complete -c https -s c -l continue -d 'Resume a partial download (needs --output)'
+complete -c https -s q -l quiet -d 'Print nothing on stdout (-qq: no warnings either). Errors are always shown'
+complete -c https -l ignore-netrc -d 'Do not read credentials from ~/.netrc'
+complete -c https -l offline -d 'Build and print the request without sending it'
+complete -c https -s F -l follow -d 'Follow redirects'
+complete -c https -l check-status -d 'Exit 3/4/5 for a 3xx/4xx/5xx response (like requests\' raise_for_status())'
+complete -c https -l path-as-is -d 'Send the URL path as given, without collapsing ./ and ../ segments'
+complete -c https -s I -l ignore-stdin -d 'Never read a request body from stdin'
+complete -c https -l help -d 'Print help'
+complete -c https -s V -l version -d 'Print version'
