@@ -8,12 +8,12 @@ use std::time::Instant;
 use anyhow::Result;
 use clap::FromArgMatches;
 
-use crate::cli::Cli;
+use crate::cli::{AsFormat, Cli};
 use crate::client::redirect::{self, Hop};
 use crate::client::{self, Client, Response};
 use crate::env::Env;
 use crate::error::{self, code, Failure};
-use crate::output::{body, Printer};
+use crate::output::{body, convert, Printer};
 use crate::prepare::{self, PreparedRequest};
 use crate::spec::{self, RequestSpec};
 
@@ -100,6 +100,14 @@ fn run(args: Vec<OsString>, env: &Env) -> Result<i32> {
     let req = prepare::prepare(&spec)?;
     let out = open_output(&spec)?;
     let mut printer = Printer::new(out, &spec.output)?;
+    if let Some(format) = spec.output.as_format {
+        let text = match format {
+            AsFormat::Curl => format!("{}\n", convert::curl(&spec, &req)),
+            AsFormat::Python => convert::python(&spec, &req),
+        };
+        std::io::stdout().write_all(text.as_bytes())?;
+        return Ok(code::OK);
+    }
     if spec.offline {
         printer.request(&req, spec.output.print)?;
         printer.finish()?;

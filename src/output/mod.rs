@@ -2,6 +2,7 @@
 //! and the separators between them. Styles and options are resolved once, here.
 
 pub mod body;
+pub mod convert;
 pub mod heads;
 pub mod json;
 pub mod options;
