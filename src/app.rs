@@ -147,7 +147,14 @@ fn exchange(
     printer: &mut Printer,
     env: &Env,
 ) -> Result<i32> {
-    let client = Client::new(&spec.net)?;
+    let client = Client::new(&spec.net, env)?;
+    if matches!(spec.net.verify, Some(crate::cli::values::Verify::No)) && spec.output.quiet < 2 {
+        let _ = writeln!(
+            std::io::stderr(),
+            "{}: warning: TLS certificate verification is off (--verify=no)",
+            env.program
+        );
+    }
     let o = &spec.output;
     let mut sent = 0usize;
     let (final_req, mut resp) = redirect::send_following(

@@ -10,9 +10,42 @@ pub fn decoder<'a>(
     raw: Box<dyn Read + Send + 'a>,
     content_encoding: Option<&str>,
 ) -> Box<dyn Read + Send + 'a> {
-    let Some(ce) = content_encoding else {
-        return raw;
-    };
+    match content_encoding {
+        None => raw,
+        // An empty body (HEAD, 204) with a Content-Encoding is not a corrupt stream.
+        Some(ce) => Box::new(Lazy {
+            raw: Some(raw),
+            coding: ce.to_string(),
+            inner: None,
+        }),
+    }
+}
+
+/// Builds the decoder chain on the first read, once it is known that there is a body.
+struct Lazy<'a> {
+    raw: Option<Box<dyn Read + Send + 'a>>,
+    coding: String,
+    inner: Option<Box<dyn Read + Send + 'a>>,
+}
+
+impl Read for Lazy<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(mut raw) = self.raw.take() {
+            let mut first = [0u8; 1];
+            if read_up_to(&mut raw, &mut first)? == 0 {
+                return Ok(0);
+            }
+            let whole: Box<dyn Read + Send + '_> = Box::new(io::Cursor::new(first).chain(raw));
+            self.inner = Some(chain(whole, &self.coding));
+        }
+        match &mut self.inner {
+            Some(r) => r.read(buf),
+            None => Ok(0),
+        }
+    }
+}
+
+fn chain<'a>(raw: Box<dyn Read + Send + 'a>, ce: &str) -> Box<dyn Read + Send + 'a> {
     let mut reader = raw;
     for coding in ce.split(',').rev().map(|c| c.trim().to_ascii_lowercase()) {
         reader = match coding.as_str() {
@@ -49,10 +82,13 @@ struct Deflate<'a> {
     state: DeflateState<'a>,
 }
 
+/// The body with its first bytes put back in front.
+type Replayed<'a> = io::Chain<io::Cursor<Vec<u8>>, Box<dyn Read + Send + 'a>>;
+
 enum DeflateState<'a> {
     Undecided(Option<Box<dyn Read + Send + 'a>>),
-    Zlib(flate2::read::ZlibDecoder<io::Chain<io::Cursor<Vec<u8>>, Box<dyn Read + Send + 'a>>>),
-    Raw(flate2::read::DeflateDecoder<io::Chain<io::Cursor<Vec<u8>>, Box<dyn Read + Send + 'a>>>),
+    Zlib(flate2::read::ZlibDecoder<Replayed<'a>>),
+    Raw(flate2::read::DeflateDecoder<Replayed<'a>>),
 }
 
 impl<'a> Deflate<'a> {
@@ -141,6 +177,7 @@ mod tests {
         );
         assert_eq!(decode(text.clone(), "identity"), text);
         assert_eq!(decode(Vec::new(), "gzip"), b"");
+        assert_eq!(decode(Vec::new(), "deflate, br"), b"");
     }
 
     #[test]

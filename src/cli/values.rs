@@ -12,7 +12,7 @@ pub struct Timeout {
 
 fn parse_secs(s: &str) -> Option<Option<f64>> {
     let v: f64 = s.trim().parse().ok()?;
-    if !v.is_finite() || v < 0.0 || v > 1e9 {
+    if !v.is_finite() || !(0.0..=1e9).contains(&v) {
         return None;
     }
     // 0 means "no limit", as in HTTPie.

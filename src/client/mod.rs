@@ -4,6 +4,7 @@
 
 pub mod redirect;
 pub mod tap;
+pub mod tls;
 
 use std::io::Read;
 use std::time::Duration;
@@ -67,8 +68,9 @@ fn secs(v: Option<f64>) -> Option<Duration> {
 }
 
 impl Client {
-    pub fn new(net: &NetSpec) -> Result<Client> {
+    pub fn new(net: &NetSpec, env: &crate::env::Env) -> Result<Client> {
         let config = Agent::config_builder()
+            .tls_config(tls::config(net, env)?)
             .http_status_as_error(false)
             .max_redirects(0)
             .user_agent(AutoHeaderValue::None)
@@ -171,8 +173,11 @@ fn authority(url: &url::Url) -> String {
     }
 }
 
+/// Header lines as (name, value), in order.
+pub type HeaderList = Vec<(String, Vec<u8>)>;
+
 /// Split a raw head into its reason phrase and header lines (name case and order kept).
-fn parse_head(head: &[u8]) -> Option<(String, Vec<(String, Vec<u8>)>)> {
+fn parse_head(head: &[u8]) -> Option<(String, HeaderList)> {
     let text = head.strip_suffix(b"\r\n\r\n")?;
     let mut lines = text
         .split(|b| *b == b'\n')
@@ -225,7 +230,7 @@ pub fn explain(e: ureq::Error, url: &url::Url, net: &NetSpec) -> anyhow::Error {
             "the response headers from {host} are too large ({got} bytes, limit {max})"
         )),
         E::Tls(m) => Failure::Network(format!("TLS error with {host}: {m}")),
-        E::Rustls(r) => Failure::Network(format!("TLS error with {host}: {r}")),
+        E::Rustls(r) => Failure::Network(tls::explain_error(&r, &host)),
         E::ConnectionFailed => Failure::Network(format!("could not connect to {host}")),
         E::BadUri(m) => Failure::Usage(format!("invalid URL: {m}")),
         E::Http(h) => Failure::Usage(format!("invalid request: {h}")),
@@ -250,6 +255,9 @@ fn timeout_failure(t: ureq::Timeout, net: &NetSpec) -> Failure {
 
 fn io_failure(io: std::io::Error, host: &str, net: &NetSpec) -> anyhow::Error {
     use std::io::ErrorKind as K;
+    if let Some(r) = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+        return Failure::Network(tls::explain_error(r, host)).into();
+    }
     let msg = match io.kind() {
         K::ConnectionRefused => format!("connection refused by {host}: is the server running?"),
         K::ConnectionReset => format!("connection reset by {host}"),

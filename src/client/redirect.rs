@@ -14,6 +14,7 @@ fn is_redirect(status: u16) -> bool {
 }
 
 /// What the redirect loop reports as it goes.
+#[allow(clippy::large_enum_variant)] // one value per hop; boxing buys nothing
 pub enum Hop<'a> {
     /// This request is about to be sent.
     Sending(&'a PreparedRequest),

@@ -198,6 +198,6 @@ mod tests {
             b"HTTP/1.1 200 Fine\r\nX-Case: a\r\n\r\n"
         );
         tap.feed(b"more body");
-        assert_eq!(tap.snapshot().head().unwrap().len(), 31);
+        assert_eq!(tap.snapshot().head().unwrap().len(), 32);
     }
 }

@@ -251,6 +251,50 @@ fn newline_indent(out: &mut Vec<u8>, indent: usize, depth: usize) {
     out.resize(out.len() + indent * depth, b' ');
 }
 
+/// What a UTF-8 lead byte promises: the sequence length and the allowed range of the second
+/// byte (Unicode table 3-7), which rules out overlong forms, surrogates and values past U+10FFFF.
+struct Utf8Shape {
+    len: usize,
+    second: (u8, u8),
+}
+
+impl Utf8Shape {
+    /// `None` for a byte that cannot start a sequence (ASCII is not asked about).
+    fn of(lead: u8) -> Option<Utf8Shape> {
+        let (len, lo, hi) = match lead {
+            0xC2..=0xDF => (2, 0x80, 0xBF),
+            0xE0 => (3, 0xA0, 0xBF),
+            0xE1..=0xEC | 0xEE..=0xEF => (3, 0x80, 0xBF),
+            0xED => (3, 0x80, 0x9F),
+            0xF0 => (4, 0x90, 0xBF),
+            0xF1..=0xF3 => (4, 0x80, 0xBF),
+            0xF4 => (4, 0x80, 0x8F),
+            _ => return None,
+        };
+        Some(Utf8Shape {
+            len,
+            second: (lo, hi),
+        })
+    }
+
+    /// How many bytes of `seq` (lead first, at most `len` looked at) form a valid start.
+    fn valid_prefix(&self, seq: &[u8]) -> usize {
+        let mut valid = 1;
+        while valid < self.len.min(seq.len()) {
+            let (min, max) = if valid == 1 {
+                self.second
+            } else {
+                (0x80, 0xBF)
+            };
+            if !(min..=max).contains(&seq[valid]) {
+                break;
+            }
+            valid += 1;
+        }
+        valid
+    }
+}
+
 /// Buffered reader that tracks the absolute offset and allows a few bytes of lookahead.
 struct Input<R> {
     reader: R,
@@ -809,31 +853,15 @@ impl<'a, R: Read, W: Write + ?Sized> Printer<'a, R, W> {
     /// A non-ASCII sequence starting with `lead`: copied when valid, C1 controls escaped, and each
     /// maximal invalid subpart replaced by U+FFFD (as WHATWG and `from_utf8_lossy` do).
     fn utf8(&mut self, lead: u8) -> Result<()> {
-        // Unicode table 3-7: sequence length and the allowed range of the second byte.
-        let (len, lo, hi) = match lead {
-            0xC2..=0xDF => (2, 0x80, 0xBF),
-            0xE0 => (3, 0xA0, 0xBF),
-            0xE1..=0xEC | 0xEE..=0xEF => (3, 0x80, 0xBF),
-            0xED => (3, 0x80, 0x9F),
-            0xF0 => (4, 0x90, 0xBF),
-            0xF1..=0xF3 => (4, 0x80, 0xBF),
-            0xF4 => (4, 0x80, 0x8F),
-            _ => {
-                self.input.pos += 1;
-                self.out.extend_from_slice(REPLACEMENT);
-                return Ok(());
-            }
+        let Some(shape) = Utf8Shape::of(lead) else {
+            self.input.pos += 1;
+            self.out.extend_from_slice(REPLACEMENT);
+            return Ok(());
         };
+        let len = shape.len;
         let avail = self.input.ensure(len)?;
         let seq = &self.input.buf[self.input.pos..self.input.pos + avail];
-        let mut valid = 1;
-        while valid < avail {
-            let (min, max) = if valid == 1 { (lo, hi) } else { (0x80, 0xBF) };
-            if !(min..=max).contains(&seq[valid]) {
-                break;
-            }
-            valid += 1;
-        }
+        let valid = shape.valid_prefix(seq);
         if valid < len {
             self.out.extend_from_slice(REPLACEMENT);
         } else if lead == 0xC2 && seq[1] <= 0x9F {

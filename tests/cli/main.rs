@@ -3,6 +3,7 @@
 //! Everything lives in one test binary (`cargo test --test cli`) so the
 //! harness and its dependencies are compiled and linked once.
 
+mod foundation;
 mod generated;
 mod harness;
 mod harness_selftest;

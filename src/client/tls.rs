@@ -1,0 +1,201 @@
+//! TLS settings from `NetSpec`: verification (OS trust store by default, bundled Mozilla roots
+//! when the system has none, a CA bundle from `--verify=PATH` or the environment), client
+//! certificates, and `--ssl` version pinning. Files are read only when a flag names them.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Result;
+use ureq::tls::{parse_pem, Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig};
+
+use crate::cli::values::Verify;
+use crate::env::Env;
+use crate::error::usage;
+use crate::spec::NetSpec;
+
+/// Where CA bundles are usually found; if none exists the platform store is empty.
+const SYSTEM_CA_FILES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+];
+
+pub fn config(net: &NetSpec, env: &Env) -> Result<TlsConfig> {
+    let mut b = TlsConfig::builder();
+    match &net.verify {
+        Some(Verify::No) => b = b.disable_verification(true),
+        Some(Verify::CaBundle(path)) => b = b.root_certs(load_roots(path)?),
+        Some(Verify::Yes) | None => {
+            let from_env = ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"]
+                .iter()
+                .find_map(|v| env.var(v));
+            b = b.root_certs(match from_env {
+                Some(path) => load_roots(Path::new(&path))?,
+                None if system_has_roots(env) => RootCerts::PlatformVerifier,
+                None => RootCerts::WebPki,
+            });
+        }
+    }
+    if let Some(cert) = &net.cert {
+        b = b.client_cert(Some(client_cert(cert, net.cert_key.as_deref())?));
+    }
+    if let Some(version) = &net.ssl {
+        b = b.unversioned_rustls_crypto_provider(pinned_provider(version)?);
+    }
+    Ok(b.build())
+}
+
+fn system_has_roots(env: &Env) -> bool {
+    env.var("SSL_CERT_DIR").is_some() || SYSTEM_CA_FILES.iter().any(|f| Path::new(f).is_file())
+}
+
+fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| usage(format!("cannot read {what} '{}': {e}", path.display())))
+}
+
+/// PEM certificates from a file, or from every `.pem`/`.crt` file in a directory.
+fn load_roots(path: &Path) -> Result<RootCerts> {
+    let mut certs = Vec::new();
+    if path.is_dir() {
+        let entries = std::fs::read_dir(path).map_err(|e| {
+            usage(format!(
+                "cannot read CA directory '{}': {e}",
+                path.display()
+            ))
+        })?;
+        for entry in entries.flatten() {
+            let p = entry.path();
+            if p.extension().is_some_and(|x| x == "pem" || x == "crt") {
+                certs.extend(pem_certs(&read(&p, "CA bundle")?));
+            }
+        }
+    } else {
+        certs.extend(pem_certs(&read(path, "CA bundle")?));
+    }
+    if certs.is_empty() {
+        return Err(usage(format!(
+            "no PEM certificates found in CA bundle '{}'",
+            path.display()
+        )));
+    }
+    Ok(RootCerts::new_with_certs(&certs))
+}
+
+fn pem_certs(pem: &[u8]) -> Vec<Certificate<'static>> {
+    parse_pem(pem)
+        .filter_map(|item| match item {
+            Ok(PemItem::Certificate(c)) => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+fn client_cert(cert: &Path, key: Option<&Path>) -> Result<ClientCert> {
+    let cert_pem = read(cert, "client certificate")?;
+    let chain = pem_certs(&cert_pem);
+    if chain.is_empty() {
+        return Err(usage(format!(
+            "no PEM certificate found in '{}'",
+            cert.display()
+        )));
+    }
+    let key_pem = match key {
+        Some(k) => read(k, "client key")?,
+        None => cert_pem.clone(),
+    };
+    let key_path = key.unwrap_or(cert);
+    if key_pem.windows(9).any(|w| w == b"ENCRYPTED") {
+        return Err(usage(format!(
+            "the key in '{}' is encrypted; decrypt it first (openssl pkey -in KEY -out PLAIN.pem)",
+            key_path.display()
+        )));
+    }
+    let key = parse_pem(&key_pem)
+        .find_map(|item| match item {
+            Ok(PemItem::PrivateKey(k)) => Some(k),
+            _ => None,
+        })
+        .ok_or_else(|| {
+            usage(format!(
+                "no private key found in '{}' (give it with --cert-key)",
+                key_path.display()
+            ))
+        })?;
+    Ok(ClientCert::new_with_certs(
+        &chain,
+        PrivateKey::to_owned(&key),
+    ))
+}
+
+/// Pin the TLS version by offering only that version's cipher suites.
+fn pinned_provider(version: &str) -> Result<Arc<rustls::crypto::CryptoProvider>> {
+    let want = match version.to_ascii_lowercase().as_str() {
+        "tls1.2" => &rustls::version::TLS12,
+        "tls1.3" => &rustls::version::TLS13,
+        "ssl2.3" | "ssl3" | "tls1" | "tls1.1" => {
+            return Err(usage(format!(
+                "--ssl={version} is not supported: only tls1.2 and tls1.3 are (older versions are insecure)"
+            )))
+        }
+        other => return Err(usage(format!("unknown --ssl version '{other}': use tls1.2 or tls1.3"))),
+    };
+    let mut provider = rustls::crypto::ring::default_provider();
+    provider.cipher_suites.retain(|s| s.version() == want);
+    Ok(Arc::new(provider))
+}
+
+/// A certificate problem in words, with what to do about it.
+pub fn explain_error(e: &rustls::Error, host: &str) -> String {
+    use rustls::CertificateError as C;
+    let rustls::Error::InvalidCertificate(cert) = e else {
+        return format!("TLS error with {host}: {e}");
+    };
+    match cert {
+        C::Expired | C::ExpiredContext { .. } => {
+            format!("the TLS certificate of {host} has expired ({cert})")
+        }
+        C::NotValidYet | C::NotValidYetContext { .. } => {
+            format!("the TLS certificate of {host} is not valid yet ({cert})")
+        }
+        C::NotValidForName | C::NotValidForNameContext { .. } => {
+            format!("the TLS certificate is not valid for {host} ({cert})")
+        }
+        C::UnknownIssuer => format!(
+            "the TLS certificate of {host} is signed by an unknown authority: pass the CA with \
+             --verify=CA.pem, or skip verification with --verify=no (unsafe)"
+        ),
+        C::Revoked => format!("the TLS certificate of {host} has been revoked"),
+        other => format!("invalid TLS certificate from {host}: {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ssl_versions() {
+        assert!(pinned_provider("tls1.3").is_ok());
+        assert!(pinned_provider("TLS1.2").is_ok());
+        assert!(pinned_provider("tls1.1")
+            .unwrap_err()
+            .to_string()
+            .contains("not supported"));
+        assert!(pinned_provider("x")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown --ssl"));
+    }
+
+    #[test]
+    fn missing_files_are_usage_errors() {
+        let e = load_roots(Path::new("/nonexistent/ca.pem")).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("cannot read CA bundle '/nonexistent/ca.pem'"),
+            "{e}"
+        );
+    }
+}
