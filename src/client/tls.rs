@@ -148,9 +148,19 @@ fn pinned_provider(version: &str) -> Result<Arc<rustls::crypto::CryptoProvider>>
 
 /// A certificate problem in words, with what to do about it.
 pub fn explain_error(e: &rustls::Error, host: &str) -> String {
+    use rustls::AlertDescription as A;
     use rustls::CertificateError as C;
-    let rustls::Error::InvalidCertificate(cert) = e else {
-        return format!("TLS error with {host}: {e}");
+    let cert = match e {
+        rustls::Error::InvalidCertificate(cert) => cert,
+        rustls::Error::AlertReceived(A::CertificateRequired) => {
+            return format!(
+                "{host} requires a client certificate: pass it with --cert (and --cert-key)"
+            )
+        }
+        rustls::Error::AlertReceived(A::ProtocolVersion) | rustls::Error::PeerIncompatible(_) => {
+            return format!("no TLS version or cipher in common with {host} ({e}); check --ssl")
+        }
+        _ => return format!("TLS error with {host}: {e}"),
     };
     match cert {
         C::Expired | C::ExpiredContext { .. } => {

@@ -184,6 +184,34 @@ pub fn format_sorted<R: Read, W: Write + ?Sized>(
     }
 }
 
+/// Colours one JSON document without changing its layout (`--pretty=colors`): every input byte
+/// is copied as it is (whitespace, escapes, a BOM or XSSI prefix), and only the theme's escape
+/// bytes are added around keys, strings, numbers, literals, brackets and separators, with the
+/// same paints as the pretty-printer. Streaming; memory stays flat for any document size.
+///
+/// Input that is not valid JSON is a `Syntax` error, and so is valid JSON that could not be
+/// copied to a terminal unchanged: invalid UTF-8, DEL or C1 controls inside strings, and a
+/// carriage return that does not end a line (it would let later text overwrite earlier text).
+/// The caller falls back to its plain-text path, which neutralises those. Whatever was written
+/// before the error is a coloured copy of a prefix of the input (no further than the error
+/// offset) that ends with a reset when a token was cut; a caller that needs all-or-nothing
+/// colours into a buffer first.
+pub fn colorize_stream<R: Read, W: Write + ?Sized>(
+    input: R,
+    out: &mut W,
+    theme: &Theme,
+) -> Result<()> {
+    let mut c = Colorizer::new(input, out, theme);
+    let result = c.document();
+    if let Err(JsonError::Syntax { .. }) = &result {
+        c.out.extend_from_slice(c.open_off);
+    }
+    if !matches!(result, Err(JsonError::Io(_))) {
+        c.sink.write_all(&c.out)?;
+    }
+    result
+}
+
 /// Formats everything into `buf` (never flushing); on error hands the buffer back with the error.
 fn format_in_memory<R: Read>(
     input: R,
@@ -877,6 +905,379 @@ impl<'a, R: Read, W: Write + ?Sized> Printer<'a, R, W> {
     }
 }
 
+/// The tokenizer behind [`colorize_stream`]: the same grammar as [`Printer`], but whitespace is
+/// copied instead of re-laid, and string contents are validated and copied instead of rewritten.
+struct Colorizer<'a, R, W: ?Sized> {
+    input: Input<R>,
+    out: Vec<u8>,
+    sink: &'a mut W,
+    theme: &'a Theme,
+    stack: Vec<Kind>,
+    /// The `off` bytes of a paint that is switched on (a string or number in progress), so that
+    /// output cut short by an error still restores the terminal.
+    open_off: &'a [u8],
+}
+
+impl<'a, R: Read, W: Write + ?Sized> Colorizer<'a, R, W> {
+    fn new(input: R, sink: &'a mut W, theme: &'a Theme) -> Self {
+        Colorizer {
+            input: Input::new(input, CHUNK),
+            out: Vec::with_capacity(CHUNK * 2),
+            sink,
+            theme,
+            stack: Vec::new(),
+            open_off: b"",
+        }
+    }
+
+    /// Error at the current position, which is the end of input when nothing is left.
+    fn error_here(&self, message: &str) -> JsonError {
+        let at_end = self.input.pos >= self.input.end && self.input.eof;
+        JsonError::Syntax {
+            offset: self.input.offset(),
+            message: if at_end {
+                "unexpected end of input"
+            } else {
+                message
+            }
+            .to_owned(),
+        }
+    }
+
+    fn maybe_flush(&mut self) -> io::Result<()> {
+        if self.out.len() >= CHUNK {
+            self.sink.write_all(&self.out)?;
+            self.out.clear();
+        }
+        Ok(())
+    }
+
+    /// Copies the byte just peeked.
+    fn copy_byte(&mut self) {
+        self.out.push(self.input.buf[self.input.pos]);
+        self.input.pos += 1;
+    }
+
+    /// Copies the byte just peeked, wrapped in `paint`.
+    fn paint_byte(&mut self, paint: &Paint) {
+        paint.wrap(&mut self.out, &[self.input.buf[self.input.pos]]);
+        self.input.pos += 1;
+    }
+
+    fn paint_on(&mut self, paint: &'a Paint) {
+        self.out.extend_from_slice(&paint.on);
+        self.open_off = &paint.off;
+    }
+
+    fn paint_off(&mut self) {
+        self.out.extend_from_slice(self.open_off);
+        self.open_off = b"";
+    }
+
+    /// Copies whitespace and peeks at the next byte (`None` at end of input).
+    fn whitespace(&mut self) -> Result<Option<u8>> {
+        loop {
+            self.maybe_flush()?;
+            let Some(b) = self.input.peek()? else {
+                return Ok(None);
+            };
+            match b {
+                b' ' | b'\t' | b'\n' => {}
+                b'\r' => {
+                    let lf =
+                        self.input.ensure(2)? == 2 && self.input.buf[self.input.pos + 1] == b'\n';
+                    if !lf {
+                        return Err(self.error_here("carriage return without line feed"));
+                    }
+                }
+                _ => return Ok(Some(b)),
+            }
+            self.copy_byte();
+        }
+    }
+
+    /// Next non-whitespace byte, which must exist.
+    fn token(&mut self, expected: &str) -> Result<u8> {
+        match self.whitespace()? {
+            Some(b) => Ok(b),
+            None => Err(self.error_here(expected)),
+        }
+    }
+
+    fn document(&mut self) -> Result<()> {
+        self.preamble()?;
+        loop {
+            self.value()?;
+            if self.after_value()? {
+                break;
+            }
+        }
+        match self.whitespace()? {
+            None => Ok(()),
+            Some(_) => Err(self.error_here("unexpected data after the JSON value")),
+        }
+    }
+
+    /// Copies a UTF-8 BOM and an XSSI prefix at the very start, unpainted.
+    fn preamble(&mut self) -> Result<()> {
+        self.input.ensure(BOM.len() + 9)?;
+        if self.input.buf[self.input.pos..self.input.end].starts_with(BOM) {
+            self.out.extend_from_slice(BOM);
+            self.input.pos += BOM.len();
+            self.input.ensure(9)?;
+        }
+        let ahead = &self.input.buf[self.input.pos..self.input.end];
+        if let Some(prefix) = XSSI_PREFIXES.iter().find(|p| ahead.starts_with(p)) {
+            self.out.extend_from_slice(prefix);
+            self.input.pos += prefix.len();
+        }
+        Ok(())
+    }
+
+    /// Reads one value; a non-empty container is opened (with its first key, for an object)
+    /// and the loop continues with its first value.
+    fn value(&mut self) -> Result<()> {
+        let t = self.theme;
+        loop {
+            match self.token("expected a JSON value")? {
+                b @ (b'{' | b'[') => {
+                    if !self.open(b)? {
+                        return Ok(());
+                    }
+                }
+                b'"' => return self.string(&t.string),
+                b'-' | b'0'..=b'9' => return self.number(),
+                b't' => return self.literal(b"true", &t.boolean),
+                b'f' => return self.literal(b"false", &t.boolean),
+                b'n' => return self.literal(b"null", &t.null),
+                _ => return Err(self.error_here("expected a JSON value")),
+            }
+        }
+    }
+
+    /// After a value: copies `,` (plus the next key) or closing brackets. Returns true once the
+    /// top-level value is complete.
+    fn after_value(&mut self) -> Result<bool> {
+        let t = self.theme;
+        while let Some(&kind) = self.stack.last() {
+            let (close, expected) = match kind {
+                Kind::Object => (b'}', "expected ',' or '}'"),
+                Kind::Array => (b']', "expected ',' or ']'"),
+            };
+            let b = self.token(expected)?;
+            if b == b',' {
+                self.paint_byte(&t.sep);
+                if kind == Kind::Object {
+                    self.key()?;
+                }
+                return Ok(false);
+            }
+            if b != close {
+                return Err(self.error_here(expected));
+            }
+            self.paint_byte(&t.punct);
+            self.stack.pop();
+        }
+        Ok(true)
+    }
+
+    /// Opens `{` or `[` (at the current position). Returns false when it was empty.
+    fn open(&mut self, open: u8) -> Result<bool> {
+        if self.stack.len() >= MAX_DEPTH {
+            let msg = format!("nesting deeper than {MAX_DEPTH} levels");
+            return Err(self.error_here(&msg));
+        }
+        let (kind, close) = match open {
+            b'{' => (Kind::Object, b'}'),
+            _ => (Kind::Array, b']'),
+        };
+        let t = self.theme;
+        self.input.pos += 1;
+        // `{}` and `[]` are painted as one token, as the pretty-printer does.
+        if self.input.peek()? == Some(close) {
+            self.input.pos += 1;
+            t.punct.wrap(&mut self.out, &[open, close]);
+            return Ok(false);
+        }
+        t.punct.wrap(&mut self.out, &[open]);
+        if self.token("expected a JSON value")? == close {
+            self.paint_byte(&t.punct);
+            return Ok(false);
+        }
+        self.stack.push(kind);
+        if kind == Kind::Object {
+            self.key()?;
+        }
+        Ok(true)
+    }
+
+    /// An object key and its colon.
+    fn key(&mut self) -> Result<()> {
+        if self.token("expected a string key")? != b'"' {
+            return Err(self.error_here("expected a string key"));
+        }
+        let t = self.theme;
+        self.string(&t.key)?;
+        if self.token("expected ':'")? != b':' {
+            return Err(self.error_here("expected ':'"));
+        }
+        self.paint_byte(&t.sep);
+        Ok(())
+    }
+
+    fn literal(&mut self, word: &'static [u8], paint: &Paint) -> Result<()> {
+        for &expected in word {
+            if self.input.peek()? != Some(expected) {
+                return Err(self.error_here("invalid literal"));
+            }
+            self.input.pos += 1;
+        }
+        paint.wrap(&mut self.out, word);
+        Ok(())
+    }
+
+    /// Validates a number and copies it.
+    fn number(&mut self) -> Result<()> {
+        let t = self.theme;
+        self.paint_on(&t.number);
+        if self.input.peek()? == Some(b'-') {
+            self.copy_byte();
+        }
+        match self.input.peek()? {
+            Some(b'0') => {
+                self.copy_byte();
+                if let Some(b'0'..=b'9') = self.input.peek()? {
+                    return Err(self.error_here("leading zeros are not allowed"));
+                }
+            }
+            Some(b'1'..=b'9') => {
+                self.copy_digits()?;
+            }
+            _ => return Err(self.error_here("expected a digit")),
+        }
+        if self.input.peek()? == Some(b'.') {
+            self.copy_byte();
+            if self.copy_digits()? == 0 {
+                return Err(self.error_here("expected a digit after '.'"));
+            }
+        }
+        if let Some(b'e' | b'E') = self.input.peek()? {
+            self.copy_byte();
+            if let Some(b'+' | b'-') = self.input.peek()? {
+                self.copy_byte();
+            }
+            if self.copy_digits()? == 0 {
+                return Err(self.error_here("expected a digit in the exponent"));
+            }
+        }
+        self.paint_off();
+        Ok(())
+    }
+
+    fn copy_digits(&mut self) -> Result<usize> {
+        let mut count = 0;
+        loop {
+            let ahead = &self.input.buf[self.input.pos..self.input.end];
+            let n = ahead.iter().take_while(|b| b.is_ascii_digit()).count();
+            self.out.extend_from_slice(&ahead[..n]);
+            self.input.pos += n;
+            count += n;
+            if self.input.pos < self.input.end {
+                return Ok(count);
+            }
+            self.maybe_flush()?;
+            if !self.input.refill()? {
+                return Ok(count);
+            }
+        }
+    }
+
+    /// Copies a string (the opening quote is at the current position), quotes included.
+    fn string(&mut self, paint: &'a Paint) -> Result<()> {
+        self.paint_on(paint);
+        self.copy_byte();
+        loop {
+            let ahead = &self.input.buf[self.input.pos..self.input.end];
+            let n = ahead
+                .iter()
+                .position(|&b| !PLAIN[usize::from(b)])
+                .unwrap_or(ahead.len());
+            self.out.extend_from_slice(&ahead[..n]);
+            self.input.pos += n;
+            self.maybe_flush()?;
+            let Some(b) = self.input.peek()? else {
+                return Err(self.error_here("unterminated string"));
+            };
+            match b {
+                b'"' => {
+                    self.copy_byte();
+                    self.paint_off();
+                    return Ok(());
+                }
+                b'\\' => self.escape()?,
+                // DEL is valid JSON, but copying it raw is what the caller's fallback avoids.
+                0x00..=0x1f | 0x7f => return Err(self.error_here("control character in string")),
+                0x80..=0xff => self.utf8(b)?,
+                // A plain byte that arrived with a refill: the fast path takes it next time.
+                _ => {}
+            }
+        }
+    }
+
+    /// Validates and copies one backslash escape (at the current position).
+    fn escape(&mut self) -> Result<()> {
+        let avail = self.input.ensure(2)?;
+        let kind = if avail == 2 {
+            self.input.buf[self.input.pos + 1]
+        } else {
+            self.input.pos += avail;
+            return Err(self.error_here("unterminated string"));
+        };
+        let len = match kind {
+            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => 2,
+            b'u' => 6,
+            _ => {
+                self.input.pos += 1;
+                return Err(self.error_here("invalid escape sequence"));
+            }
+        };
+        let avail = self.input.ensure(len)?;
+        let digits = &self.input.buf[self.input.pos + 2..self.input.pos + avail];
+        if let Some(bad) = digits.iter().position(|&d| hex_value(d).is_none()) {
+            self.input.pos += 2 + bad;
+            return Err(self.error_here("invalid \\u escape"));
+        }
+        if avail < len {
+            self.input.pos += avail;
+            return Err(self.error_here("invalid \\u escape"));
+        }
+        self.out
+            .extend_from_slice(&self.input.buf[self.input.pos..self.input.pos + len]);
+        self.input.pos += len;
+        Ok(())
+    }
+
+    /// Copies one well-formed UTF-8 sequence starting with `lead`; anything else, and C1
+    /// controls (which some terminals obey), is an error.
+    fn utf8(&mut self, lead: u8) -> Result<()> {
+        let Some(shape) = Utf8Shape::of(lead) else {
+            return Err(self.error_here("invalid UTF-8"));
+        };
+        let avail = self.input.ensure(shape.len)?;
+        let seq = &self.input.buf[self.input.pos..self.input.pos + avail];
+        let valid = shape.valid_prefix(seq);
+        if valid < shape.len {
+            return Err(self.error_here("invalid UTF-8"));
+        }
+        if lead == 0xC2 && seq[1] <= 0x9F {
+            return Err(self.error_here("control character in string"));
+        }
+        self.out.extend_from_slice(seq);
+        self.input.pos += valid;
+        Ok(())
+    }
+}
+
 impl SortState {
     /// Records a member whose rendering starts at `start`, keyed by its rendered key `content`.
     fn push_entry(&mut self, start: usize, content: &[u8]) {
@@ -1342,5 +1743,155 @@ mod tests {
             Some(7)
         );
         assert!(out.is_empty());
+    }
+
+    /// The input again: `s` without its SGR escape sequences.
+    fn strip_sgr(s: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < s.len() {
+            if s[i..].starts_with(b"\x1b[") {
+                let end = s[i..].iter().position(|&b| b == b'm').unwrap();
+                i += end + 1;
+            } else {
+                out.push(s[i]);
+                i += 1;
+            }
+        }
+        out
+    }
+
+    fn colorize(input: &[u8], theme: &Theme) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        colorize_stream(input, &mut out, theme)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn colorize_keeps_layout() {
+        let theme = Theme::new(Style::Auto);
+        let input =
+            b"{ \"k\" :[\"s\\u00e9\\n\", -1.5E+3 ,true,false,null,{}, [ ] ],\r\n\t\"e\":{\n}}\n";
+        let expected = concat!(
+            "\x1b[1m{\x1b[0m \x1b[1;34m\"k\"\x1b[0m :\x1b[1m[\x1b[0m",
+            "\x1b[32m\"s\\u00e9\\n\"\x1b[0m, -1.5E+3 ,true,false,\x1b[1;90mnull\x1b[0m,",
+            "\x1b[1m{}\x1b[0m, \x1b[1m[\x1b[0m \x1b[1m]\x1b[0m \x1b[1m]\x1b[0m,\r\n\t",
+            "\x1b[1;34m\"e\"\x1b[0m:\x1b[1m{\x1b[0m\n\x1b[1m}\x1b[0m\x1b[1m}\x1b[0m\n",
+        );
+        assert_eq!(
+            String::from_utf8(colorize(input, &theme).unwrap()).unwrap(),
+            expected
+        );
+        // Separators get their own paint where a style has one.
+        let solarized = Theme::new(Style::Solarized);
+        assert_eq!(
+            colorize(b"[1,2]", &solarized).unwrap(),
+            b"\x1b[38;5;244m[\x1b[0m\x1b[38;5;125m1\x1b[0m\x1b[38;5;244m,\x1b[0m\
+              \x1b[38;5;125m2\x1b[0m\x1b[38;5;244m]\x1b[0m"
+        );
+    }
+
+    #[test]
+    fn colorize_copies_every_byte() {
+        let docs: &[&[u8]] = &[
+            b"\xEF\xBB\xBF)]}',\n {\"a\" : [1, 2.50, 1e400, -0]}",
+            b"while(1);[\"x\"]",
+            b"  \"\\ud83d \\/ \\\" \\\\ \\u001b[31m \\b\\f\\r\\t\"  ",
+            "{\"h\u{e9}llo\": \"w\u{f6}rld \u{4e2d} \u{1f600} \u{a0}\"}".as_bytes(),
+            b"{\"a\":{\"b\":[[],{},[{}]]},\"a\":null}",
+            b"[\r\n  1,\r\n  2\r\n]\r\n",
+            b"12345678901234567890123",
+            b"{}",
+        ];
+        for style in [Style::Auto, Style::Solarized, Style::Monokai, Style::Mono] {
+            let theme = Theme::new(style);
+            for &doc in docs {
+                let out = colorize(doc, &theme).unwrap();
+                assert_eq!(
+                    strip_sgr(&out),
+                    doc,
+                    "{style} {:?}",
+                    String::from_utf8_lossy(doc)
+                );
+                let mut trickled = Vec::new();
+                colorize_stream(Trickle(doc), &mut trickled, &theme).unwrap();
+                assert_eq!(trickled, out);
+            }
+        }
+        for &doc in docs {
+            assert_eq!(colorize(doc, &Theme::PLAIN).unwrap(), doc);
+        }
+    }
+
+    #[test]
+    fn colorize_rejects_what_it_cannot_copy() {
+        let table: &[(&[u8], u64, &str)] = &[
+            (b"", 0, "unexpected end of input"),
+            (b"[1,]", 3, "expected a JSON value"),
+            (b"{\"a\" 1}", 5, "expected ':'"),
+            (b"[1] x", 4, "unexpected data after the JSON value"),
+            (b"01", 1, "leading zeros are not allowed"),
+            (b"nul1", 3, "invalid literal"),
+            (b"\"\\x\"", 2, "invalid escape sequence"),
+            (b"\"\\u12g4\"", 5, "invalid \\u escape"),
+            (b"[\"\\u12", 6, "unexpected end of input"),
+            (b"\"a\x1b[31m\"", 2, "control character in string"),
+            (b"\"tab\there\"", 4, "control character in string"),
+            (b"\"del\x7f\"", 4, "control character in string"),
+            (b"\"c1\xc2\x9b[31m\"", 3, "control character in string"),
+            (b"\"bad\xff\"", 4, "invalid UTF-8"),
+            (b"\"cut\xe4\xb8\"", 4, "invalid UTF-8"),
+            (b"\"surrogate\xed\xa0\x80\"", 10, "invalid UTF-8"),
+            (b"[1,\r2]", 3, "carriage return without line feed"),
+            (b"[1]\r", 3, "carriage return without line feed"),
+            (b"<html>", 0, "expected a JSON value"),
+        ];
+        for &(input, offset, message) in table {
+            let err = colorize(input, &Theme::PLAIN).unwrap_err();
+            let JsonError::Syntax {
+                offset: at,
+                message: m,
+            } = &err
+            else {
+                panic!("{err:?}");
+            };
+            assert_eq!(
+                (*at, m.as_str()),
+                (offset, message),
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
+            let trickled = colorize_stream(Trickle(input), &mut Vec::new(), &Theme::PLAIN);
+            assert_eq!(trickled.unwrap_err().offset(), Some(offset));
+        }
+        let deep = "[".repeat(MAX_DEPTH + 1);
+        let err = colorize(deep.as_bytes(), &Theme::PLAIN).unwrap_err();
+        assert_eq!(err.offset(), Some(MAX_DEPTH as u64));
+    }
+
+    #[test]
+    fn colorize_error_output_is_a_reset_prefix() {
+        let theme = Theme::new(Style::Auto);
+        let mut out = Vec::new();
+        let err = colorize_stream(&b"{\"a\": \"b\x07"[..], &mut out, &theme).unwrap_err();
+        assert_eq!(err.offset(), Some(8));
+        assert_eq!(
+            out,
+            b"\x1b[1m{\x1b[0m\x1b[1;34m\"a\"\x1b[0m: \x1b[32m\"b\x1b[0m"
+        );
+    }
+
+    #[test]
+    fn colorize_long_values_cross_chunks() {
+        let long = "x\u{e9}\\u00e9".repeat(40_000);
+        let digits = "9".repeat(150_000);
+        let spaces = " ".repeat(200_000);
+        let doc = format!("[\"{long}\",{spaces}{digits}]");
+        let theme = Theme::new(Style::Monokai);
+        let out = colorize(doc.as_bytes(), &theme).unwrap();
+        assert_eq!(strip_sgr(&out), doc.as_bytes());
+        let mut trickled = Vec::new();
+        colorize_stream(Trickle(doc.as_bytes()), &mut trickled, &theme).unwrap();
+        assert_eq!(trickled, out);
     }
 }

@@ -939,6 +939,16 @@ fn check_status_maps_3xx_4xx_5xx_with_a_warning() {
 }
 
 #[test]
+fn check_status_warning_is_skipped_when_stdout_is_a_terminal() {
+    let server = status_server("404 Not Found");
+    let run = http(&["--check-status", &server.url("/")])
+        .run_pty_with(Tty::STDOUT)
+        .assert_code(4);
+    assert!(run.stderr.is_empty(), "{run:?}");
+    assert!(strip_ansi(&run.text()).contains("404"), "{run:?}");
+}
+
+#[test]
 fn check_status_with_follow_uses_the_final_status() {
     let server = Server::start(|r| match r.path() {
         "/from" => Reply::redirect(302, "/to"),

@@ -3,7 +3,9 @@
 //! Everything lives in one test binary (`cargo test --test cli`) so the
 //! harness and its dependencies are compiled and linked once.
 
+mod errors;
 mod foundation;
 mod generated;
 mod harness;
 mod harness_selftest;
+mod tls;

@@ -1,0 +1,273 @@
+//! Bad input: every case exits 1 with one `http: error: ...` line on
+//! stderr that names the problem, prints nothing on stdout, never panics,
+//! and never reaches the server it points at.
+
+use crate::harness::*;
+
+/// Runs `args` (every `{url}` replaced by the URL of a fresh raw server)
+/// with `files` in the command's HOME/working directory, and checks the
+/// common contract of a usage error. Returns stderr for further checks.
+#[track_caller]
+fn usage_error(args: &[&str], files: &[(&str, &str)]) -> String {
+    usage_error_with(args, files, |c| c)
+}
+
+#[track_caller]
+fn usage_error_with(args: &[&str], files: &[(&str, &str)], setup: impl Fn(Cmd) -> Cmd) -> String {
+    let server =
+        RawServer::respond("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    let url = server.url("/target");
+    let args: Vec<String> = args.iter().map(|a| a.replace("{url}", &url)).collect();
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut cmd = http(&refs);
+    for (name, contents) in files {
+        cmd = cmd.home_file(name, contents);
+    }
+    let run = setup(cmd).run();
+    let err = run.stderr_str();
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "panic instead of an error\n{run:?}"
+    );
+    assert_eq!(run.code, 1, "expected exit code 1\n{run:?}");
+    assert!(run.stdout.is_empty(), "nothing belongs on stdout\n{run:?}");
+    assert_eq!(
+        server.connections(),
+        0,
+        "a request reached the server\n{run:?}"
+    );
+    assert!(server.received().is_empty());
+    err
+}
+
+/// The error is exactly one line `http: error: ...` that contains every
+/// fragment in `names`.
+#[track_caller]
+fn assert_one_line(err: &str, names: &[&str]) {
+    assert!(err.starts_with("http: error: "), "{err:?}");
+    assert!(err.ends_with('\n'), "{err:?}");
+    assert_eq!(err.lines().count(), 1, "error must be one line: {err:?}");
+    for name in names {
+        assert!(err.contains(name), "error should mention {name:?}: {err:?}");
+    }
+}
+
+// ------------------------------------------------------- command line
+
+#[test]
+fn unknown_long_flag() {
+    let err = usage_error(&["--bogus", "{url}"], &[]);
+    assert_one_line(&err, &["'--bogus'"]);
+    let err = usage_error(&["{url}", "--no-such-thing=1"], &[]);
+    assert_one_line(&err, &["'--no-such-thing'"]);
+}
+
+#[test]
+fn unknown_short_flag() {
+    let err = usage_error(&["-Z", "{url}"], &[]);
+    assert_one_line(&err, &["'-Z'"]);
+}
+
+#[test]
+fn missing_url_names_what_is_missing() {
+    let err = usage_error(&["--form"], &[]);
+    assert_one_line(&err, &["URL"]);
+}
+
+#[test]
+fn bad_timeout_value() {
+    for value in ["abc", "-1", "1,2,3"] {
+        let flag = format!("--timeout={value}");
+        let err = usage_error(&[&flag, "{url}"], &[]);
+        assert_one_line(&err, &["--timeout", &format!("'{value}'")]);
+    }
+    let err = usage_error(&["--timeout", "soon", "{url}"], &[]);
+    assert_one_line(&err, &["--timeout", "'soon'"]);
+}
+
+#[test]
+fn bad_max_redirects_value() {
+    let err = usage_error(&["--follow", "--max-redirects=x", "{url}"], &[]);
+    assert_one_line(&err, &["--max-redirects", "'x'"]);
+}
+
+#[test]
+fn bad_print_letter() {
+    let err = usage_error(&["-p", "HZ", "{url}"], &[]);
+    assert_one_line(&err, &["--print", "'Z'"]);
+    let err = usage_error(&["--print=x", "{url}"], &[]);
+    assert_one_line(&err, &["--print", "'x'"]);
+}
+
+#[test]
+fn unknown_pretty_value() {
+    let err = usage_error(&["--pretty=bogus", "{url}"], &[]);
+    assert_one_line(&err, &["--pretty", "'bogus'"]);
+}
+
+#[test]
+fn unknown_style() {
+    let err = usage_error(&["--style=bogus", "{url}"], &[]);
+    assert_one_line(&err, &["--style", "'bogus'"]);
+}
+
+#[test]
+fn bad_format_options() {
+    let err = usage_error(&["--format-options=bogus", "{url}"], &[]);
+    assert_one_line(&err, &["--format-options", "'bogus'"]);
+    let err = usage_error(&["--format-options=json.indent:x", "{url}"], &[]);
+    assert_one_line(&err, &["json.indent"]);
+}
+
+#[test]
+fn unknown_auth_type() {
+    let err = usage_error(&["--auth-type=bogus", "-a", "u:p", "{url}"], &[]);
+    assert_one_line(&err, &["--auth-type", "'bogus'"]);
+}
+
+// --------------------------------------------------------------- URL
+
+#[test]
+fn bad_url() {
+    let err = usage_error(&["http://exa mple.org"], &[]);
+    assert_one_line(&err, &["invalid URL", "'http://exa mple.org'"]);
+    let err = usage_error(&["http://"], &[]);
+    assert_one_line(&err, &["invalid URL", "'http://'"]);
+    let err = usage_error(&["http://[::1"], &[]);
+    assert_one_line(&err, &["invalid URL", "'http://[::1'"]);
+}
+
+#[test]
+fn unsupported_scheme() {
+    let err = usage_error(&["ftp://x/file"], &[]);
+    assert_one_line(&err, &["scheme", "'ftp'"]);
+}
+
+// ------------------------------------------------------------- items
+
+#[test]
+fn item_without_separator() {
+    let err = usage_error(&["{url}", "nosep"], &[]);
+    assert_eq!(
+        err,
+        "http: error: 'nosep' is not a valid request item: expected Header:value, name==value, field=value, field:=json or field@file\n"
+    );
+}
+
+#[test]
+fn empty_header_name() {
+    let err = usage_error(&["{url}", ":x"], &[]);
+    assert_one_line(&err, &["':x'", "header name is empty"]);
+}
+
+#[test]
+fn header_with_semicolon_and_value() {
+    let err = usage_error(&["{url}", "Name;value"], &[]);
+    assert_one_line(&err, &["'Name;value'", "'Name;'"]);
+}
+
+#[test]
+fn invalid_header_name_character() {
+    let err = usage_error(&["{url}", "X A:b"], &[]);
+    assert_one_line(&err, &["'X A'"]);
+}
+
+#[test]
+fn header_value_with_line_break() {
+    let err = usage_error(&["{url}", "X-A:a\nb"], &[]);
+    assert_one_line(&err, &["line break"]);
+}
+
+#[test]
+fn invalid_json_after_raw_json_separator() {
+    let err = usage_error(&["{url}", "a:={bad"], &[]);
+    assert_one_line(&err, &["'a:={bad'", "invalid JSON"]);
+    let err = usage_error(&["{url}", "n:=1 2"], &[]);
+    assert_one_line(&err, &["'n:=1 2'", "invalid JSON"]);
+}
+
+#[test]
+fn invalid_json_in_file() {
+    let err = usage_error(&["{url}", "a:=@bad.json"], &[("bad.json", "{bad\n")]);
+    assert_one_line(&err, &["bad.json", "invalid JSON"]);
+}
+
+#[test]
+fn missing_file_for_every_file_separator() {
+    let cases = [
+        ("@nofile", "body file"),
+        ("a=@nofile", "data file"),
+        ("a:=@nofile", "JSON file"),
+        ("q==@nofile", "query file"),
+        ("X-H:@nofile", "header file"),
+    ];
+    for (item, what) in cases {
+        let err = usage_error(&["{url}", item], &[]);
+        assert_one_line(&err, &[what, "'nofile'", "No such file"]);
+    }
+    let err = usage_error(&["--form", "{url}", "f@nofile"], &[]);
+    assert_one_line(&err, &["'nofile'", "No such file"]);
+}
+
+#[test]
+fn nested_path_syntax_error_points_at_the_problem() {
+    let err = usage_error(&["{url}", "a[b=1"], &[]);
+    assert_eq!(
+        err,
+        "http: error: HTTPie Syntax Error: Expecting ']'\na[b\n   ^\n"
+    );
+    let err = usage_error(&["{url}", "a]=1"], &[]);
+    assert_eq!(
+        err,
+        "http: error: HTTPie Syntax Error: Expecting '['\na]\n ^\n"
+    );
+}
+
+#[test]
+fn nested_type_conflict() {
+    let err = usage_error(&["{url}", "a=1", "a[b]=2"], &[]);
+    assert_eq!(
+        err,
+        "http: error: HTTPie Type Error: Cannot perform 'key' based access on 'a' which has a type of 'string' but this operation requires a type of 'object'.\na[b]\n ^^^\n"
+    );
+    let err = usage_error(&["{url}", "a[]=1", "a[x]=2"], &[]);
+    assert!(
+        err.starts_with("http: error: HTTPie Type Error: Cannot perform 'key' based access on 'a' which has a type of 'array'"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn body_source_mixed_with_data_items() {
+    let err = usage_error(&["--raw", "x", "{url}", "a=1"], &[]);
+    assert_one_line(&err, &["cannot be mixed"]);
+    let err = usage_error(&["{url}", "@body.txt", "a=1"], &[("body.txt", "b")]);
+    assert_one_line(&err, &["cannot be mixed"]);
+    let err = usage_error_with(&["{url}", "a=1"], &[], |c| c.stdin("piped"));
+    assert_one_line(&err, &["cannot be mixed"]);
+}
+
+#[test]
+fn two_body_sources() {
+    let err = usage_error(
+        &["{url}", "@a.txt", "@b.txt"],
+        &[("a.txt", "a"), ("b.txt", "b")],
+    );
+    assert_one_line(&err, &["'@file'"]);
+    let err = usage_error_with(&["--raw", "x", "{url}"], &[], |c| c.stdin("piped"));
+    assert_one_line(&err, &["stdin", "--raw"]);
+}
+
+#[test]
+fn file_field_without_form() {
+    let err = usage_error(&["{url}", "f@up.txt"], &[("up.txt", "u")]);
+    assert_one_line(&err, &["--form", "f"]);
+}
+
+#[test]
+fn complex_json_with_form() {
+    let err = usage_error(&["--form", "{url}", "a:={\"x\": 1}"], &[]);
+    assert_one_line(&err, &["'a:={\"x\": 1}'", "--form"]);
+    let err = usage_error(&["--multipart", "{url}", "a:=[1]"], &[]);
+    assert_one_line(&err, &["'a:=[1]'"]);
+}
