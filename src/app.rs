@@ -72,22 +72,33 @@ fn parse_cli(args: Vec<OsString>, env: &Env) -> Result<std::result::Result<Cli, 
         .map_err(|e| error::usage(clap_message(&e)))
 }
 
-/// clap's message without its usage block: the problem, then any tip, on one line each.
+/// clap's message without its usage block, on one line: the problem (with the lines clap
+/// puts under it, such as the missing arguments), then any tip.
 fn clap_message(e: &clap::Error) -> String {
     let rendered = e.render().to_string();
-    let mut lines = rendered.lines().map(str::trim).filter(|l| {
-        !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information")
-    });
-    let first = lines
-        .next()
-        .unwrap_or("invalid arguments")
-        .trim_start_matches("error: ")
-        .to_string();
-    let tips: Vec<&str> = lines.filter(|l| l.starts_with("tip:")).collect();
+    let mut problem = Vec::new();
+    let mut tips = Vec::new();
+    for line in rendered.lines().map(str::trim) {
+        if line.starts_with("Usage:") || line.starts_with("For more information") {
+            break;
+        }
+        if line.is_empty() {
+            continue;
+        }
+        if line.starts_with("tip:") {
+            tips.push(line);
+        } else {
+            problem.push(line.trim_start_matches("error: "));
+        }
+    }
+    let mut msg = problem.join(" ");
+    if msg.is_empty() {
+        msg = "invalid arguments".into();
+    }
     if tips.is_empty() {
-        format!("{first} (see --help)")
+        format!("{msg} (see --help)")
     } else {
-        format!("{first}; {}", tips.join("; "))
+        format!("{msg}; {}", tips.join("; "))
     }
 }
 

@@ -181,7 +181,8 @@ fn check(item: &mut Item) -> Result<(), ItemError> {
 pub fn check_header_value(raw: &str, value: &str) -> Result<(), ItemError> {
     if value.chars().any(|c| c == '\r' || c == '\n' || c == '\0') {
         return Err(ItemError(format!(
-            "'{raw}': header values cannot contain line breaks or NUL"
+            "'{}': header values cannot contain line breaks or NUL",
+            raw.escape_debug()
         )));
     }
     Ok(())

@@ -40,7 +40,6 @@ EXIT STATUS:
     version,
     about = "A fast, friendly command-line HTTP client.",
     long_about = "A fast, friendly command-line HTTP client.\n\n\
-                  Usage: http [OPTIONS] [METHOD] URL [ITEM]...\n\n\
                   METHOD is optional: GET without a body, POST with one.",
     disable_help_flag = true,
     after_help = AFTER_HELP,

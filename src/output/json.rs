@@ -933,14 +933,14 @@ impl<'a, R: Read, W: Write + ?Sized> Colorizer<'a, R, W> {
     /// Error at the current position, which is the end of input when nothing is left.
     fn error_here(&self, message: &str) -> JsonError {
         let at_end = self.input.pos >= self.input.end && self.input.eof;
+        let message = if at_end {
+            "unexpected end of input"
+        } else {
+            message
+        };
         JsonError::Syntax {
             offset: self.input.offset(),
-            message: if at_end {
-                "unexpected end of input"
-            } else {
-                message
-            }
-            .to_owned(),
+            message: message.to_owned(),
         }
     }
 

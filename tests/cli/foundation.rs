@@ -5,7 +5,7 @@
 
 use std::io::Read;
 use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -98,13 +98,18 @@ fn closed_port() -> u16 {
     port
 }
 
-/// A raw server that reads the request and then never answers.
-fn silent_server() -> RawServer {
-    RawServer::scripted(|conn| {
+/// A raw server that reads the request and then never answers (until it
+/// is dropped). The receiver gets one message per request read.
+fn silent_server() -> (RawServer, mpsc::Receiver<()>) {
+    let (tx, rx) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    let server = RawServer::scripted(move |conn| {
         if conn.read_request().is_ok() {
+            let _ = tx.lock().unwrap().send(());
             conn.hold();
         }
-    })
+    });
+    (server, rx)
 }
 
 #[track_caller]
@@ -977,21 +982,25 @@ fn connection_refused_exits_one_with_one_error_line() {
 
 #[test]
 fn read_timeout_exits_two() {
-    let server = silent_server();
+    let (server, requests) = silent_server();
     let run = http(&["--timeout", "0.5", &server.url("/slow")])
         .run()
         .assert_code(2);
     let err = run.stderr_str();
     assert_no_panic(&err);
     assert!(err.starts_with("http: error: "), "{run:?}");
+    assert_eq!(err.lines().count(), 1, "{run:?}");
     assert!(err.contains("read timeout"), "{run:?}");
     assert!(err.contains("0.5s"), "{run:?}");
-    assert_eq!(server.received().len(), 1, "the request was sent");
+    assert!(run.stdout.is_empty(), "{run:?}");
+    requests
+        .recv_timeout(TIMEOUT)
+        .expect("the request reached the server before the timeout");
 }
 
 #[test]
 fn split_timeout_applies_the_second_value_to_reads() {
-    let server = silent_server();
+    let (server, _requests) = silent_server();
     let run = http(&["--timeout", "5,0.3", &server.url("/slow")])
         .run()
         .assert_code(2);

@@ -8,4 +8,5 @@ mod foundation;
 mod generated;
 mod harness;
 mod harness_selftest;
+mod output;
 mod tls;
