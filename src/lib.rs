@@ -3,11 +3,13 @@
 //! The binary is a thin wrapper around [`app::main`]; the modules below are the pipeline
 //! stages described in ARCHITECTURE.md, public so that tests can exercise the pure ones.
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod client;
 pub mod decode;
 pub mod env;
 pub mod error;
+pub mod netrc;
 pub mod output;
 pub mod prepare;
 pub mod prompt;

@@ -2,6 +2,7 @@
 //! `PreparedRequest` exactly as prepared, returns the response with its head as received,
 //! and turns ureq's errors into the user's words. Redirects are followed in `redirect`.
 
+pub mod proxy;
 pub mod redirect;
 pub mod tap;
 pub mod tls;

@@ -32,6 +32,8 @@ pub struct BodyStyle<'a> {
     /// `--response-charset` or the Content-Type charset.
     pub charset: Option<&'a str>,
     pub force_json: bool,
+    /// `xml.format` on: the XML indent.
+    pub xml_indent: Option<usize>,
 }
 
 impl BodyStyle<'_> {
@@ -124,6 +126,14 @@ pub fn write_body(
     if json_kind && style.format {
         return write_json(first, &mut reader, out, style);
     }
+    if json_kind {
+        if let Some(theme) = style.theme {
+            return write_coloured_json(first, &mut reader, out, style, theme);
+        }
+    }
+    if let (Some(indent), true) = (style.xml_indent, style.format && is_xml(style.mime)) {
+        return write_xml(first, &mut reader, out, style, indent);
+    }
     write_text(first, &mut reader, out, style)
 }
 
@@ -164,6 +174,67 @@ fn is_json(style: &BodyStyle, prefix: &[u8]) -> bool {
         Some(m) if m.starts_with("text/") => json::looks_like_json(prefix),
         None => json::looks_like_json(prefix),
         Some(_) => style.force_json && json::looks_like_json(prefix),
+    }
+}
+
+fn is_xml(mime: Option<&str>) -> bool {
+    mime.is_some_and(|m| m.ends_with("/xml") || m.ends_with("+xml"))
+}
+
+/// `--pretty=colors`: colours without re-indenting. Up to the buffer limit, invalid JSON is
+/// shown exactly as received; past it, the coloured part stands and the rest follows as text.
+fn write_coloured_json(
+    mut buf: Vec<u8>,
+    reader: &mut dyn Read,
+    out: &mut dyn Write,
+    style: &BodyStyle,
+    theme: &Theme,
+) -> io::Result<Written> {
+    let complete = fill(&mut buf, reader, BUFFERED_FORMAT_LIMIT)?;
+    if complete {
+        let mut coloured = Vec::with_capacity(buf.len() * 2);
+        if json::colorize_stream(&buf[..], &mut coloured, theme).is_ok() {
+            out.write_all(&coloured)?;
+            return Ok(Written {
+                bytes: buf.len() as u64,
+                ended_with_newline: buf.ends_with(b"\n"),
+                binary_suppressed: false,
+            });
+        }
+        return write_text(buf, &mut io::empty(), out, style);
+    }
+    let bytes = buf.len() as u64;
+    let mut input = io::Cursor::new(buf).chain(reader);
+    match json::colorize_stream(&mut input, out, theme) {
+        Ok(()) => Ok(Written {
+            bytes,
+            ..Written::default()
+        }),
+        Err(json::JsonError::Io(e)) => Err(e),
+        Err(_) => write_text(Vec::new(), &mut input, out, style),
+    }
+}
+
+/// XML re-indented when it parses (bodies up to the buffer limit), else shown as received.
+fn write_xml(
+    mut buf: Vec<u8>,
+    reader: &mut dyn Read,
+    out: &mut dyn Write,
+    style: &BodyStyle,
+    indent: usize,
+) -> io::Result<Written> {
+    if !fill(&mut buf, reader, BUFFERED_FORMAT_LIMIT)? {
+        return write_text(buf, reader, out, style);
+    }
+    match super::xml::format_xml(&buf, indent, style.theme) {
+        Some(formatted) => {
+            out.write_all(&formatted)?;
+            Ok(Written {
+                bytes: buf.len() as u64,
+                ..Written::default()
+            })
+        }
+        None => write_text(buf, &mut io::empty(), out, style),
     }
 }
 
@@ -396,6 +467,7 @@ mod tests {
             mime: None,
             charset: None,
             force_json: false,
+            xml_indent: Some(2),
         }
     }
 
@@ -445,6 +517,26 @@ mod tests {
         };
         assert_eq!(show(b"[1]", &s).0, "[\n    1\n]");
         assert_eq!(show(b"hello", &s).0, "hello");
+    }
+
+    #[test]
+    fn xml_and_colour_only_json() {
+        let s = BodyStyle {
+            format: true,
+            mime: Some("application/xml"),
+            ..style()
+        };
+        assert_eq!(show(b"<a><b>x</b></a>", &s).0, "<a>\n  <b>x</b>\n</a>");
+        assert_eq!(show(b"<a><b>", &s).0, "<a><b>");
+        let theme = Theme::new(crate::output::theme::Style::Auto);
+        let s = BodyStyle {
+            theme: Some(&theme),
+            mime: Some("application/json"),
+            ..style()
+        };
+        let (out, _) = show(b"{\"a\": 1}", &s);
+        assert!(out.contains("\x1b["), "{out:?}");
+        assert!(out.contains(": "), "layout kept: {out:?}");
     }
 
     #[test]

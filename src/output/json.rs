@@ -811,9 +811,15 @@ impl<'a, R: Read, W: Write + ?Sized> Printer<'a, R, W> {
                 Some(low) => {
                     0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00)
                 }
-                None => return Ok(self.write_raw_escape(raw)),
+                None => {
+                    self.write_raw_escape(raw);
+                    return Ok(());
+                }
             },
-            0xDC00..=0xDFFF => return Ok(self.write_raw_escape(raw)),
+            0xDC00..=0xDFFF => {
+                self.write_raw_escape(raw);
+                return Ok(());
+            }
             _ => u32::from(unit),
         };
         match char::from_u32(c) {

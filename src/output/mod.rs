@@ -7,6 +7,7 @@ pub mod heads;
 pub mod json;
 pub mod options;
 pub mod theme;
+pub mod xml;
 
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -231,6 +232,7 @@ fn body_style<'s>(
         mime,
         charset,
         force_json: spec.force_json,
+        xml_indent: options.xml_format.then_some(options.xml_indent),
     }
 }
 
