@@ -108,6 +108,11 @@ fn run(args: Vec<OsString>, env: &Env) -> Result<i32> {
         Err(code) => return Ok(code),
     };
     let spec = spec::from_cli(&cli, env)?;
+    if spec.output.quiet < 2 {
+        for w in &spec.warnings {
+            let _ = writeln!(std::io::stderr(), "{}: warning: {w}", env.program);
+        }
+    }
     let req = prepare::prepare(&spec)?;
     let out = open_output(&spec)?;
     let mut printer = Printer::new(out, &spec.output)?;
@@ -168,27 +173,31 @@ fn exchange(
     }
     let o = &spec.output;
     let mut sent = 0usize;
-    let (final_req, mut resp) = redirect::send_following(
-        &client,
-        req,
-        spec.net.follow,
-        spec.net.max_redirects,
-        |hop| match hop {
-            Hop::Sending(r) => {
-                // The first request is shown before it is sent; later hops only with --all.
-                if sent == 0 || o.all {
-                    printer.request(r, o.print)?;
-                    printer.flush()?;
-                }
-                sent += 1;
-                Ok(())
+    let digest = spec
+        .auth
+        .as_ref()
+        .filter(|a| a.kind == crate::cli::AuthType::Digest)
+        .map(|a| (a.user.as_str(), a.password.as_deref().unwrap_or("")));
+    let flow = redirect::Flow {
+        follow: spec.net.follow,
+        max_redirects: spec.net.max_redirects,
+        digest,
+    };
+    let (final_req, mut resp) = redirect::send_following(&client, req, &flow, |hop| match hop {
+        Hop::Sending(r) => {
+            // The first request is shown before it is sent; later hops only with --all.
+            if sent == 0 || o.all {
+                printer.request(r, o.print)?;
+                printer.flush()?;
             }
-            Hop::Redirected(r, mut resp) if o.all => {
-                show_response(printer, &mut resp, o.history_print, &client, r)
-            }
-            Hop::Redirected(..) => Ok(()),
-        },
-    )?;
+            sent += 1;
+            Ok(())
+        }
+        Hop::Intermediate(r, mut resp) if o.all => {
+            show_response(printer, &mut resp, o.history_print, &client, r)
+        }
+        Hop::Intermediate(..) => Ok(()),
+    })?;
     show_response(printer, &mut resp, o.print, &client, &final_req)?;
     printer.finish()?;
     Ok(final_status(spec, &resp, env))

@@ -83,7 +83,8 @@ pub struct NetSpec {
     pub cert: Option<PathBuf>,
     pub cert_key: Option<PathBuf>,
     pub cert_key_pass: Option<String>,
-    pub proxies: Vec<String>,
+    /// `--proxy` flags, validated.
+    pub proxies: Vec<crate::client::proxy::ProxyFlag>,
 }
 
 /// What to print and how.
@@ -139,6 +140,8 @@ pub struct RequestSpec {
     pub output: OutputSpec,
     pub offline: bool,
     pub check_status: bool,
+    /// Problems worth a warning that do not stop the request (a malformed .netrc).
+    pub warnings: Vec<String>,
 }
 
 const KNOWN_METHODS: &[&str] = &[
@@ -237,7 +240,11 @@ pub fn from_cli(cli: &Cli, env: &Env) -> Result<RequestSpec> {
 
     let body = build_body(cli, env, &items)?;
     let method = method.unwrap_or_else(|| if body.is_empty() { "GET" } else { "POST" }.to_string());
-    let auth = resolve_auth(cli, parsed.credentials)?;
+    let mut warnings = Vec::new();
+    let mut auth = resolve_auth(cli, parsed.credentials)?;
+    if auth.is_none() && !cli.ignore_netrc {
+        auth = netrc_auth(cli, env, &url, &mut warnings);
+    }
     let output = output_spec(cli, env);
     Ok(RequestSpec {
         method,
@@ -261,11 +268,16 @@ pub fn from_cli(cli: &Cli, env: &Env) -> Result<RequestSpec> {
             cert: cli.cert.clone(),
             cert_key: cli.cert_key.clone(),
             cert_key_pass: cli.cert_key_pass.clone(),
-            proxies: cli.proxy.clone(),
+            proxies: cli
+                .proxy
+                .iter()
+                .map(|p| crate::client::proxy::parse_flag(p).map_err(usage))
+                .collect::<Result<_>>()?,
         },
         output,
         offline: cli.offline,
         check_status: cli.check_status || cli.download,
+        warnings,
     })
 }
 
@@ -433,6 +445,25 @@ pub fn guess_mime(path: &Path) -> Option<&'static str> {
     mime_guess::from_path(path).first_raw()
 }
 
+/// Credentials for the URL's host from `$NETRC` or `~/.netrc`, if any.
+fn netrc_auth(cli: &Cli, env: &Env, url: &Url, warnings: &mut Vec<String>) -> Option<Auth> {
+    let path = env
+        .var("NETRC")
+        .map(PathBuf::from)
+        .or_else(|| env.home.as_ref().map(|h| h.join(".netrc")))?;
+    let text = std::fs::read_to_string(&path).ok()?;
+    let parsed = crate::netrc::parse(&text);
+    for w in &parsed.warnings {
+        warnings.push(format!("{}: {w}", path.display()));
+    }
+    let (user, password) = parsed.lookup(url.host_str()?)?;
+    Some(Auth {
+        kind: cli.auth_type.unwrap_or(AuthType::Basic),
+        user,
+        password: Some(password),
+    })
+}
+
 fn resolve_auth(cli: &Cli, from_url: Option<(String, Option<String>)>) -> Result<Option<Auth>> {
     let kind = cli.auth_type.unwrap_or(AuthType::Basic);
     let Some(value) = cli.auth.as_ref() else {
@@ -451,6 +482,11 @@ fn resolve_auth(cli: &Cli, from_url: Option<(String, Option<String>)>) -> Result
     }
     let (user, password) = match value.split_once(':') {
         Some((u, p)) => (u.to_string(), p.to_string()),
+        None if cli.ignore_stdin => {
+            return Err(usage(format!(
+                "no password for '{value}' and --ignore-stdin forbids asking: use --auth {value}:PASSWORD"
+            )))
+        }
         None => (value.clone(), crate::prompt::password(value)?),
     };
     Ok(Some(Auth {

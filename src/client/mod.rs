@@ -62,6 +62,7 @@ pub struct Client {
     agent: Agent,
     tap: Tap,
     net: NetSpec,
+    env: crate::env::Env,
 }
 
 fn secs(v: Option<f64>) -> Option<Duration> {
@@ -98,6 +99,7 @@ impl Client {
             agent,
             tap,
             net: net.clone(),
+            env: env.clone(),
         })
     }
 
@@ -122,9 +124,18 @@ impl Client {
         } else {
             ureq::SendBody::from_owned_reader(req.body.reader()?)
         };
-        let request = builder
+        let mut request = builder
             .body(body)
             .map_err(|e| crate::error::usage(format!("cannot build the request: {e}")))?;
+        if let Some(proxy_url) = proxy::select(&req.url, &self.net.proxies, |k| self.env.var(k)) {
+            let proxy = ureq::Proxy::new(&proxy_url)
+                .map_err(|e| crate::error::usage(format!("invalid proxy '{proxy_url}': {e}")))?;
+            request = self
+                .agent
+                .configure_request(request)
+                .proxy(Some(proxy))
+                .build();
+        }
         self.tap.begin();
         let response = self.agent.run(request).map_err(|e| self.explain(e, req))?;
         Ok(self.response(response))

@@ -13,30 +13,46 @@ fn is_redirect(status: u16) -> bool {
     matches!(status, 301 | 302 | 303 | 307 | 308)
 }
 
-/// What the redirect loop reports as it goes.
+/// What the send loop reports as it goes.
 #[allow(clippy::large_enum_variant)] // one value per hop; boxing buys nothing
 pub enum Hop<'a> {
     /// This request is about to be sent.
     Sending(&'a PreparedRequest),
-    /// This exchange was a redirect that is being followed (the body may be read or dropped).
-    Redirected(&'a PreparedRequest, Response),
+    /// This exchange is not the last one: a redirect being followed, or a digest challenge
+    /// being answered (the body may be read or dropped).
+    Intermediate(&'a PreparedRequest, Response),
 }
 
-/// Send `first`, following redirects when asked; every step goes to `on_hop`, and the final
-/// exchange is returned.
+/// How the loop may continue after a response.
+pub struct Flow<'a> {
+    pub follow: bool,
+    pub max_redirects: u32,
+    /// Digest credentials (user, password), answered for the first request's origin only.
+    pub digest: Option<(&'a str, &'a str)>,
+}
+
+/// Send `first`, answering digest challenges and following redirects as `flow` allows;
+/// every step goes to `on_hop`, and the final exchange is returned.
 pub fn send_following(
     client: &Client,
     first: PreparedRequest,
-    follow: bool,
-    max_redirects: u32,
+    flow: &Flow,
     mut on_hop: impl FnMut(Hop) -> Result<()>,
 ) -> Result<(PreparedRequest, Response)> {
+    let origin = first.url.clone();
     let mut req = first;
-    let mut count = 0u32;
+    let mut redirects = 0u32;
+    let mut challenges = 0u32;
     loop {
         on_hop(Hop::Sending(&req))?;
         let resp = client.send(&req)?;
-        if !follow || !is_redirect(resp.status) {
+        if let Some(next) = digest_retry(&req, &resp, flow, &origin, challenges) {
+            challenges += 1;
+            on_hop(Hop::Intermediate(&req, resp))?;
+            req = next;
+            continue;
+        }
+        if !flow.follow || !is_redirect(resp.status) {
             return Ok((req, resp));
         }
         let Some(location) = resp.header_str("location").map(str::to_string) else {
@@ -46,14 +62,66 @@ pub fn send_following(
             ))
             .into());
         };
-        count += 1;
-        if count > max_redirects {
-            return Err(Failure::TooManyRedirects(max_redirects).into());
+        redirects += 1;
+        if redirects > flow.max_redirects {
+            return Err(Failure::TooManyRedirects(flow.max_redirects).into());
         }
         let next = next_request(&req, resp.status, &location)?;
-        on_hop(Hop::Redirected(&req, resp))?;
+        on_hop(Hop::Intermediate(&req, resp))?;
         req = next;
     }
+}
+
+/// The request answering a digest challenge: the first one, or a retry when the server says
+/// the nonce went stale.
+fn digest_retry(
+    req: &PreparedRequest,
+    resp: &Response,
+    flow: &Flow,
+    origin: &Url,
+    answered: u32,
+) -> Option<PreparedRequest> {
+    let (user, password) = flow.digest?;
+    if resp.status != 401 || !same_origin(origin, &req.url) || answered >= 2 {
+        return None;
+    }
+    let offered = resp
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("www-authenticate"))
+        .filter_map(|(_, v)| std::str::from_utf8(v).ok());
+    let challenge = crate::auth::parse_challenge(offered)?;
+    if answered == 1 && !challenge.stale {
+        return None;
+    }
+    let value = crate::auth::authorization(
+        &challenge,
+        &req.method,
+        &req.target,
+        user,
+        password,
+        &crate::auth::cnonce(),
+        1,
+    );
+    let mut next = req.clone();
+    set_authorization(&mut next.headers, value.into_bytes());
+    Some(next)
+}
+
+/// Replace the Authorization header, or put it where `prepare` would: after Accept.
+fn set_authorization(headers: &mut Vec<(String, Vec<u8>)>, value: Vec<u8>) {
+    if let Some(h) = headers
+        .iter_mut()
+        .find(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+    {
+        h.1 = value;
+        return;
+    }
+    let at = headers
+        .iter()
+        .position(|(n, _)| n.eq_ignore_ascii_case("accept"))
+        .map_or(headers.len(), |i| i + 1);
+    headers.insert(at, ("Authorization".into(), value));
 }
 
 fn same_origin(a: &Url, b: &Url) -> bool {

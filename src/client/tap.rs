@@ -139,14 +139,23 @@ impl<In: Transport> Connector<In> for TapConnector {
     type Out = TapTransport<In>;
     fn connect(
         &self,
-        _: &ConnectionDetails,
+        details: &ConnectionDetails,
         chained: Option<In>,
     ) -> Result<Option<Self::Out>, Error> {
-        let now = Instant::now();
-        self.0.mark(|o| o.connected = Some(now));
+        // The chain also runs for the connection to a CONNECT proxy; its "200 Connection
+        // established" is not the response, so that inner transport is not watched.
+        let to_proxy = details
+            .config
+            .proxy()
+            .is_some_and(|p| p.uri() == details.uri);
+        if !to_proxy {
+            let now = Instant::now();
+            self.0.mark(|o| o.connected = Some(now));
+        }
         Ok(chained.map(|inner| TapTransport {
             inner,
             tap: self.0.clone(),
+            watch: !to_proxy,
         }))
     }
 }
@@ -155,6 +164,7 @@ impl<In: Transport> Connector<In> for TapConnector {
 pub struct TapTransport<T> {
     inner: T,
     tap: Tap,
+    watch: bool,
 }
 
 impl<T: Transport> Transport for TapTransport<T> {
@@ -169,7 +179,7 @@ impl<T: Transport> Transport for TapTransport<T> {
         let before = self.inner.buffers().input().len();
         let progressed = self.inner.await_input(timeout)?;
         let input = self.inner.buffers().input();
-        if input.len() > before {
+        if self.watch && input.len() > before {
             self.tap.feed(&input[before..]);
         }
         Ok(progressed)
