@@ -23,7 +23,7 @@ _http() {
 
     case "${cmd}" in
         http)
-            opts="-j -f -x -s -p -h -b -m -v -P -S -o -d -c -q -a -A -F -I -V --json --form --multipart --boundary --raw --compress --chunked --pretty --style --sorted --unsorted --response-charset --response-mime --format-options --print --headers --body --meta --verbose --all --history-print --stream --output --download --continue --quiet --as --session --session-read-only --auth --auth-type --ignore-netrc --offline --proxy --follow --max-redirects --max-headers --timeout --check-status --path-as-is --verify --ssl --cert --cert-key --cert-key-pass --ignore-stdin --default-scheme --help --version"
+            opts="-j -f -x -s -p -h -b -m -v -P -S -o -d -c -q -a -A -F -I -V --json --form --multipart --boundary --raw --compress --chunked --pretty --style --sorted --unsorted --response-charset --response-mime --format-options --print --headers --body --meta --verbose --all --history-print --stream --output --download --continue --quiet --as --session --session-read-only --auth --auth-type --ignore-netrc --offline --proxy --follow --max-redirects --max-headers --timeout --check-status --path-as-is --retries --retry-status --retry-backoff --retry-max-wait --verify --ssl --cert --cert-key --cert-key-pass --ignore-stdin --config-show --default-scheme --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -126,6 +126,22 @@ _http() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-backoff)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-max-wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

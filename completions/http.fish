@@ -23,6 +23,10 @@ complete -c http -l proxy -d 'Proxy for a protocol: PROTOCOL:URL, e.g. http:http
 complete -c http -l max-redirects -d 'The most redirects to follow (default 30)' -r
 complete -c http -l max-headers -d 'Fail when the response has more than N headers' -r
 complete -c http -l timeout -d 'SECONDS for connecting and for each read (no data for that long), or CONNECT,READ' -r
+complete -c http -l retries -d 'Retry up to N times: failed connections for any method, failed reads for idempotent ones' -r
+complete -c http -l retry-status -d 'Also retry on these statuses, e.g. 429,502,503,504 (Retry-After is honoured)' -r
+complete -c http -l retry-backoff -d 'The first retry delay in seconds, doubled for each retry, with jitter (default 0.5)' -r
+complete -c http -l retry-max-wait -d 'The longest wait before a retry, Retry-After included (default 30)' -r
 complete -c http -l verify -d 'Verify TLS certificates: yes, no, or a CA bundle path' -r
 complete -c http -l ssl -d 'Pin the TLS version: tls1.2 or tls1.3' -r
 complete -c http -l cert -d 'Client certificate (PEM; may include the key)' -r -F
@@ -51,5 +55,6 @@ complete -c http -s F -l follow -d 'Follow redirects'
 complete -c http -l check-status -d 'Exit 3/4/5 for a 3xx/4xx/5xx response (like requests\' raise_for_status())'
 complete -c http -l path-as-is -d 'Send the URL path as given, without collapsing ./ and ../ segments'
 complete -c http -s I -l ignore-stdin -d 'Never read a request body from stdin'
+complete -c http -l config-show -d 'Print the settings that would apply to URL, and where each one comes from'
 complete -c http -l help -d 'Print help'
 complete -c http -s V -l version -d 'Print version'

@@ -23,6 +23,10 @@ complete -c https -l proxy -d 'Proxy for a protocol: PROTOCOL:URL, e.g. http:htt
 complete -c https -l max-redirects -d 'The most redirects to follow (default 30)' -r
 complete -c https -l max-headers -d 'Fail when the response has more than N headers' -r
 complete -c https -l timeout -d 'SECONDS for connecting and for each read (no data for that long), or CONNECT,READ' -r
+complete -c https -l retries -d 'Retry up to N times: failed connections for any method, failed reads for idempotent ones' -r
+complete -c https -l retry-status -d 'Also retry on these statuses, e.g. 429,502,503,504 (Retry-After is honoured)' -r
+complete -c https -l retry-backoff -d 'The first retry delay in seconds, doubled for each retry, with jitter (default 0.5)' -r
+complete -c https -l retry-max-wait -d 'The longest wait before a retry, Retry-After included (default 30)' -r
 complete -c https -l verify -d 'Verify TLS certificates: yes, no, or a CA bundle path' -r
 complete -c https -l ssl -d 'Pin the TLS version: tls1.2 or tls1.3' -r
 complete -c https -l cert -d 'Client certificate (PEM; may include the key)' -r -F
@@ -51,5 +55,6 @@ complete -c https -s F -l follow -d 'Follow redirects'
 complete -c https -l check-status -d 'Exit 3/4/5 for a 3xx/4xx/5xx response (like requests\' raise_for_status())'
 complete -c https -l path-as-is -d 'Send the URL path as given, without collapsing ./ and ../ segments'
 complete -c https -s I -l ignore-stdin -d 'Never read a request body from stdin'
+complete -c https -l config-show -d 'Print the settings that would apply to URL, and where each one comes from'
 complete -c https -l help -d 'Print help'
 complete -c https -s V -l version -d 'Print version'

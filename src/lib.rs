@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cli;
 pub mod client;
 pub mod decode;
+pub mod download;
 pub mod env;
 pub mod error;
 pub mod netrc;

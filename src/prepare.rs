@@ -290,6 +290,14 @@ fn method_expects_body(method: &str) -> bool {
     matches!(method, "POST" | "PUT" | "PATCH")
 }
 
+fn accept_encoding(spec: &RequestSpec) -> &'static str {
+    if spec.output.download && !spec.offline {
+        "identity"
+    } else {
+        ACCEPT_ENCODING
+    }
+}
+
 /// Build the request that will be printed and sent.
 pub fn prepare(spec: &RequestSpec) -> Result<PreparedRequest> {
     let boundary = spec.boundary.clone().unwrap_or_else(random_boundary);
@@ -308,7 +316,8 @@ pub fn prepare(spec: &RequestSpec) -> Result<PreparedRequest> {
     let mut headers: Vec<(String, Vec<u8>)> = vec![
         ("Host".into(), host_header(&spec.url).into_bytes()),
         ("User-Agent".into(), USER_AGENT.into()),
-        ("Accept-Encoding".into(), ACCEPT_ENCODING.into()),
+        // A download is saved as sent, so ask for it unencoded (the user may still override).
+        ("Accept-Encoding".into(), accept_encoding(spec).into()),
         ("Accept".into(), accept.into()),
     ];
     if let Some(a) = authorization(spec) {
@@ -333,6 +342,9 @@ pub fn prepare(spec: &RequestSpec) -> Result<PreparedRequest> {
             apply(&mut headers, &h.name, h.value.clone());
             seen.push(lower);
         }
+    }
+    if let (Some(n), false) = (crate::download::resume_offset(spec), seen.iter().any(|n| n == "range")) {
+        headers.push(("Range".into(), format!("bytes={n}-").into_bytes()));
     }
     let user_framing = seen
         .iter()

@@ -70,6 +70,31 @@ pub struct Auth {
     pub password: Option<String>,
 }
 
+/// Where the credentials came from, strongest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AuthSource {
+    /// `--auth`
+    Flag,
+    /// `user:pass@` in the URL.
+    Url,
+    /// A session file.
+    Session,
+    /// A URL-prefix section of the config file.
+    Config,
+    /// `.netrc`
+    Netrc,
+    #[default]
+    None,
+}
+
+/// A session named on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRef {
+    /// A name (stored per host under the config directory) or a path (has a separator).
+    pub name_or_path: String,
+    pub read_only: bool,
+}
+
 /// How the transport should behave.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NetSpec {
@@ -83,6 +108,14 @@ pub struct NetSpec {
     pub cert: Option<PathBuf>,
     pub cert_key: Option<PathBuf>,
     pub cert_key_pass: Option<String>,
+    /// `--retries`: extra attempts after a failure (0: none).
+    pub retries: u32,
+    /// `--retry-status`: statuses that are retried too.
+    pub retry_status: Vec<u16>,
+    /// `--retry-backoff`: the first delay, doubled for each retry.
+    pub retry_backoff: f64,
+    /// `--retry-max-wait`: the cap on any delay, Retry-After included.
+    pub retry_max_wait: f64,
     /// `--proxy` flags, validated.
     pub proxies: Vec<crate::client::proxy::ProxyFlag>,
 }
@@ -133,6 +166,10 @@ pub struct RequestSpec {
     /// `--boundary`, or None for a random one.
     pub boundary: Option<String>,
     pub auth: Option<Auth>,
+    /// Where `auth` came from: later sources (session, config) only fill what earlier ones left.
+    pub auth_source: AuthSource,
+    /// `--session` / `--session-read-only`.
+    pub session: Option<SessionRef>,
     pub chunked: bool,
     /// `-x` count: 1 deflates when smaller, 2 always.
     pub compress: u8,
@@ -241,10 +278,30 @@ pub fn from_cli(cli: &Cli, env: &Env) -> Result<RequestSpec> {
     let body = build_body(cli, env, &items)?;
     let method = method.unwrap_or_else(|| if body.is_empty() { "GET" } else { "POST" }.to_string());
     let mut warnings = Vec::new();
+    let from_url = parsed.credentials.is_some();
     let mut auth = resolve_auth(cli, parsed.credentials)?;
+    let mut auth_source = match (&auth, cli.auth.is_some(), from_url) {
+        (None, _, _) => AuthSource::None,
+        (Some(_), true, _) => AuthSource::Flag,
+        (Some(_), false, _) => AuthSource::Url,
+    };
     if auth.is_none() && !cli.ignore_netrc {
         auth = netrc_auth(cli, env, &url, &mut warnings);
+        if auth.is_some() {
+            auth_source = AuthSource::Netrc;
+        }
     }
+    let session = match (&cli.session, &cli.session_read_only) {
+        (Some(s), _) => Some(SessionRef {
+            name_or_path: s.clone(),
+            read_only: false,
+        }),
+        (None, Some(s)) => Some(SessionRef {
+            name_or_path: s.clone(),
+            read_only: true,
+        }),
+        (None, None) => None,
+    };
     let output = output_spec(cli, env);
     Ok(RequestSpec {
         method,
@@ -256,6 +313,8 @@ pub fn from_cli(cli: &Cli, env: &Env) -> Result<RequestSpec> {
         form: cli.form,
         boundary: cli.boundary.clone(),
         auth,
+        auth_source,
+        session,
         chunked: cli.chunked,
         compress: cli.compress,
         net: NetSpec {
@@ -263,6 +322,10 @@ pub fn from_cli(cli: &Cli, env: &Env) -> Result<RequestSpec> {
             follow: cli.follow || cli.download,
             max_redirects: cli.max_redirects.unwrap_or(30),
             max_headers: cli.max_headers,
+            retries: cli.retries.unwrap_or(0),
+            retry_status: cli.retry_status.clone(),
+            retry_backoff: cli.retry_backoff.unwrap_or(0.5),
+            retry_max_wait: cli.retry_max_wait.unwrap_or(30.0),
             verify: cli.verify.clone(),
             ssl: cli.ssl.clone(),
             cert: cli.cert.clone(),

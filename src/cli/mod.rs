@@ -42,6 +42,8 @@ EXIT STATUS:
     long_about = "A fast, friendly command-line HTTP client.\n\n\
                   METHOD is optional: GET without a body, POST with one.",
     disable_help_flag = true,
+    // Later values win, so config-file defaults can be overridden on the command line.
+    args_override_self = true,
     after_help = AFTER_HELP,
     max_term_width = 100
 )]
@@ -215,6 +217,25 @@ pub struct Cli {
     #[arg(long, help_heading = "Network")]
     pub path_as_is: bool,
 
+    // ---- Retries
+    /// Retry up to N times: failed connections for any method, failed reads for idempotent ones.
+    #[arg(long, value_name = "N", help_heading = "Retries")]
+    pub retries: Option<u32>,
+    /// Also retry on these statuses, e.g. 429,502,503,504 (Retry-After is honoured).
+    #[arg(
+        long,
+        value_name = "CODES",
+        value_delimiter = ',',
+        help_heading = "Retries"
+    )]
+    pub retry_status: Vec<u16>,
+    /// The first retry delay in seconds, doubled for each retry, with jitter (default 0.5).
+    #[arg(long, value_name = "SECONDS", value_parser = values::parse_seconds, help_heading = "Retries")]
+    pub retry_backoff: Option<f64>,
+    /// The longest wait before a retry, Retry-After included (default 30).
+    #[arg(long, value_name = "SECONDS", value_parser = values::parse_seconds, help_heading = "Retries")]
+    pub retry_max_wait: Option<f64>,
+
     // ---- TLS
     /// Verify TLS certificates: yes, no, or a CA bundle path.
     #[arg(long, value_name = "VERIFY", value_parser = values::parse_verify, help_heading = "TLS")]
@@ -236,6 +257,9 @@ pub struct Cli {
     /// Never read a request body from stdin.
     #[arg(short = 'I', long, help_heading = "Troubleshooting")]
     pub ignore_stdin: bool,
+    /// Print the settings that would apply to URL, and where each one comes from.
+    #[arg(long, help_heading = "Troubleshooting")]
+    pub config_show: bool,
     /// The scheme for URLs given without one.
     #[arg(long, value_name = "SCHEME", help_heading = "Troubleshooting")]
     pub default_scheme: Option<String>,

@@ -38,6 +38,14 @@ pub fn parse_timeout(s: &str) -> Result<Timeout, String> {
     }
 }
 
+/// A non-negative number of seconds (`--retry-backoff`, `--retry-max-wait`).
+pub fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=86_400.0).contains(&v) => Ok(v),
+        _ => Err(format!("'{s}' is not a number of seconds from 0 to 86400")),
+    }
+}
+
 /// The `--print` letters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PrintSet {
