@@ -150,6 +150,10 @@ fn open_output(spec: &RequestSpec) -> Result<Box<dyn Write>> {
     if o.quiet > 0 {
         return Ok(Box::new(std::io::sink()));
     }
+    if o.download {
+        // The body goes to a file (or stdout); what would be printed goes to stderr.
+        return Ok(Box::new(std::io::BufWriter::new(std::io::stderr())));
+    }
     let stdout = std::io::stdout();
     Ok(Box::new(std::io::BufWriter::with_capacity(
         128 * 1024,
@@ -182,6 +186,12 @@ fn exchange(
         follow: spec.net.follow,
         max_redirects: spec.net.max_redirects,
         digest,
+        retry: crate::client::retry::Policy {
+            retries: spec.net.retries,
+            statuses: spec.net.retry_status.clone(),
+            backoff: spec.net.retry_backoff,
+            max_wait: spec.net.retry_max_wait,
+        },
     };
     let (final_req, mut resp) = redirect::send_following(&client, req, &flow, |hop| match hop {
         Hop::Sending(r) => {
@@ -193,11 +203,42 @@ fn exchange(
             sent += 1;
             Ok(())
         }
+        Hop::Retrying {
+            retry,
+            of,
+            wait,
+            reason,
+        } => {
+            if o.quiet == 0 {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "{}: retrying ({retry}/{of}) in {:.1}s: {reason}",
+                    env.program,
+                    wait.as_secs_f64()
+                );
+            }
+            Ok(())
+        }
         Hop::Intermediate(r, mut resp) if o.all => {
             show_response(printer, &mut resp, o.history_print, &client, r)
         }
         Hop::Intermediate(..) => Ok(()),
     })?;
+    if o.download {
+        let print = crate::cli::values::PrintSet {
+            response_body: false,
+            ..o.print
+        };
+        show_response(printer, &mut resp, print, &client, &final_req)?;
+        printer.finish()?;
+        if !crate::download::already_complete(spec, &final_req, &resp) {
+            let status = final_status(spec, &resp, env);
+            if status != code::OK {
+                return Ok(status);
+            }
+        }
+        return crate::download::save(spec, &final_req, resp, &client, env);
+    }
     show_response(printer, &mut resp, o.print, &client, &final_req)?;
     printer.finish()?;
     Ok(final_status(spec, &resp, env))

@@ -118,8 +118,7 @@ fn decode_ext_value(value: &str) -> Option<String> {
     let bytes: Vec<u8> = percent_encoding::percent_decode_str(encoded).collect();
     if charset.eq_ignore_ascii_case("utf-8") {
         String::from_utf8(bytes).ok()
-    } else if charset.eq_ignore_ascii_case("iso-8859-1") || charset.eq_ignore_ascii_case("latin1")
-    {
+    } else if charset.eq_ignore_ascii_case("iso-8859-1") || charset.eq_ignore_ascii_case("latin1") {
         Some(latin1(&bytes))
     } else {
         None
@@ -298,7 +297,11 @@ pub fn parse_content_range(value: &str) -> Option<ContentRange> {
 /// The total of an unsatisfied range (`bytes */TOTAL`, sent with 416).
 pub fn parse_unsatisfied_range(value: &str) -> Option<u64> {
     let rest = strip_bytes_unit(value)?;
-    let total = rest.strip_prefix('*')?.trim_start().strip_prefix('/')?.trim();
+    let total = rest
+        .strip_prefix('*')?
+        .trim_start()
+        .strip_prefix('/')?
+        .trim();
     (!total.is_empty() && total.bytes().all(|b| b.is_ascii_digit()))
         .then(|| total.parse().ok())
         .flatten()
@@ -347,7 +350,10 @@ enum Sink {
 impl Sink {
     fn describe(&self) -> String {
         match self {
-            Sink::File(p) => format!("\"{}\"", crate::output::visible(p.as_os_str().as_encoded_bytes())),
+            Sink::File(p) => format!(
+                "\"{}\"",
+                crate::output::visible(p.as_os_str().as_encoded_bytes())
+            ),
             Sink::Stdout => "standard output".to_string(),
         }
     }
@@ -401,7 +407,12 @@ fn plan(spec: &RequestSpec, req: &PreparedRequest, resp: &Response) -> Result<Pl
 
 /// Open where the body goes: `-o` (appending when resuming), stdout when redirected, else a
 /// fresh name in the current directory.
-fn open_sink(spec: &RequestSpec, resp: &Response, plan: &Plan, env: &Env) -> Result<(Box<dyn Write + Send>, Sink)> {
+fn open_sink(
+    spec: &RequestSpec,
+    resp: &Response,
+    plan: &Plan,
+    env: &Env,
+) -> Result<(Box<dyn Write + Send>, Sink)> {
     let o = &spec.output;
     if let Some(path) = &o.output_file {
         let mut opts = OpenOptions::new();
@@ -410,9 +421,12 @@ fn open_sink(spec: &RequestSpec, resp: &Response, plan: &Plan, env: &Env) -> Res
         } else {
             opts.write(true).create(true).truncate(true);
         }
-        let file = opts
-            .open(path)
-            .map_err(|e| crate::error::usage(format!("cannot write output file '{}': {e}", path.display())))?;
+        let file = opts.open(path).map_err(|e| {
+            crate::error::usage(format!(
+                "cannot write output file '{}': {e}",
+                path.display()
+            ))
+        })?;
         return Ok((Box::new(file), Sink::File(path.clone())));
     }
     if !env.stdout_is_tty {
@@ -424,7 +438,10 @@ fn open_sink(spec: &RequestSpec, resp: &Response, plan: &Plan, env: &Env) -> Res
         .unwrap_or_else(|| url_filename(&spec.url, resp.header_str("content-type")));
     let (file, path) = create_unique(Path::new("."), &name)
         .with_context(|| format!("cannot create the download file '{name}'"))?;
-    let path = path.strip_prefix(".").map(Path::to_path_buf).unwrap_or(path);
+    let path = path
+        .strip_prefix(".")
+        .map(Path::to_path_buf)
+        .unwrap_or(path);
     Ok((Box::new(file), Sink::File(path)))
 }
 
@@ -589,7 +606,10 @@ pub fn save(
     let incomplete = |full: u64| -> anyhow::Error {
         let mut msg = format!("Incomplete download: size={full}; downloaded={received}");
         if let Sink::File(path) = &sink {
-            msg.push_str(&format!("; resume with: {}", resume_command(spec, path, env)));
+            msg.push_str(&format!(
+                "; resume with: {}",
+                resume_command(spec, path, env)
+            ));
         }
         Failure::Incomplete(msg).into()
     };
@@ -661,8 +681,11 @@ fn progress_bar(plan: &Plan) -> ProgressBar {
     };
     bar.set_position(plan.offset);
     bar.reset_eta();
-    // Redraw even while no data arrives (a stalled server, a spinner).
-    bar.enable_steady_tick(Duration::from_millis(200));
+    if plan.full.is_none() {
+        // A spinner turns even while no data arrives. (A ticker would also take over the
+        // bar's redraws, which are better driven by the data.)
+        bar.enable_steady_tick(Duration::from_millis(100));
+    }
     bar
 }
 
@@ -763,13 +786,28 @@ mod tests {
             (b"attachment; filename=\"..\"", None),
             (b"attachment; filename=\"dir/\"", None),
             (b"attachment; filename=\"a\\\\b\\\\c.txt\"", Some("c.txt")),
-            (b"attachment; filename=\"C:\\\\Windows\\\\evil.dll\"", Some("evil.dll")),
+            (
+                b"attachment; filename=\"C:\\\\Windows\\\\evil.dll\"",
+                Some("evil.dll"),
+            ),
             (b"attachment; filename=\"foo/baz/bar\"", Some("bar")),
             (b"attachment; filename=\"/abs/path.txt\"", Some("path.txt")),
-            (b"attachment; filename=\"a\x1b[31mb\x07.txt\"", Some("a[31mb.txt")),
-            (b"attachment; filename=\"  . hidden.txt  \"", Some("hidden.txt")),
-            (b"attachment; filename=\"semi;colon.txt\"", Some("semi;colon.txt")),
-            (b"attachment; filename=\"q\\\"uote.txt\"", Some("q\"uote.txt")),
+            (
+                b"attachment; filename=\"a\x1b[31mb\x07.txt\"",
+                Some("a[31mb.txt"),
+            ),
+            (
+                b"attachment; filename=\"  . hidden.txt  \"",
+                Some("hidden.txt"),
+            ),
+            (
+                b"attachment; filename=\"semi;colon.txt\"",
+                Some("semi;colon.txt"),
+            ),
+            (
+                b"attachment; filename=\"q\\\"uote.txt\"",
+                Some("q\"uote.txt"),
+            ),
             (
                 b"attachment; filename*=UTF-8''na%C3%AFve.txt",
                 Some("na\u{ef}ve.txt"),
@@ -806,8 +844,14 @@ mod tests {
                 b"attachment; filename*=UTF-8''%FF%FE; filename=\"bad.txt\"",
                 Some("bad.txt"),
             ),
-            (b"attachment; filename=\"\xa3 rates.txt\"", Some("\u{a3} rates.txt")),
-            ("attachment; filename=\"\u{1f600}.txt\"".as_bytes(), Some("\u{1f600}.txt")),
+            (
+                b"attachment; filename=\"\xa3 rates.txt\"",
+                Some("\u{a3} rates.txt"),
+            ),
+            (
+                "attachment; filename=\"\u{1f600}.txt\"".as_bytes(),
+                Some("\u{1f600}.txt"),
+            ),
             (b"attachment", None),
             (b"attachment; filename=\"\"", None),
             (b"attachment; filename=\"\x01\x02\"", None),
@@ -845,7 +889,11 @@ mod tests {
             ("http://h/doc", Some("application/pdf"), "doc.pdf"),
             ("http://h/img", Some("IMAGE/PNG"), "img.png"),
             ("http://h/blob", Some("application/octet-stream"), "blob"),
-            ("http://h/prob", Some("application/problem+json"), "prob.json"),
+            (
+                "http://h/prob",
+                Some("application/problem+json"),
+                "prob.json",
+            ),
             ("http://h/x", Some("nonsense/thing"), "x"),
             ("http://h/na%C3%AFve.txt", None, "na\u{ef}ve.txt"),
             ("http://h/..%2F..%2Fetc%2Fpasswd", None, "passwd"),
@@ -930,11 +978,59 @@ mod tests {
             summary(1 << 30, Duration::from_millis(2100)),
             "Done. 1.0 GiB in 2.1s (488 MiB/s)"
         );
-        assert_eq!(
-            summary(10, Duration::ZERO),
-            "Done. 10 B in 0.00s (10 B/s)"
-        );
+        assert_eq!(summary(10, Duration::ZERO), "Done. 10 B in 0.00s (10 B/s)");
         assert_eq!(duration(Duration::from_secs(125)), "2m05s");
+    }
+
+    fn prepared(args: &[&str]) -> PreparedRequest {
+        use clap::Parser;
+        let cli =
+            crate::cli::Cli::try_parse_from(std::iter::once("http").chain(args.iter().copied()))
+                .unwrap();
+        let env = Env {
+            program: "http".into(),
+            ..Env::default()
+        };
+        crate::prepare::prepare(&crate::spec::from_cli(&cli, &env).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn downloads_ask_for_identity_and_resume_with_a_range() {
+        let dir = tempfile::tempdir().unwrap();
+        let part = dir.path().join("part.bin");
+        let empty = dir.path().join("empty.bin");
+        std::fs::write(&part, vec![7u8; 1234]).unwrap();
+        std::fs::write(&empty, b"").unwrap();
+        let (part, empty) = (part.to_str().unwrap(), empty.to_str().unwrap());
+        let header = |p: &PreparedRequest, name: &str| {
+            p.header(name)
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+        };
+
+        let p = prepared(&["-d", "-c", "-o", part, "example.org"]);
+        assert_eq!(header(&p, "range").as_deref(), Some("bytes=1234-"));
+        assert_eq!(header(&p, "accept-encoding").as_deref(), Some("identity"));
+        // Nothing to resume: no Range.
+        let p = prepared(&["-d", "-c", "-o", empty, "example.org"]);
+        assert_eq!(header(&p, "range"), None);
+        let p = prepared(&["-d", "-o", part, "example.org"]);
+        assert_eq!(header(&p, "range"), None);
+        // The user's own headers win.
+        let p = prepared(&["-d", "example.org", "Accept-Encoding:br"]);
+        assert_eq!(header(&p, "accept-encoding").as_deref(), Some("br"));
+        let p = prepared(&["-d", "-c", "-o", part, "example.org", "Range:bytes=0-9"]);
+        assert_eq!(header(&p, "range").as_deref(), Some("bytes=0-9"));
+        // Not downloading, or offline: the usual header.
+        let p = prepared(&["example.org"]);
+        assert_eq!(
+            header(&p, "accept-encoding").as_deref(),
+            Some(crate::prepare::ACCEPT_ENCODING)
+        );
+        let p = prepared(&["--offline", "-d", "example.org"]);
+        assert_eq!(
+            header(&p, "accept-encoding").as_deref(),
+            Some(crate::prepare::ACCEPT_ENCODING)
+        );
     }
 
     #[test]

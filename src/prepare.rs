@@ -343,7 +343,8 @@ pub fn prepare(spec: &RequestSpec) -> Result<PreparedRequest> {
             seen.push(lower);
         }
     }
-    if let (Some(n), false) = (crate::download::resume_offset(spec), seen.iter().any(|n| n == "range")) {
+    let user_range = seen.iter().any(|n| n == "range");
+    if let (Some(n), false) = (crate::download::resume_offset(spec), user_range) {
         headers.push(("Range".into(), format!("bytes={n}-").into_bytes()));
     }
     let user_framing = seen

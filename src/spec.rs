@@ -302,7 +302,17 @@ pub fn from_cli(cli: &Cli, env: &Env) -> Result<RequestSpec> {
         }),
         (None, None) => None,
     };
-    let output = output_spec(cli, env);
+    if cli.continue_ && !cli.download {
+        return Err(usage("--continue only works with --download"));
+    }
+    if cli.continue_ && cli.output.is_none() {
+        return Err(usage("--continue requires --output FILE"));
+    }
+    let mut output = output_spec(cli, env);
+    if output.resume && headers.iter().any(|h| h.name.eq_ignore_ascii_case("range")) {
+        warnings.push("--continue is ignored because a Range header was given".into());
+        output.resume = false;
+    }
     Ok(RequestSpec {
         method,
         url,
@@ -561,7 +571,12 @@ fn resolve_auth(cli: &Cli, from_url: Option<(String, Option<String>)>) -> Result
 
 fn output_spec(cli: &Cli, env: &Env) -> OutputSpec {
     let to_file = cli.output.is_some() && !cli.download;
-    let to_terminal = env.stdout_is_tty && !to_file;
+    // With --download, heads go to stderr (the body to the file).
+    let to_terminal = if cli.download {
+        env.stderr_is_tty
+    } else {
+        env.stdout_is_tty && !to_file
+    };
     let print = if let Some(p) = cli.print {
         p
     } else if cli.headers || cli.body || cli.meta {
@@ -570,6 +585,8 @@ fn output_spec(cli: &Cli, env: &Env) -> OutputSpec {
         PrintSet::from_flags(true, true, true, true, cli.verbose > 1)
     } else if cli.offline {
         PrintSet::from_flags(true, true, false, false, false)
+    } else if cli.download {
+        PrintSet::from_flags(false, false, true, false, false)
     } else if to_terminal {
         PrintSet::from_flags(false, false, true, true, false)
     } else {

@@ -4,6 +4,7 @@
 
 pub mod proxy;
 pub mod redirect;
+pub mod retry;
 pub mod tap;
 pub mod tls;
 
@@ -57,6 +58,25 @@ impl Response {
     }
 }
 
+/// A failed attempt: the error for the user, and whether trying again is safe.
+pub struct SendFailure {
+    pub error: anyhow::Error,
+    /// Nothing reached the server (no connection was made).
+    pub connect_phase: bool,
+    /// A network failure, not a mistake in the request.
+    pub retryable: bool,
+}
+
+impl SendFailure {
+    fn fatal(error: anyhow::Error) -> SendFailure {
+        SendFailure {
+            error,
+            connect_phase: false,
+            retryable: false,
+        }
+    }
+}
+
 /// An agent and the tap that watches its connections.
 pub struct Client {
     agent: Agent,
@@ -105,6 +125,46 @@ impl Client {
 
     /// Send one request exactly as prepared.
     pub fn send(&self, req: &PreparedRequest) -> Result<Response> {
+        self.try_send(req).map_err(|f| f.error)
+    }
+
+    /// Send one request; a failure says whether a retry is safe.
+    pub fn try_send(&self, req: &PreparedRequest) -> std::result::Result<Response, SendFailure> {
+        let (request, proxy) = self.build(req).map_err(SendFailure::fatal)?;
+        self.tap
+            .begin(proxy.as_ref().and_then(connect_proxy_authority));
+        match self.agent.run(request) {
+            Ok(response) => Ok(self.response(response)),
+            Err(e) => {
+                let o = self.tap.snapshot();
+                // A new connection that never finished its setup: nothing reached the server.
+                let unfinished = o.connect_start.is_some() && o.connected.is_none();
+                let connect_phase = unfinished
+                    || matches!(
+                        &e,
+                        ureq::Error::HostNotFound
+                            | ureq::Error::ConnectionFailed
+                            | ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve)
+                    )
+                    || matches!(&e, ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused);
+                let retryable = !matches!(
+                    &e,
+                    ureq::Error::BadUri(_) | ureq::Error::Http(_) | ureq::Error::InvalidProxyUrl
+                );
+                Err(SendFailure {
+                    error: self.explain(e, req),
+                    connect_phase,
+                    retryable,
+                })
+            }
+        }
+    }
+
+    /// The ureq request for a prepared one, through the right proxy.
+    fn build(
+        &self,
+        req: &PreparedRequest,
+    ) -> Result<(ureq::http::Request<ureq::SendBody<'static>>, Option<String>)> {
         let uri = format!(
             "{}://{}{}",
             req.url.scheme(),
@@ -127,7 +187,8 @@ impl Client {
         let mut request = builder
             .body(body)
             .map_err(|e| crate::error::usage(format!("cannot build the request: {e}")))?;
-        if let Some(proxy_url) = proxy::select(&req.url, &self.net.proxies, |k| self.env.var(k)) {
+        let proxy_url = proxy::select(&req.url, &self.net.proxies, |k| self.env.var(k));
+        if let Some(proxy_url) = &proxy_url {
             let proxy = ureq::Proxy::new(&proxy_url)
                 .map_err(|e| crate::error::usage(format!("invalid proxy '{proxy_url}': {e}")))?;
             request = self
@@ -136,9 +197,7 @@ impl Client {
                 .proxy(Some(proxy))
                 .build();
         }
-        self.tap.begin();
-        let response = self.agent.run(request).map_err(|e| self.explain(e, req))?;
-        Ok(self.response(response))
+        Ok((request, proxy_url))
     }
 
     fn response(&self, response: ureq::http::Response<ureq::Body>) -> Response {
@@ -175,6 +234,22 @@ impl Client {
     pub fn net(&self) -> &NetSpec {
         &self.net
     }
+}
+
+/// `host:port` of an HTTP(S) CONNECT proxy URL (SOCKS proxies are not tunnelled that way).
+fn connect_proxy_authority(proxy: &String) -> Option<String> {
+    let full = if proxy.contains("://") {
+        proxy.clone()
+    } else {
+        format!("http://{proxy}")
+    };
+    let u = url::Url::parse(&full).ok()?;
+    let port = match u.scheme() {
+        "http" => u.port().unwrap_or(80),
+        "https" => u.port().unwrap_or(443),
+        _ => return None,
+    };
+    Some(format!("{}:{port}", u.host_str()?))
 }
 
 fn authority(url: &url::Url) -> String {

@@ -5,6 +5,7 @@
 use anyhow::Result;
 use url::Url;
 
+use super::retry::{jitter, next_wait, Outcome, Policy};
 use super::{Client, Response};
 use crate::error::{usage, Failure};
 use crate::prepare::{Body, PreparedRequest};
@@ -16,8 +17,15 @@ fn is_redirect(status: u16) -> bool {
 /// What the send loop reports as it goes.
 #[allow(clippy::large_enum_variant)] // one value per hop; boxing buys nothing
 pub enum Hop<'a> {
-    /// This request is about to be sent.
-    Sending(&'a PreparedRequest),
+    /// This request is about to be sent; the caller may still add to it (session cookies).
+    Sending(&'a mut PreparedRequest),
+    /// An attempt failed and will be retried after `wait`.
+    Retrying {
+        retry: u32,
+        of: u32,
+        wait: std::time::Duration,
+        reason: String,
+    },
     /// This exchange is not the last one: a redirect being followed, or a digest challenge
     /// being answered (the body may be read or dropped).
     Intermediate(&'a PreparedRequest, Response),
@@ -29,6 +37,7 @@ pub struct Flow<'a> {
     pub max_redirects: u32,
     /// Digest credentials (user, password), answered for the first request's origin only.
     pub digest: Option<(&'a str, &'a str)>,
+    pub retry: super::retry::Policy,
 }
 
 /// Send `first`, answering digest challenges and following redirects as `flow` allows;
@@ -44,8 +53,7 @@ pub fn send_following(
     let mut redirects = 0u32;
     let mut challenges = 0u32;
     loop {
-        on_hop(Hop::Sending(&req))?;
-        let resp = client.send(&req)?;
+        let resp = send_retrying(client, &mut req, &flow.retry, &mut on_hop)?;
         if let Some(next) = digest_retry(&req, &resp, flow, &origin, challenges) {
             challenges += 1;
             on_hop(Hop::Intermediate(&req, resp))?;
@@ -69,6 +77,63 @@ pub fn send_following(
         let next = next_request(&req, resp.status, &location)?;
         on_hop(Hop::Intermediate(&req, resp))?;
         req = next;
+    }
+}
+
+/// Send one request, retrying as the policy allows; every attempt is announced, and a
+/// retried response is handed over as an intermediate exchange.
+fn send_retrying(
+    client: &Client,
+    req: &mut PreparedRequest,
+    policy: &Policy,
+    on_hop: &mut impl FnMut(Hop) -> Result<()>,
+) -> Result<Response> {
+    let mut retry = 0u32;
+    loop {
+        on_hop(Hop::Sending(req))?;
+        retry += 1;
+        let now = std::time::SystemTime::now();
+        match client.try_send(req) {
+            Ok(resp) => {
+                let after = resp.header_str("retry-after");
+                let outcome = Outcome::Status(resp.status, after);
+                let Some(wait) = next_wait(policy, &req.method, retry, outcome, now, jitter())
+                else {
+                    return Ok(resp);
+                };
+                let reason = format!("HTTP {} {}", resp.status, resp.reason);
+                on_hop(Hop::Retrying {
+                    retry,
+                    of: policy.retries,
+                    wait,
+                    reason,
+                })?;
+                on_hop(Hop::Intermediate(req, resp))?;
+                std::thread::sleep(wait);
+            }
+            Err(f) => {
+                let outcome = if f.connect_phase {
+                    Outcome::ConnectFailed
+                } else {
+                    Outcome::ReadFailed
+                };
+                let wait = f
+                    .retryable
+                    .then(|| next_wait(policy, &req.method, retry, outcome, now, jitter()))
+                    .flatten();
+                let Some(wait) = wait else {
+                    return Err(f.error);
+                };
+                let reason = format!("{:#}", f.error);
+                on_hop(Hop::Retrying {
+                    retry,
+                    of: policy.retries,
+                    wait,
+                    reason,
+                })?;
+                std::thread::sleep(wait);
+            }
+        }
     }
 }
 

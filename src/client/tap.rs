@@ -28,6 +28,7 @@ pub struct Observed {
     pub head: Vec<u8>,
     head_done: bool,
     capturing: bool,
+    proxy: Option<String>,
 }
 
 /// Shared between the agent's connectors/transports and the client.
@@ -41,11 +42,14 @@ impl Tap {
     }
 
     /// Start watching a new exchange.
-    pub fn begin(&self) {
+    /// Start watching a new exchange. `proxy` is the CONNECT proxy's `host:port`, if any:
+    /// the connection to it carries the tunnel, not the response.
+    pub fn begin(&self, proxy: Option<String>) {
         let mut o = self.lock();
         *o = Observed {
             started: Some(Instant::now()),
             capturing: true,
+            proxy,
             ..Observed::default()
         };
     }
@@ -144,10 +148,19 @@ impl<In: Transport> Connector<In> for TapConnector {
     ) -> Result<Option<Self::Out>, Error> {
         // The chain also runs for the connection to a CONNECT proxy; its "200 Connection
         // established" is not the response, so that inner transport is not watched.
-        let to_proxy = details
-            .config
-            .proxy()
-            .is_some_and(|p| p.uri() == details.uri);
+        let target = details.uri.host().map(|h| {
+            let port = details
+                .uri
+                .port_u16()
+                .unwrap_or(match details.uri.scheme_str() {
+                    Some("https") => 443,
+                    _ => 80,
+                });
+            format!("{h}:{port}")
+        });
+        let to_proxy = details.config.proxy().is_none()
+            && target.is_some()
+            && self.0.lock().proxy.as_deref() == target.as_deref();
         if !to_proxy {
             let now = Instant::now();
             self.0.mark(|o| o.connected = Some(now));
@@ -199,7 +212,7 @@ mod tests {
     #[test]
     fn keeps_final_head_across_chunks_and_skips_interim() {
         let tap = Tap::default();
-        tap.begin();
+        tap.begin(None);
         tap.feed(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 Fine");
         assert!(tap.snapshot().head().is_none());
         tap.feed(b"\r\nX-Case: a\r\n\r\nbody");

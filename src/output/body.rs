@@ -408,7 +408,8 @@ fn write_lines(
         chunk.clear();
         while let Some(pos) = pending.iter().position(|b| *b == b'\n') {
             let line: Vec<u8> = pending.drain(..=pos).collect();
-            let formatted = (!line_started && json_kind && style.format)
+            let sse = style.mime == Some("text/event-stream");
+            let formatted = (!line_started && (json_kind || sse) && style.format)
                 .then(|| format_line(&line, style))
                 .flatten();
             match formatted {

@@ -66,6 +66,12 @@ pub fn curl(spec: &RequestSpec, req: &PreparedRequest) -> String {
         };
         args.extend(["--header".into(), sh(&header)]);
     }
+    // curl adds these itself unless told not to; the request may have removed them.
+    for default in ["User-Agent", "Accept"] {
+        if req.header(default).is_none() {
+            args.extend(["--header".into(), sh(&format!("{default}:"))]);
+        }
+    }
     if let Some(a) = digest {
         args.extend([
             "--digest".into(),

@@ -3,10 +3,12 @@
 //! Everything lives in one test binary (`cargo test --test cli`) so the
 //! harness and its dependencies are compiled and linked once.
 
+mod download;
 mod errors;
 mod foundation;
 mod generated;
 mod harness;
 mod harness_selftest;
+mod network;
 mod output;
 mod tls;

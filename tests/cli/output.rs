@@ -142,11 +142,7 @@ fn run_python(script: &str, input: &[u8]) -> (bool, String, String) {
     });
     let out = child.wait_with_output().expect("python3 output");
     let _ = feeder.join();
-    (
-        out.status.success(),
-        text(&out.stdout),
-        text(&out.stderr),
-    )
+    (out.status.success(), text(&out.stdout), text(&out.stderr))
 }
 
 // ---------------------------------------------------------- print selection
@@ -247,7 +243,10 @@ fn print_meta_shows_elapsed_breakdown_and_remote_address() {
     for flag in ["-m", "--meta", "-pm"] {
         let run = http(&[flag, &server.url("/")]).run().success();
         let out = run.stdout_str();
-        assert!(!out.contains("not shown") && !out.contains("HTTP/1.1"), "{run:?}");
+        assert!(
+            !out.contains("not shown") && !out.contains("HTTP/1.1"),
+            "{run:?}"
+        );
         assert!(out.ends_with('\n'), "{run:?}");
         assert_meta(&out, server.port);
     }
@@ -354,7 +353,10 @@ fn body_is_not_read_unless_printed() {
         let _ = conn.write(b"partial");
         conn.hold();
     });
-    let run = http(&["-h", &server.url("/")]).timeout(SHORT).run().success();
+    let run = http(&["-h", &server.url("/")])
+        .timeout(SHORT)
+        .run()
+        .success();
     assert_eq!(run.stdout, head, "{run:?}");
     let run = http(&["-p", "Hh", &server.url("/")])
         .timeout(SHORT)
@@ -367,7 +369,11 @@ fn body_is_not_read_unless_printed() {
 
 #[test]
 fn terminal_default_is_status_headers_and_formatted_coloured_body() {
-    let resp = response("200 OK", &[("Content-Type", "application/json")], DOC.as_bytes());
+    let resp = response(
+        "200 OK",
+        &[("Content-Type", "application/json")],
+        DOC.as_bytes(),
+    );
     let (head, _) = split(&resp);
     let server = serve(resp);
     let run = http(&[&server.url("/")]).run_pty_split().success();
@@ -436,7 +442,11 @@ fn pretty_colors_highlights_the_body_without_reformatting() {
 
 #[test]
 fn pretty_none_on_a_terminal_shows_the_body_as_received() {
-    let resp = response("200 OK", &[("Content-Type", "application/json")], DOC.as_bytes());
+    let resp = response(
+        "200 OK",
+        &[("Content-Type", "application/json")],
+        DOC.as_bytes(),
+    );
     let (head, _) = split(&resp);
     let server = serve(resp);
     let run = http(&["--pretty=none", &server.url("/")])
@@ -534,7 +544,11 @@ fn default_keeps_the_servers_key_and_header_order() {
         .success();
     let body = "{\n    \"z\": 1,\n    \"a\": {\n        \"y\": 2,\n        \"b\": 3\n    },\n    \
                 \"m\": [\n        {\n            \"k\": 1,\n            \"c\": 2\n        }\n    ]\n}";
-    assert_eq!(run.stdout_str(), format!("{}{body}", text(&head)), "{run:?}");
+    assert_eq!(
+        run.stdout_str(),
+        format!("{}{body}", text(&head)),
+        "{run:?}"
+    );
 }
 
 #[test]
@@ -579,7 +593,11 @@ fn format_options_set_indent_key_and_header_sorting() {
     ])
     .run()
     .success();
-    assert!(run.stdout_str().starts_with("{\n  \"z\": 1,\n  \"a\": {\n    \"y\": 2,"), "{run:?}");
+    assert!(
+        run.stdout_str()
+            .starts_with("{\n  \"z\": 1,\n  \"a\": {\n    \"y\": 2,"),
+        "{run:?}"
+    );
 }
 
 // ------------------------------------------------------------ JSON formatting
@@ -625,7 +643,8 @@ fn json_is_detected_by_content_type() {
 
 #[test]
 fn json_numbers_are_shown_exactly_as_received() {
-    let server = serve_json(r#"{"big":12345678901234567890123,"f":1.10,"e":1e400,"n":-0.0,"E":2E-3}"#);
+    let server =
+        serve_json(r#"{"big":12345678901234567890123,"f":1.10,"e":1e400,"n":-0.0,"E":2E-3}"#);
     let run = http(&["--pretty=format", &server.url("/")]).run().success();
     assert_eq!(
         run.stdout_str(),
@@ -684,7 +703,11 @@ fn json_layout_matches_python_json_dumps() {
 #[test]
 fn invalid_json_is_shown_as_received() {
     let body = "{\"a\": 1,, \"b\": [tru]\n";
-    let resp = response("200 OK", &[("Content-Type", "application/json")], body.as_bytes());
+    let resp = response(
+        "200 OK",
+        &[("Content-Type", "application/json")],
+        body.as_bytes(),
+    );
     let (head, _) = split(&resp);
     let server = serve(resp);
     let run = http(&["--pretty=format", &server.url("/")]).run().success();
@@ -733,16 +756,14 @@ fn compress(coding: &str, plain: &[u8]) -> Vec<u8> {
 
 #[test]
 fn content_encodings_are_decoded_while_headers_show_the_wire() {
-    let plain = "{\"text\":\"hello hello hello hello hello hello\",\"n\":[1,2,3]}\n".repeat(20);
+    let item = "{\"text\":\"hello hello hello hello hello hello\",\"n\":[1,2,3]}";
+    let plain = format!("{{\"items\":[{}]}}\n", vec![item; 20].join(","));
     for coding in ["gzip", "deflate", "br", "zstd"] {
         let compressed = compress(coding, plain.as_bytes());
         assert_ne!(compressed.len(), plain.len());
         let resp = response(
             "200 OK",
-            &[
-                ("Content-Type", "text/plain"),
-                ("Content-Encoding", coding),
-            ],
+            &[("Content-Type", "text/plain"), ("Content-Encoding", coding)],
             &compressed,
         );
         let (head, _) = split(&resp);
@@ -760,7 +781,8 @@ fn content_encodings_are_decoded_while_headers_show_the_wire() {
             .run()
             .success();
         assert!(
-            run.stdout_str().starts_with("{\n    \"text\": \"hello hello"),
+            run.stdout_str()
+                .starts_with("{\n    \"items\": [\n        {\n            \"text\": \"hello hello"),
             "{coding}: {run:?}"
         );
     }
@@ -840,13 +862,17 @@ fn binary_body_shows_a_notice_on_a_terminal_and_is_exact_when_redirected() {
     let server = serve(resp);
     let run = http(&[&server.url("/")]).run_pty_split().success();
     let out = tty(&run);
-    assert!(out.starts_with(&head), "{run:?}");
-    let rest = text(&strip_ansi(&out[head.len()..]));
+    let plain = strip_ansi(&out);
+    assert!(plain.starts_with(&head), "{run:?}");
+    let rest = text(&plain[head.len()..]);
     assert!(
         rest.contains("NOTE: binary data not shown in terminal"),
         "{run:?}"
     );
-    assert!(!contains(&out, b"IHDR") && !contains(&out, b"\x00"), "{run:?}");
+    assert!(
+        !contains(&out, b"IHDR") && !contains(&out, b"\x00"),
+        "{run:?}"
+    );
 
     let run = http(&[&server.url("/")]).run().success();
     assert_eq!(run.stdout, body);
@@ -856,35 +882,43 @@ fn binary_body_shows_a_notice_on_a_terminal_and_is_exact_when_redirected() {
 
 // ------------------------------------------------------------ escape sequences
 
-fn hostile() -> Vec<u8> {
+/// ESC sequences in a text body: colour, screen clear, window title change.
+const HOSTILE_BODY: &[u8] = b"hi \x1b[31mred \x1b[2J there \x1b]0;pwned\x07\n";
+
+/// ESC sequences in a header value (the body is harmless).
+fn hostile_header() -> Vec<u8> {
+    response(
+        "200 OK",
+        &[("Content-Type", "text/plain"), ("X-Evil", "\x1b[31mred")],
+        b"fine\n",
+    )
+}
+
+/// The same in the reason phrase.
+fn hostile_reason() -> Vec<u8> {
     response(
         "200 OK \x1b]0;title\x07",
-        &[
-            ("Content-Type", "text/plain"),
-            ("X-Evil", "\x1b[31mred"),
-        ],
-        b"hi \x1b[2J there \x1b]0;pwned\x07\n",
+        &[("Content-Type", "text/plain")],
+        b"fine\n",
     )
 }
 
 #[test]
-fn escape_sequences_from_the_server_are_shown_not_executed_on_a_terminal() {
-    let server = serve(hostile());
+fn escape_sequences_in_a_body_are_shown_not_executed_on_a_terminal() {
+    let resp = response("200 OK", &[("Content-Type", "text/plain")], HOSTILE_BODY);
+    let server = serve(resp);
     let run = http(&["--pretty=none", &server.url("/")])
         .run_pty_split()
         .success();
     let out = tty(&run);
     assert!(!has_esc(&out), "no raw ESC reaches the terminal\n{run:?}");
-    let out = text(&out);
-    assert!(out.starts_with("HTTP/1.1 200 OK \\x1b]0;title\\x07\r\n"), "{run:?}");
-    assert!(out.contains("\r\nX-Evil: \\x1b[31mred\r\n"), "{run:?}");
     assert!(
-        out.ends_with("\r\n\r\nhi \\x1b[2J there \\x1b]0;pwned\\x07\n"),
+        text(&out).ends_with("\r\n\r\nhi \\x1b[31mred \\x1b[2J there \\x1b]0;pwned\\x07\n"),
         "{run:?}"
     );
 
     // With colours (which contain ESC themselves) the server's sequences still never
-    // appear verbatim.
+    // appear verbatim; the same with JSON strings, which are formatted.
     let run = http(&[&server.url("/")]).run_pty_split().success();
     let out = tty(&run);
     for seq in [&b"\x1b[31mred"[..], b"\x1b]0;", b"\x1b[2J", b"\x07"] {
@@ -894,14 +928,74 @@ fn escape_sequences_from_the_server_are_shown_not_executed_on_a_terminal() {
 }
 
 #[test]
-fn escape_sequences_are_byte_exact_when_redirected() {
-    let resp = hostile();
-    let (_, body) = split(&resp);
+fn escape_sequences_in_a_body_are_byte_exact_when_redirected() {
+    let server = serve(response(
+        "200 OK",
+        &[("Content-Type", "text/plain")],
+        HOSTILE_BODY,
+    ));
+    let run = http(&[&server.url("/")]).run().success();
+    assert_eq!(run.stdout, HOSTILE_BODY, "{run:?}");
+    let run = http(&["--pretty=format", &server.url("/")]).run().success();
+    assert_eq!(
+        run.stdout, HOSTILE_BODY,
+        "formatting on a pipe keeps them too\n{run:?}"
+    );
+}
+
+/// ESC and BEL in a head are rejected by the HTTP parser (RFC 9110 allows neither): the
+/// response is reported as invalid, one line, exit 1, and nothing from it reaches the screen.
+#[test]
+fn control_bytes_in_a_header_value_or_reason_are_reported_not_shown() {
+    for resp in [hostile_header(), hostile_reason()] {
+        let server = serve(resp);
+        let run = http(&["--pretty=none", &server.url("/")]).run_pty_split();
+        assert_eq!(run.code, 1, "{run:?}");
+        let out = tty(&run);
+        assert!(!has_esc(&out), "no raw ESC reaches the terminal\n{run:?}");
+        assert!(
+            !contains(&out, b"red") && !contains(&out, b"title"),
+            "{run:?}"
+        );
+        let err = run.stderr_str();
+        assert_eq!(err.lines().count(), 1, "{run:?}");
+        assert!(
+            err.starts_with("http: error: invalid response from 127.0.0.1:"),
+            "{run:?}"
+        );
+
+        let run = http(&["-p", "hb", &server.url("/")]).run();
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(run.stdout.is_empty(), "{run:?}");
+    }
+}
+
+/// A C1 control (U+009B, CSI) is valid obs-text to the parser, so the head arrives; on a
+/// terminal it is shown as text, when redirected it is written byte-exact.
+#[test]
+fn c1_controls_in_a_header_value_are_shown_not_executed() {
+    let resp = response(
+        "200 OK \u{9b}2J",
+        &[("Content-Type", "text/plain"), ("X-Evil", "\u{9b}31mred")],
+        b"fine\n",
+    );
     let server = serve(resp.clone());
+    let run = http(&["--pretty=none", &server.url("/")])
+        .run_pty_split()
+        .success();
+    let out = tty(&run);
+    assert!(
+        !contains(&out, "\u{9b}".as_bytes()),
+        "no raw CSI reaches the terminal\n{run:?}"
+    );
+    let shown = text(&out);
+    assert!(shown.contains("\r\nX-Evil: \\u{9b}31mred\r\n"), "{run:?}");
+    assert!(
+        shown.starts_with("HTTP/1.1 200 OK \\u{9b}2J\r\n"),
+        "{run:?}"
+    );
     let run = http(&["-p", "hb", &server.url("/")]).run().success();
     assert_eq!(run.stdout, resp, "{run:?}");
-    let run = http(&[&server.url("/")]).run().success();
-    assert_eq!(run.stdout, body, "{run:?}");
 }
 
 // ------------------------------------------------------------------ streaming
@@ -933,7 +1027,10 @@ fn paced(head: Vec<u8>, chunks: Vec<Vec<u8>>) -> (RawServer, Vec<Opener>) {
 #[test]
 fn stream_shows_each_line_before_the_server_sends_the_next() {
     let (server, openers) = paced(
-        head("200 OK", &[("Content-Type", "text/plain"), ("Connection", "close")]),
+        head(
+            "200 OK",
+            &[("Content-Type", "text/plain"), ("Connection", "close")],
+        ),
         vec![b"one\n".to_vec(), b"two\n".to_vec(), b"three\n".to_vec()],
     );
     let mut running = http(&["--stream", &server.url("/")]).timeout(SHORT).spawn();
@@ -950,18 +1047,23 @@ fn event_stream_lines_appear_as_they_arrive_on_a_terminal() {
     let (server, openers) = paced(
         head(
             "200 OK",
-            &[("Content-Type", "text/event-stream"), ("Connection", "close")],
+            &[
+                ("Content-Type", "text/event-stream"),
+                ("Connection", "close"),
+            ],
         ),
         vec![
             b"data: {\"n\":1}\n\n".to_vec(),
             b"data: {\"n\":2}\n\n".to_vec(),
         ],
     );
-    let mut session = http(&["-b", &server.url("/")]).timeout(SHORT).spawn_pty_with(Tty::SPLIT);
-    session.wait_output("\"n\"");
-    session.wait_output("}");
+    // Each event's JSON is formatted as it arrives.
+    let mut session = http(&["-b", "--pretty=format", &server.url("/")])
+        .timeout(SHORT)
+        .spawn_pty_with(Tty::SPLIT);
+    session.wait_output("\"n\": 1");
     openers[0].open();
-    session.wait_output("\"n\"");
+    session.wait_output("\"n\": 2");
     let run = session.wait().success();
     assert_eq!(
         text(&strip_ansi(&tty(&run))),
@@ -1006,7 +1108,10 @@ fn stream_formats_ndjson_line_by_line() {
 fn stream_shows_a_partial_line_before_the_server_continues() {
     for extra in [&[][..], &["--pretty=format"][..]] {
         let (server, openers) = paced(
-            head("200 OK", &[("Content-Type", "text/plain"), ("Connection", "close")]),
+            head(
+                "200 OK",
+                &[("Content-Type", "text/plain"), ("Connection", "close")],
+            ),
             vec![b"partial".to_vec(), b" rest\nnext\n".to_vec()],
         );
         let mut running = http(&["--stream"])
@@ -1034,7 +1139,11 @@ fn output_file_gets_what_stdout_would_as_not_a_terminal() {
     assert_eq!(text(&saved), DOC, "body only, raw, no colours");
 
     // With explicit print selection the file gets exactly that, uncoloured.
-    let resp = response("200 OK", &[("Content-Type", "application/json")], DOC.as_bytes());
+    let resp = response(
+        "200 OK",
+        &[("Content-Type", "application/json")],
+        DOC.as_bytes(),
+    );
     let server = serve(resp.clone());
     let run = http(&["-p", "hb", "--output", "all.txt", &server.url("/")])
         .run()
@@ -1061,7 +1170,9 @@ fn run_and_close_stdout_early(cmd: Cmd) -> (std::process::ExitStatus, String) {
     let mut stdout = child.stdout.take().unwrap();
     let mut stderr = child.stderr.take().unwrap();
     let mut first = [0u8; 10];
-    stdout.read_exact(&mut first).expect("first bytes of the body");
+    stdout
+        .read_exact(&mut first)
+        .expect("first bytes of the body");
     drop(stdout); // like `head -c 10` exiting
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
@@ -1137,7 +1248,10 @@ fn comparable_headers(r: &Recorded) -> Vec<(String, String)> {
 }
 
 /// Multipart parts as (lower-cased part headers, content), boundary-independent.
-fn multipart_parts(r: &Recorded) -> Vec<(Vec<(String, String)>, Vec<u8>)> {
+/// One multipart part: its headers (lower-cased names) and its content.
+type Part = (Vec<(String, String)>, Vec<u8>);
+
+fn multipart_parts(r: &Recorded) -> Vec<Part> {
     let ct = r.header("content-type").unwrap_or_default();
     let boundary = ct
         .split(';')
@@ -1177,10 +1291,7 @@ fn multipart_parts(r: &Recorded) -> Vec<(Vec<(String, String)>, Vec<u8>)> {
 fn check_as_curl(args: &[&str], dir: &Path) {
     let server = Server::echo();
     let url = server.url("/path/x");
-    let args: Vec<String> = args
-        .iter()
-        .map(|a| a.replace("URL", &url))
-        .collect();
+    let args: Vec<String> = args.iter().map(|a| a.replace("URL", &url)).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
 
     let printed = http(&["--as=curl"])
@@ -1215,7 +1326,11 @@ fn check_as_curl(args: &[&str], dir: &Path) {
         .header("content-type")
         .is_some_and(|c| c.starts_with("multipart/"));
     if multipart {
-        assert_eq!(multipart_parts(curls), multipart_parts(&ours), "parts\n{what}");
+        assert_eq!(
+            multipart_parts(curls),
+            multipart_parts(&ours),
+            "parts\n{what}"
+        );
     } else {
         assert_eq!(curls.body_str(), ours.body_str(), "body\n{what}");
     }
@@ -1228,9 +1343,22 @@ fn as_curl_reproduces_the_request() {
     std::fs::write(dir.path().join("body.json"), "{\"from\": \"file\"}\n").unwrap();
     for args in [
         &["URL", "q==1", "q==two words", "X-A:b c", "X-Empty;"][..],
-        &["POST", "URL", "a=1", "n:=2", "tags:=[\"x\",\"y\"]", "quote=it's"],
+        &[
+            "POST",
+            "URL",
+            "a=1",
+            "n:=2",
+            "tags:=[\"x\",\"y\"]",
+            "quote=it's",
+        ],
         &["-f", "POST", "URL", "a=1", "b=x y&z=é"],
-        &["PUT", "URL", "--raw", "plain text body", "Content-Type:text/plain"],
+        &[
+            "PUT",
+            "URL",
+            "--raw",
+            "plain text body",
+            "Content-Type:text/plain",
+        ],
         &["-a", "user:s3cret", "URL"],
         &["-f", "POST", "URL", "a=1", "f@up.txt"],
         &["PATCH", "URL", "@body.json"],
@@ -1255,10 +1383,20 @@ fn as_python_prints_valid_requests_code() {
     let check = "import ast,sys; ast.parse(sys.stdin.read())";
     for (args, needles) in [
         (
-            vec!["POST", url.as_str(), "a=1", "n:=2", "ok:=true", "nested[k]=v"],
+            vec![
+                "POST",
+                url.as_str(),
+                "a=1",
+                "n:=2",
+                "ok:=true",
+                "nested[k]=v",
+            ],
             vec!["json=", "\"POST\""],
         ),
-        (vec!["-f", "POST", url.as_str(), "a=1", "b=it's"], vec!["data="]),
+        (
+            vec!["-f", "POST", url.as_str(), "a=1", "b=it's"],
+            vec!["data="],
+        ),
         (
             vec!["-f", "POST", url.as_str(), "a=1", "f@up.txt"],
             vec!["files=", "up.txt"],
@@ -1287,7 +1425,11 @@ fn as_python_prints_valid_requests_code() {
 
 #[test]
 fn check_status_warning_only_when_stdout_is_not_a_terminal() {
-    let server = serve(response("404 Not Found", &[("Content-Type", "text/plain")], b"gone\n"));
+    let server = serve(response(
+        "404 Not Found",
+        &[("Content-Type", "text/plain")],
+        b"gone\n",
+    ));
     let run = http(&["--check-status", &server.url("/")])
         .run()
         .assert_code(4);

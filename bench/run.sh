@@ -1,0 +1,288 @@
+#!/usr/bin/env bash
+# Benchmark `http` against curl and jq on whole commands, in one run on this machine.
+#
+# Usage:
+#   bench/run.sh                 # build the release binary, then run every case
+#   SMALL_RUNS=50 BIG_RUNS=5 bench/run.sh
+#   HTTP_BIN=/path/to/http bench/run.sh    # skip the build, benchmark that binary
+#
+# What it does:
+#   - `cargo build --release` (unless HTTP_BIN is set);
+#   - writes a 1 KB JSON document and a ~50 MB JSON array to a temp dir and serves them with
+#     `python3 -m http.server` on 127.0.0.1 (an ephemeral port; ready once it prints it);
+#   - times each command SMALL_RUNS (default 30) or BIG_RUNS (default 3) times, after one
+#     warm-up run, alternating the two commands of a case, and reports the median and the
+#     minimum wall time; peak RSS comes from one more run under `/usr/bin/time -v` (else
+#     `/usr/bin/time -f %M`, else Python's resource module);
+#   - prints a table and ratios such as `http/curl = 0.85x` (below 1: http is faster).
+#
+# Cases:
+#   1. small GET (1 KB JSON):   http -b URL > /dev/null        vs  curl -s URL > /dev/null
+#   2. 50 MB JSON, coloured:     http --pretty=all -b URL > F   vs  jq -C . FILE > /dev/null
+#   3. 50 MB JSON, raw:          http --pretty=none -b URL > F  vs  curl -s URL > F
+#
+# Needs bash and python3; curl, jq and /usr/bin/time are optional (their rows are skipped
+# with a note). Wall times include process start-up and, for http and curl, the transfer
+# from the local Python server, which is the same for both.
+
+set -euo pipefail
+
+SMALL_RUNS=${SMALL_RUNS:-30}
+BIG_RUNS=${BIG_RUNS:-3}
+BIG_MB=${BIG_MB:-50}
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/http-bench.XXXXXX")
+server_pid=""
+
+cleanup() {
+    if [[ -n $server_pid ]]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+note() { printf '%s\n' "$*" >&2; }
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+if ! have python3; then
+    note "bench: python3 is required (file generation and the static server)"
+    exit 1
+fi
+
+# ----------------------------------------------------------------- the binary
+if [[ -n ${HTTP_BIN:-} ]]; then
+    http_bin=$HTTP_BIN
+else
+    note "bench: cargo build --release"
+    build_start=$(date +%s)
+    (cd "$root" && cargo build --release --quiet --bin http)
+    note "bench: built in $(($(date +%s) - build_start)) s"
+    http_bin=$root/target/release/http
+fi
+[[ -x $http_bin ]] || { note "bench: no binary at $http_bin"; exit 1; }
+
+# ----------------------------------------------------------------- the tools
+missing=()
+have curl || missing+=("curl")
+have jq || missing+=("jq")
+
+rss_mode=python
+if [[ -x /usr/bin/time ]]; then
+    if /usr/bin/time -v true >/dev/null 2>&1; then
+        rss_mode=time-v
+    elif /usr/bin/time -f %M true >/dev/null 2>&1; then
+        rss_mode=time-f
+    fi
+else
+    missing+=("/usr/bin/time (peak RSS from Python's resource module instead)")
+fi
+
+# ----------------------------------------------------------------- the files
+note "bench: generating test files in $work"
+python3 - "$work" "$BIG_MB" <<'PY'
+import json, os, sys
+
+root, big_mb = sys.argv[1], int(sys.argv[2])
+os.makedirs(os.path.join(root, "srv"))
+
+small = {"id": 1, "name": "widget", "tags": ["a", "b", "c"], "price": 12.50,
+         "active": True, "owner": None, "description": "x" * 40, "items": []}
+while len(json.dumps(small)) < 1000:
+    small["items"].append({"n": len(small["items"]), "label": "item"})
+with open(os.path.join(root, "srv", "small.json"), "w") as f:
+    json.dump(small, f)
+
+target = big_mb * 1000 * 1000
+with open(os.path.join(root, "srv", "big.json"), "w") as f:
+    f.write("[")
+    size, i = 1, 0
+    while size < target:
+        rec = ('%s{"id":%d,"name":"item %d","price":%d.%02d,"active":%s,'
+               '"tags":["alpha","beta","gamma"],"unicode":"caf\\u00e9 \u2603",'
+               '"nested":{"x":%d,"y":[1,2,3],"z":null}}'
+               % ("," if i else "", i, i, i % 1000, i % 100,
+                  "true" if i % 2 else "false", i))
+        f.write(rec)
+        size += len(rec.encode())
+        i += 1
+    f.write("]\n")
+PY
+small_size=$(wc -c <"$work/srv/small.json")
+big_size=$(wc -c <"$work/srv/big.json")
+
+# ----------------------------------------------------------------- the server
+mkfifo "$work/server.out"
+python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$work/srv" \
+    >"$work/server.out" 2>/dev/null &
+server_pid=$!
+exec 3<"$work/server.out"
+# "Serving HTTP on 127.0.0.1 port 41234 (http://127.0.0.1:41234/) ..." once it listens.
+read -r banner <&3
+port=$(sed -E 's/.* port ([0-9]+) .*/\1/' <<<"$banner")
+[[ $port =~ ^[0-9]+$ ]] || { note "bench: unexpected server banner: $banner"; exit 1; }
+base="http://127.0.0.1:$port"
+small_url="$base/small.json"
+big_url="$base/big.json"
+
+# ----------------------------------------------------------------- measuring
+# time_once CMD: wall time of one run in microseconds (the command must exit 0).
+# EPOCHREALTIME (bash 5) costs no fork; older shells fall back to date.
+time_once() {
+    local t0 t1
+    if [[ -n ${EPOCHREALTIME:-} ]]; then
+        t0=${EPOCHREALTIME/./}
+        eval "$1"
+        t1=${EPOCHREALTIME/./}
+    else
+        t0=$(($(date +%s%N) / 1000))
+        eval "$1"
+        t1=$(($(date +%s%N) / 1000))
+    fi
+    echo $((10#$t1 - 10#$t0))
+}
+
+# rss_kb CMD: peak resident set size of one run of CMD, in KiB.
+rss_kb() {
+    local out=$work/rss.txt
+    case $rss_mode in
+    time-v)
+        eval "/usr/bin/time -v -o \"\$out\" $1"
+        awk -F': *' '/Maximum resident set size/ {print $2}' "$out"
+        ;;
+    time-f)
+        eval "/usr/bin/time -f %M -o \"\$out\" $1"
+        tail -n 1 "$out"
+        ;;
+    *)
+        python3 -c 'import resource, subprocess, sys
+subprocess.run(sys.argv[1], shell=True, check=True)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$1"
+        ;;
+    esac
+}
+
+median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
+minimum() { sort -n | head -n 1; }
+
+declare -A MEDIAN MIN RSS
+rows=()
+
+# bench_pair RUNS NAME_A CMD_A NAME_B CMD_B: warm up, then alternate A and B RUNS times.
+bench_pair() {
+    local runs=$1 name_a=$2 cmd_a=$3 name_b=$4 cmd_b=$5 i
+    local times_a=() times_b=()
+    eval "$cmd_a"
+    eval "$cmd_b"
+    for ((i = 0; i < runs; i++)); do
+        times_a+=("$(time_once "$cmd_a")")
+        times_b+=("$(time_once "$cmd_b")")
+    done
+    record "$name_a" "$cmd_a" "$runs" "${times_a[@]}"
+    record "$name_b" "$cmd_b" "$runs" "${times_b[@]}"
+}
+
+# bench_one RUNS NAME CMD: the same for a command without a counterpart.
+bench_one() {
+    local runs=$1 name=$2 cmd=$3 i
+    local times=()
+    eval "$cmd"
+    for ((i = 0; i < runs; i++)); do
+        times+=("$(time_once "$cmd")")
+    done
+    record "$name" "$cmd" "$runs" "${times[@]}"
+}
+
+record() {
+    local name=$1 cmd=$2 runs=$3
+    shift 3
+    MEDIAN[$name]=$(printf '%s\n' "$@" | median)
+    MIN[$name]=$(printf '%s\n' "$@" | minimum)
+    RSS[$name]=$(rss_kb "$cmd")
+    rows+=("$name|$runs|$cmd")
+}
+
+fmt_time() { # microseconds -> "12.3 ms" / "1.234 s"
+    awk -v us="$1" 'BEGIN { if (us >= 1000000) printf "%.3f s", us / 1e6; else printf "%.2f ms", us / 1e3 }'
+}
+
+ratio() { # NAME_A NAME_B CASE LABEL
+    if [[ -n ${MEDIAN[$1]:-} && -n ${MEDIAN[$2]:-} ]]; then
+        awk -v a="${MEDIAN[$1]}" -v b="${MEDIAN[$2]}" -v ra="${RSS[$1]}" -v rb="${RSS[$2]}" \
+            -v c="$3" -v l="$4" \
+            'BEGIN { printf "%-24s %s = %.2fx   (peak RSS %.2fx)\n", c, l, a / b, ra / rb }'
+    fi
+}
+
+q() { printf '%q' "$1"; }
+
+HTTP=$(q "$http_bin")
+OUT=$(q "$work/out.json")
+BIGFILE=$(q "$work/srv/big.json")
+
+# ----------------------------------------------------------------- sanity
+# The raw download must be the file, byte for byte, or the timings mean nothing.
+eval "$HTTP --pretty=none -b $(q "$big_url") > $OUT"
+if ! cmp -s "$work/out.json" "$work/srv/big.json"; then
+    note "bench: http's raw download differs from the served file"
+    exit 1
+fi
+
+# ----------------------------------------------------------------- the cases
+note "bench: case 1, small GET x $SMALL_RUNS"
+if have curl; then
+    bench_pair "$SMALL_RUNS" \
+        "1 http small" "$HTTP -b $(q "$small_url") > /dev/null" \
+        "1 curl small" "curl -s $(q "$small_url") > /dev/null"
+else
+    bench_one "$SMALL_RUNS" "1 http small" "$HTTP -b $(q "$small_url") > /dev/null"
+fi
+
+note "bench: case 2, ${BIG_MB} MB JSON coloured x $BIG_RUNS"
+if have jq; then
+    bench_pair "$BIG_RUNS" \
+        "2 http --pretty=all" "$HTTP --pretty=all -b $(q "$big_url") > $OUT" \
+        "2 jq -C ." "jq -C . $BIGFILE > /dev/null"
+else
+    bench_one "$BIG_RUNS" "2 http --pretty=all" "$HTTP --pretty=all -b $(q "$big_url") > $OUT"
+fi
+
+note "bench: case 3, ${BIG_MB} MB JSON raw x $BIG_RUNS"
+if have curl; then
+    bench_pair "$BIG_RUNS" \
+        "3 http --pretty=none" "$HTTP --pretty=none -b $(q "$big_url") > $OUT" \
+        "3 curl -s" "curl -s $(q "$big_url") > $OUT"
+else
+    bench_one "$BIG_RUNS" "3 http --pretty=none" "$HTTP --pretty=none -b $(q "$big_url") > $OUT"
+fi
+
+# ----------------------------------------------------------------- the report
+echo
+echo "http benchmark: $("$http_bin" --version 2>/dev/null | head -n 1), $(uname -sm), $(nproc 2>/dev/null || echo '?') CPUs"
+echo "files: small.json $small_size bytes, big.json $big_size bytes; server: python3 http.server on 127.0.0.1"
+echo "peak RSS via: $rss_mode"
+echo
+printf '%-22s %5s %12s %12s %12s   %s\n' "case" "runs" "median" "min" "peak RSS" "command"
+printf '%-22s %5s %12s %12s %12s   %s\n' "----" "----" "------" "---" "--------" "-------"
+for row in "${rows[@]}"; do
+    IFS='|' read -r name runs cmd <<<"$row"
+    shown=${cmd//$work/\$TMP}
+    shown=${shown//$(q "$http_bin")/http}
+    shown=${shown//$base/\$BASE}
+    printf '%-22s %5s %12s %12s %9s KiB   %s\n' "$name" "$runs" \
+        "$(fmt_time "${MEDIAN[$name]}")" "$(fmt_time "${MIN[$name]}")" "${RSS[$name]}" "$shown"
+done
+echo
+echo "ratios of median wall time (below 1x: http is faster):"
+ratio "1 http small" "1 curl small" "1 small GET:" "http/curl"
+ratio "2 http --pretty=all" "2 jq -C ." "2 ${BIG_MB} MB coloured:" "http/jq"
+ratio "3 http --pretty=none" "3 curl -s" "3 ${BIG_MB} MB raw:" "http/curl"
+if ((${#missing[@]})); then
+    echo
+    for tool in "${missing[@]}"; do
+        echo "note: $tool not found; its comparison was skipped"
+    done
+fi

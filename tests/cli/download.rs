@@ -1,0 +1,770 @@
+//! `--download`: file names (Content-Disposition, the initial URL, hostile values, unique
+//! suffixes), `-o`, stdout mode, error statuses, resuming (206, 200, 416, a wrong
+//! Content-Range), early closes, compressed transfers, the progress bar, `-q` and Ctrl-C.
+//! Runs in the harness's temp HOME, which is also the working directory.
+//!
+//! A download picks a file name only when stdout is a terminal (otherwise the body goes to
+//! stdout), so the file-name tests run with stdout on a pty and stderr on a pipe.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::harness::*;
+
+// ------------------------------------------------------------- helpers
+
+/// A body that is easy to tell apart at any offset.
+fn content(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i % 251) as u8).collect()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A raw 200 response with `headers` (each ending in CRLF) and `body`, closing the
+/// connection.
+fn ok_response(headers: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "HTTP/1.1 200 OK\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+/// Serve `body` on one connection, honouring `Range: bytes=N-` with a 206.
+fn serve_ranged(conn: &mut Conn, body: &[u8]) {
+    let Ok(req) = conn.read_request() else {
+        return;
+    };
+    let start = req.header("range").and_then(|r| {
+        r.strip_prefix("bytes=")?
+            .strip_suffix('-')?
+            .parse::<usize>()
+            .ok()
+    });
+    let response = match start {
+        Some(n) if n < body.len() => {
+            let mut out = format!(
+                "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {n}-{}/{}\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len() - 1,
+                body.len(),
+                body.len() - n
+            )
+            .into_bytes();
+            out.extend_from_slice(&body[n..]);
+            out
+        }
+        Some(_) => format!(
+            "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */{}\r\n\
+             Content-Length: 0\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes(),
+        None => ok_response("", body),
+    };
+    let _ = conn.write(response);
+    conn.finish();
+}
+
+/// Files in `dir` other than the harness's own (sorted names).
+fn files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != ".config")
+        .collect();
+    names.sort();
+    names
+}
+
+/// Run with stdout on a terminal (so a file name is chosen) and stderr on a pipe.
+fn in_terminal(cmd: Cmd) -> PtyRun {
+    cmd.run_pty_with(Tty::STDOUT)
+}
+
+/// Download `path` from a server that answers with `headers` and `body`; returns the names
+/// of the files created and the run.
+fn download_named(path: &str, headers: &[u8], body: &[u8]) -> (Vec<String>, PtyRun) {
+    let mut response = b"HTTP/1.1 200 OK\r\n".to_vec();
+    response.extend_from_slice(headers);
+    response.extend_from_slice(
+        format!(
+            "Content-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    response.extend_from_slice(body);
+    let server = RawServer::respond(response);
+    let run = in_terminal(http(&["-d", &server.url(path)])).success();
+    (files(run.home()), run)
+}
+
+#[track_caller]
+fn assert_file(dir: &Path, name: &str, want: &[u8]) {
+    let got = std::fs::read(dir.join(name))
+        .unwrap_or_else(|e| panic!("{name} not readable: {e}; files: {:?}", files(dir)));
+    assert!(
+        got == want,
+        "{name}: {} bytes, want {}",
+        got.len(),
+        want.len()
+    );
+}
+
+// ------------------------------------------------------------- file names
+
+#[test]
+fn content_disposition_names_are_made_safe() {
+    let table: &[(&[u8], &str)] = &[
+        (b"attachment; filename=\"report.pdf\"", "report.pdf"),
+        (b"attachment; filename=\"../../etc/passwd\"", "passwd"),
+        (b"attachment; filename=\"/etc/cron.d/job\"", "job"),
+        (b"attachment; filename=\".bashrc\"", "bashrc"),
+        (b"attachment; filename=..\\..\\win.ini", "win.ini"),
+        // Raw control bytes do not get past the HTTP parser; encoded ones and C1 controls
+        // (bytes 0x80-0x9f read as ISO-8859-1) do, and are dropped.
+        (
+            b"attachment; filename*=UTF-8''a%1B%5B2Jb%07c%0A.txt",
+            "a[2Jbc.txt",
+        ),
+        (b"attachment; filename=\"x\x9b31my.txt\"", "x31my.txt"),
+        (
+            b"attachment; filename*=UTF-8''na%C3%AFve.txt",
+            "na\u{ef}ve.txt",
+        ),
+        (
+            b"attachment; filename=\"plain.txt\"; filename*=iso-8859-1''%A3%20rates.txt",
+            "\u{a3} rates.txt",
+        ),
+        (
+            b"attachment; filename*=UTF-8''..%2F..%2F.ssh%2Fauthorized_keys",
+            "authorized_keys",
+        ),
+    ];
+    for (disposition, want) in table {
+        let mut headers = b"Content-Disposition: ".to_vec();
+        headers.extend_from_slice(disposition);
+        headers.extend_from_slice(b"\r\n");
+        let (names, run) = download_named("/ignored", &headers, b"payload");
+        assert_eq!(names, [*want], "{}\n{run:?}", text(disposition));
+        assert_file(run.home(), want, b"payload");
+        assert!(
+            run.stderr_str().contains(&format!("to \"{want}\"")),
+            "{run:?}"
+        );
+    }
+}
+
+#[test]
+fn unusable_disposition_falls_back_to_the_url() {
+    for disposition in [
+        "attachment; filename=\"...\"",
+        "attachment; filename=\"dir/\"",
+        "attachment; filename=\"\"",
+        "attachment",
+    ] {
+        let headers = format!("Content-Type: text/plain\r\nContent-Disposition: {disposition}\r\n");
+        let (names, run) = download_named("/files/notes", headers.as_bytes(), b"x");
+        assert_eq!(names, ["notes.txt"], "{disposition}\n{run:?}");
+    }
+}
+
+#[test]
+fn url_names_get_an_extension_from_the_content_type() {
+    let table: &[(&str, &str, &str)] = &[
+        ("/dir/report", "application/json", "report.json"),
+        ("/", "text/html; charset=utf-8", "index.html"),
+        ("/archive.tar.gz", "application/gzip", "archive.tar.gz"),
+        ("/blob", "application/octet-stream", "blob"),
+        ("/a/b/doc/", "application/pdf", "doc.pdf"),
+        ("/.hidden", "text/plain", "hidden.txt"),
+        ("/caf%C3%A9.txt?x=1", "text/plain", "caf\u{e9}.txt"),
+    ];
+    for (path, content_type, want) in table {
+        let headers = format!("Content-Type: {content_type}\r\n");
+        let (names, run) = download_named(path, headers.as_bytes(), b"data");
+        assert_eq!(names, [*want], "{path}\n{run:?}");
+    }
+}
+
+#[test]
+fn the_initial_url_names_the_file_not_the_redirect_target() {
+    let server = Server::start(|r| match r.path() {
+        "/start" => Reply::redirect(302, "/elsewhere/.evil.sh"),
+        _ => Reply::text("moved content"),
+    });
+    let run = in_terminal(http(&["-d", &server.url("/start")])).success();
+    assert_eq!(files(run.home()), ["start.txt"], "{run:?}");
+    assert_file(run.home(), "start.txt", b"moved content");
+    assert_eq!(server.hits(), 2);
+}
+
+#[test]
+fn existing_files_get_numbered_suffixes() {
+    let server = Server::start(|_| Reply::text("new"));
+    let cmd = http(&["-d", &server.url("/file.txt")]).home_file("file.txt", "old");
+    let run = in_terminal(cmd.clone()).success();
+    assert!(run.stderr_str().contains("to \"file.txt-1\""), "{run:?}");
+    in_terminal(cmd.clone()).success();
+    let home = cmd.home();
+    assert_eq!(files(home), ["file.txt", "file.txt-1", "file.txt-2"]);
+    assert_file(home, "file.txt", b"old");
+    assert_file(home, "file.txt-1", b"new");
+    assert_file(home, "file.txt-2", b"new");
+}
+
+#[test]
+fn output_flag_names_the_file_and_overwrites_it() {
+    let body = content(70_000);
+    let served = body.clone();
+    let server = Server::start(move |_| {
+        Reply::ok()
+            .header("Content-Type", "application/octet-stream")
+            .body(served.clone())
+    });
+    let run = http(&["-d", "-o", "out.bin", &server.url("/x")])
+        .home_file("out.bin", "previous contents that are longer than nothing")
+        .run()
+        .success();
+    assert!(run.stdout.is_empty(), "{run:?}");
+    assert_file(run.home(), "out.bin", &body);
+    let err = run.stderr_str();
+    assert!(err.contains("Downloading 68.4 KiB to \"out.bin\""), "{err}");
+    assert!(err.contains("Done. 68.4 KiB in "), "{err}");
+}
+
+// ------------------------------------------------------------- streams and statuses
+
+#[test]
+fn headers_go_to_stderr_without_colour_or_bar_on_a_pipe() {
+    let server = Server::start(|_| Reply::text("hello").header("X-Trace", "abc"));
+    let run = http(&["-d", "-o", "f.txt", &server.url("/f")])
+        .run()
+        .success();
+    assert!(run.stdout.is_empty(), "{run:?}");
+    let err = run.stderr_str();
+    assert!(err.starts_with("HTTP/1.1 200 OK\r\n"), "{err}");
+    assert!(err.contains("X-Trace: abc\r\n"), "{err}");
+    assert!(!err.contains('\x1b'), "no colour on a pipe: {err:?}");
+    assert!(
+        !err.contains('\r') || !err.contains("ETA"),
+        "no bar: {err:?}"
+    );
+    assert!(!err.contains('%'), "no bar: {err:?}");
+    assert!(err.contains("\nDownloading 5 B to \"f.txt\"\n"), "{err:?}");
+    assert!(err.contains("\nDone. 5 B in "), "{err:?}");
+    assert_file(run.home(), "f.txt", b"hello");
+}
+
+#[test]
+fn downloads_ask_for_identity_encoding_unless_told_otherwise() {
+    let server = Server::start(|_| Reply::text("x"));
+    http(&["-d", "-o", "a", &server.url("/")]).run().success();
+    http(&["-d", "-o", "b", &server.url("/"), "Accept-Encoding:gzip"])
+        .run()
+        .success();
+    http(&[&server.url("/")]).run().success();
+    let seen: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| r.header("accept-encoding").unwrap_or("").to_string())
+        .collect();
+    assert_eq!(seen, ["identity", "gzip", "gzip, deflate, br, zstd"]);
+}
+
+#[test]
+fn redirected_stdout_gets_the_body() {
+    let body = content(300_000);
+    let served = body.clone();
+    let server = Server::start(move |_| Reply::ok().body(served.clone()));
+    let run = http(&["-d", &server.url("/data.bin")]).run().success();
+    assert!(
+        run.stdout == body,
+        "stdout is the body ({} bytes)",
+        run.stdout.len()
+    );
+    let err = run.stderr_str();
+    assert!(err.starts_with("HTTP/1.1 200 OK"), "{err}");
+    assert!(err.contains("to standard output"), "{err}");
+    assert!(
+        files(run.home()).is_empty(),
+        "no file: {:?}",
+        files(run.home())
+    );
+}
+
+#[test]
+fn an_error_status_saves_nothing() {
+    let server = Server::start(|r| match r.path() {
+        "/missing" => Reply::status(404).body("not here"),
+        _ => Reply::status(503).body("busy"),
+    });
+    let run = in_terminal(http(&["-d", &server.url("/missing")])).assert_code(4);
+    assert!(
+        run.stderr_str()
+            .contains("http: warning: HTTP 404 Not Found"),
+        "{run:?}"
+    );
+    assert!(files(run.home()).is_empty(), "{:?}", files(run.home()));
+
+    let run = http(&["-d", "-o", "out", &server.url("/busy")])
+        .run()
+        .assert_code(5);
+    assert!(
+        !run.home().join("out").exists(),
+        "no file for an error status"
+    );
+    let run = http(&["-d", &server.url("/missing")]).run().assert_code(4);
+    assert!(run.stdout.is_empty(), "stdout mode writes nothing: {run:?}");
+}
+
+#[test]
+fn quiet_says_nothing_but_saves() {
+    let server = Server::start(|r| match r.path() {
+        "/missing" => Reply::status(404),
+        _ => Reply::text("quiet body"),
+    });
+    let run = http(&["-d", "-q", "-o", "q.txt", &server.url("/q")])
+        .run()
+        .success();
+    assert!(run.stderr.is_empty(), "{run:?}");
+    assert!(run.stdout.is_empty(), "{run:?}");
+    assert_file(run.home(), "q.txt", b"quiet body");
+    // Warnings still appear with -q, not with -qq.
+    let run = http(&["-d", "-q", "-o", "m", &server.url("/missing")])
+        .run()
+        .assert_code(4);
+    assert_eq!(run.stderr_str(), "http: warning: HTTP 404 Not Found\n");
+    let run = http(&["-d", "-qq", "-o", "m", &server.url("/missing")])
+        .run()
+        .assert_code(4);
+    assert!(run.stderr.is_empty(), "{run:?}");
+}
+
+// ------------------------------------------------------------- resuming
+
+#[test]
+fn continue_needs_download_and_output() {
+    let run = http(&["-c", "-o", "x", "example.org"]).run().assert_code(1);
+    assert!(
+        run.stderr_str()
+            .contains("--continue only works with --download"),
+        "{run:?}"
+    );
+    let run = http(&["-d", "-c", "example.org"]).run().assert_code(1);
+    assert!(
+        run.stderr_str().contains("--continue requires --output"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn continue_resumes_with_a_range_and_appends_a_206() {
+    let body = Arc::new(content(50_000));
+    let served = body.clone();
+    let server = RawServer::scripted(move |conn| serve_ranged(conn, &served));
+    let run = http(&["-d", "-c", "-o", "big.bin", &server.url("/big")])
+        .home_file("big.bin", &body[..12_345])
+        .run()
+        .success();
+    assert_eq!(
+        server.request().header("range").as_deref(),
+        Some("bytes=12345-")
+    );
+    assert_file(run.home(), "big.bin", &body);
+    assert!(
+        run.stderr_str().contains("HTTP/1.1 206 Partial Content"),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr_str()
+            .contains("Resuming \"big.bin\" at 12.1 KiB of 48.8 KiB"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn continue_without_a_partial_file_downloads_everything() {
+    let body = Arc::new(content(5_000));
+    let served = body.clone();
+    let server = RawServer::scripted(move |conn| serve_ranged(conn, &served));
+    let run = http(&["-d", "-c", "-o", "new.bin", &server.url("/x")])
+        .run()
+        .success();
+    assert_eq!(server.request().header("range"), None);
+    assert_file(run.home(), "new.bin", &body);
+}
+
+#[test]
+fn a_200_to_a_resume_starts_over() {
+    let body = content(8_000);
+    let served = body.clone();
+    let server = Server::start(move |_| Reply::ok().body(served.clone()));
+    let run = http(&["-d", "-c", "-o", "f.bin", &server.url("/f")])
+        .home_file("f.bin", b"stale partial data")
+        .run()
+        .success();
+    assert_eq!(server.request().header("range"), Some("bytes=18-"));
+    assert_file(run.home(), "f.bin", &body);
+}
+
+#[test]
+fn a_416_for_a_complete_file_is_success() {
+    let body = Arc::new(content(4_000));
+    let served = body.clone();
+    let server = RawServer::scripted(move |conn| serve_ranged(conn, &served));
+    let run = http(&["-d", "-c", "-o", "done.bin", &server.url("/d")])
+        .home_file("done.bin", &body[..])
+        .run()
+        .success();
+    let err = run.stderr_str();
+    assert!(err.contains("HTTP/1.1 416 Range Not Satisfiable"), "{err}");
+    assert!(err.contains("\"done.bin\" is already complete"), "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    assert_file(run.home(), "done.bin", &body);
+}
+
+#[test]
+fn a_416_for_another_size_is_an_error() {
+    // The server's file is 4000 bytes; ours is 5000: not ours, so not "complete".
+    let served = Arc::new(content(4_000));
+    let server = RawServer::scripted(move |conn| serve_ranged(conn, &served));
+    let mine = content(5_000);
+    let run = http(&["-d", "-c", "-o", "other.bin", &server.url("/d")])
+        .home_file("other.bin", &mine)
+        .run()
+        .assert_code(4);
+    assert!(
+        run.stderr_str().contains("http: warning: HTTP 416"),
+        "{run:?}"
+    );
+    assert_file(run.home(), "other.bin", &mine);
+}
+
+#[test]
+fn a_wrong_content_range_leaves_the_file_alone() {
+    let body = content(3_000);
+    for range in [
+        "bytes 0-2999/3000",
+        "bytes 1001-2999/3000",
+        "bytes 1000-2999/2000",
+        "junk",
+    ] {
+        let served = body.clone();
+        let range_value = range.to_string();
+        let server = Server::start(move |_| {
+            Reply::status(206)
+                .header("Content-Range", &range_value)
+                .body(served[1000..].to_vec())
+        });
+        let run = http(&["-d", "-c", "-o", "part.bin", &server.url("/p")])
+            .home_file("part.bin", &body[..1000])
+            .run()
+            .assert_code(1);
+        let err = run.stderr_str();
+        assert!(
+            err.contains("http: error: cannot resume: unexpected Content-Range"),
+            "{range}: {err}"
+        );
+        assert!(err.contains("asked for bytes=1000-"), "{err}");
+        assert_file(run.home(), "part.bin", &body[..1000]);
+    }
+    // A 206 without any Content-Range is refused as well.
+    let server = Server::start(|_| Reply::status(206).body("zzz"));
+    let run = http(&["-d", "-c", "-o", "part.bin", &server.url("/p")])
+        .home_file("part.bin", "abc")
+        .run()
+        .assert_code(1);
+    assert!(
+        run.stderr_str().contains("without a Content-Range"),
+        "{run:?}"
+    );
+    assert_file(run.home(), "part.bin", b"abc");
+}
+
+#[test]
+fn a_user_range_header_turns_continue_off() {
+    let server = Server::start(|_| Reply::text("whole"));
+    let run = http(&[
+        "-d",
+        "-c",
+        "-o",
+        "r.txt",
+        &server.url("/r"),
+        "Range:bytes=0-1",
+    ])
+    .home_file("r.txt", "xyz")
+    .run()
+    .success();
+    assert_eq!(server.request().header("range"), Some("bytes=0-1"));
+    assert!(
+        run.stderr_str().contains("warning: --continue is ignored"),
+        "{run:?}"
+    );
+    assert_file(run.home(), "r.txt", b"whole");
+}
+
+// ------------------------------------------------------------- integrity
+
+#[test]
+fn an_early_close_is_incomplete_and_continue_finishes_it() {
+    let body = Arc::new(content(20_000));
+    let served = body.clone();
+    let server = RawServer::scripted(move |conn| {
+        if conn.index == 0 {
+            if conn.read_request().is_err() {
+                return;
+            }
+            let mut out = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                served.len()
+            )
+            .into_bytes();
+            out.extend_from_slice(&served[..7_000]);
+            let _ = conn.write(out);
+            conn.finish();
+        } else {
+            serve_ranged(conn, &served);
+        }
+    });
+    let url = server.url("/file.bin");
+    let cmd = http(&["-d", "-o", "file.bin", &url]);
+    let run = cmd.clone().run().assert_code(1);
+    let err = run.stderr_str();
+    assert!(
+        err.contains(&format!(
+            "http: error: Incomplete download: size=20000; downloaded=7000; \
+             resume with: http -d -c -o file.bin {url}"
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("Done."), "{err}");
+    assert_file(run.home(), "file.bin", &body[..7_000]);
+
+    let run = http(&["-d", "-c", "-o", "file.bin", &url])
+        .current_dir(cmd.home())
+        .run()
+        .success();
+    assert_eq!(
+        server.received()[1].header("range").as_deref(),
+        Some("bytes=7000-")
+    );
+    assert_file(cmd.home(), "file.bin", &body);
+    drop(run);
+}
+
+#[test]
+fn an_early_close_without_a_length_is_not_checked() {
+    // No Content-Length: the end of the connection is the end of the body.
+    let server = RawServer::respond("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close");
+    let run = http(&["-d", "-o", "u.txt", &server.url("/u")])
+        .run()
+        .success();
+    assert_file(run.home(), "u.txt", b"until close");
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+#[test]
+fn a_compressed_download_is_saved_decoded_and_not_called_incomplete() {
+    let plain: Vec<u8> = (0..40_000u32)
+        .flat_map(|i| format!("line {i}\n").into_bytes())
+        .collect();
+    let packed = gzip(&plain);
+    assert!(packed.len() < plain.len() / 3);
+    let response = ok_response(
+        "Content-Type: text/plain\r\nContent-Encoding: gzip\r\n",
+        &packed,
+    );
+    let server = RawServer::respond(response);
+    let run = http(&["-d", "-o", "log.txt", &server.url("/log")])
+        .run()
+        .success();
+    assert_file(run.home(), "log.txt", &plain);
+    assert!(!run.stderr_str().contains("Incomplete"), "{run:?}");
+
+    // Cut short, the compressed stream is incomplete by its own (wire) length.
+    let mut cut = format!(
+        "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        packed.len()
+    )
+    .into_bytes();
+    cut.extend_from_slice(&packed[..packed.len() / 2]);
+    let server = RawServer::respond(cut);
+    let run = http(&["-d", "-o", "log.txt", &server.url("/log")])
+        .run()
+        .assert_code(1);
+    assert!(
+        run.stderr_str().contains(&format!(
+            "Incomplete download: size={}; downloaded={}",
+            packed.len(),
+            packed.len() / 2
+        )),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn a_stalled_download_times_out_with_exit_two_and_keeps_the_part() {
+    let body = Arc::new(content(10_000));
+    let (gate, opener) = gate();
+    let server = stalling_server(body.clone(), 2_500, gate);
+    let run = http(&[
+        "-d",
+        "--timeout",
+        "0.3",
+        "-o",
+        "slow.bin",
+        &server.url("/slow"),
+    ])
+    .run()
+    .assert_code(2);
+    opener.open();
+    assert!(run.stderr_str().contains("read timeout"), "{run:?}");
+    assert_file(run.home(), "slow.bin", &body[..2_500]);
+}
+
+// ------------------------------------------------------------- progress
+
+#[test]
+fn the_progress_bar_shows_on_a_terminal() {
+    let body = content(3 << 20);
+    let served = body.clone();
+    let server = Server::start(move |_| Reply::ok().body(served.clone()));
+    let tty = Tty {
+        stdin: false,
+        stdout: false,
+        stderr: true,
+    };
+    let run = http(&["-d", "-o", "bar.bin", &server.url("/bar")])
+        .run_pty_with(tty)
+        .success();
+    let out = run.text();
+    assert!(out.contains("3.00 MiB"), "the total size: {out:?}");
+    assert!(out.contains('%'), "a percentage: {out:?}");
+    assert!(out.contains("Done. 3.0 MiB in "), "{out:?}");
+    assert!(
+        out.contains("\x1b["),
+        "coloured headers on a terminal: {out:?}"
+    );
+    assert_file(run.home(), "bar.bin", &body);
+
+    // Unknown length: a spinner with bytes, still a Done line.
+    let server = Server::start(|_| Reply::text("chunks").chunked());
+    let run = http(&["-d", "-o", "s.txt", &server.url("/s")])
+        .run_pty_with(tty)
+        .success();
+    assert!(run.text().contains("Downloading to \"s.txt\""), "{run:?}");
+    assert!(run.text().contains("Done. 6 B in "), "{run:?}");
+
+    // -q: no bar, nothing at all.
+    let server = Server::start(|_| Reply::text("q"));
+    let run = http(&["-d", "-q", "-o", "q.txt", &server.url("/q")])
+        .run_pty_with(tty)
+        .success();
+    assert_eq!(run.text(), "", "{run:?}");
+}
+
+// ------------------------------------------------------------- Ctrl-C
+
+/// A server whose first response promises `total` bytes, sends `sent` of them, then waits
+/// for `gate`; later connections serve the whole body with ranges.
+fn stalling_server(body: Arc<Vec<u8>>, sent: usize, gate: Gate) -> RawServer {
+    RawServer::scripted(move |conn| {
+        if conn.index > 0 {
+            serve_ranged(conn, &body);
+            return;
+        }
+        if conn.read_request().is_err() {
+            return;
+        }
+        let mut out = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        out.extend_from_slice(&body[..sent]);
+        let _ = conn.write(out);
+        gate.wait();
+    })
+}
+
+#[test]
+fn ctrl_c_keeps_a_resumable_file_and_says_how_to_resume() {
+    let body = Arc::new(content(10_000));
+    let (gate, opener) = gate();
+    let server = stalling_server(body.clone(), 3_000, gate);
+    let url = server.url("/big");
+    let cmd = http(&["-d", "-o", "out.bin", &url]);
+    let home = cmd.home().to_path_buf();
+    let mut running = cmd.clone().spawn();
+    // Printed once the handler is in place.
+    running.wait_stderr("Downloading 9.8 KiB to \"out.bin\"");
+    running.signal(Signal::SIGINT);
+    let run = running.wait().assert_code(130);
+    opener.open();
+    let err = run.stderr_str();
+    // How much arrived before the signal is up to the scheduler; what is said must match
+    // what is on disk, and it must resume.
+    let saved = std::fs::read(home.join("out.bin")).unwrap();
+    assert!(
+        saved.len() <= 3_000 && saved[..] == body[..saved.len()],
+        "{}",
+        saved.len()
+    );
+    assert!(
+        err.contains(&format!(
+            "http: download interrupted: {} of 10000 bytes saved in out.bin; \
+             resume with: http -d -c -o out.bin {url}\n",
+            saved.len()
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("Done."), "{err}");
+
+    http(&["-d", "-c", "-o", "out.bin", &url])
+        .current_dir(&home)
+        .run()
+        .success();
+    assert_file(&home, "out.bin", &body);
+}
+
+#[test]
+fn ctrl_c_after_data_arrived_reports_it_exactly() {
+    // On a terminal the bar shows when the first 3000 bytes are on disk: a sync point.
+    let body = Arc::new(content(10_000));
+    let (gate, opener) = gate();
+    let server = stalling_server(body.clone(), 3_000, gate);
+    let url = server.url("/big");
+    let tty = Tty {
+        stdin: false,
+        stdout: false,
+        stderr: true,
+    };
+    let cmd = http(&["-d", "-o", "out.bin", &url]);
+    let home = cmd.home().to_path_buf();
+    let mut session = cmd.spawn_pty_with(tty);
+    session.wait_output("2.93 KiB/9.77 KiB");
+    session.signal(Signal::SIGINT);
+    let run = session.wait().assert_code(130);
+    opener.open();
+    let out = run.text();
+    assert!(
+        out.contains(&format!(
+            "http: download interrupted: 3000 of 10000 bytes saved in out.bin; \
+             resume with: http -d -c -o out.bin {url}"
+        )),
+        "{out:?}"
+    );
+    assert_file(&home, "out.bin", &body[..3_000]);
+}

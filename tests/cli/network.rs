@@ -1,0 +1,1509 @@
+//! Network features: authentication (basic, bearer, URL credentials, the
+//! password prompt, digest), `.netrc`, proxies (HTTP CONNECT and SOCKS5, by
+//! flag and by environment) and redirects (limits, Location resolution,
+//! credentials across origins, `--check-status`).
+//!
+//! The proxies used here are written in this file: a CONNECT proxy and a
+//! SOCKS5 proxy, each a thread on 127.0.0.1:0 that records what the client
+//! asked for and then pipes bytes to the real (test) origin. Everything is
+//! bound before use; nothing leaves the machine.
+
+use std::fs::OpenOptions;
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::os::unix::fs::OpenOptionsExt;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use md5::Md5;
+use nix::sys::termios::{tcgetattr, LocalFlags};
+use sha2::{Digest, Sha256};
+
+use crate::harness::{http, read_head, Cmd, Recorded, Reply, Server};
+
+// ---------------------------------------------------------------------------
+// Small helpers
+// ---------------------------------------------------------------------------
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn b64(s: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+/// The `Authorization: Basic` value for `user:pass`.
+fn basic(user_pass: &str) -> String {
+    format!("Basic {}", b64(user_pass))
+}
+
+/// First value of header `name` in a raw request head.
+fn head_header(head: &str, name: &str) -> Option<String> {
+    head.split("\r\n")
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.trim().to_string())
+}
+
+/// A server answering every request with 200 `ok`.
+fn ok_server() -> Server {
+    Server::start(|_| Reply::text("ok"))
+}
+
+// ---------------------------------------------------------------------------
+// A listener thread shared by both test proxies
+// ---------------------------------------------------------------------------
+
+/// Streams a proxy holds open, so dropping the proxy can shut them down and
+/// release its piping threads even when a test fails half-way.
+#[derive(Clone, Default)]
+struct OpenStreams(Arc<Mutex<Vec<TcpStream>>>);
+
+impl OpenStreams {
+    fn track(&self, stream: &TcpStream) {
+        if let Ok(clone) = stream.try_clone() {
+            lock(&self.0).push(clone);
+        }
+    }
+
+    fn shutdown_all(&self) {
+        for s in lock(&self.0).iter() {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+/// Accepts connections on 127.0.0.1:0 (bound before `start` returns) and
+/// hands each to `handle` on its own thread.
+struct Listener {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    connections: Arc<AtomicUsize>,
+    open: OpenStreams,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl Listener {
+    fn start(handle: impl Fn(TcpStream, &OpenStreams) + Send + Sync + 'static) -> Listener {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind test proxy");
+        let port = listener.local_addr().expect("proxy address").port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let open = OpenStreams::default();
+        let handle = Arc::new(handle);
+        let accept = {
+            let (stop, connections, open) = (stop.clone(), connections.clone(), open.clone());
+            thread::spawn(move || loop {
+                let accepted = listener.accept();
+                if stop.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Ok((stream, _)) = accepted else { continue };
+                connections.fetch_add(1, Ordering::SeqCst);
+                open.track(&stream);
+                let (handle, open) = (handle.clone(), open.clone());
+                thread::spawn(move || handle(stream, &open));
+            })
+        };
+        Listener {
+            port,
+            stop,
+            connections,
+            open,
+            accept: Some(accept),
+        }
+    }
+
+    fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(accept) = self.accept.take() {
+            let _ = accept.join();
+        }
+        self.open.shutdown_all();
+    }
+}
+
+/// Copies bytes both ways until each side has closed its half.
+fn pipe(client: TcpStream, upstream: TcpStream) {
+    let (Ok(mut client_in), Ok(mut upstream_out)) = (client.try_clone(), upstream.try_clone())
+    else {
+        return;
+    };
+    let up = thread::spawn(move || {
+        let _ = io::copy(&mut client_in, &mut upstream_out);
+        let _ = upstream_out.shutdown(Shutdown::Write);
+    });
+    let (mut upstream_in, mut client_out) = (upstream, client);
+    let _ = io::copy(&mut upstream_in, &mut client_out);
+    let _ = client_out.shutdown(Shutdown::Write);
+    let _ = up.join();
+}
+
+// ---------------------------------------------------------------------------
+// HTTP CONNECT proxy
+// ---------------------------------------------------------------------------
+
+/// A CONNECT proxy. Records every request head it receives (before
+/// answering), optionally demands `Proxy-Authorization: Basic`, answers
+/// `200 Connection established` and tunnels to the requested host:port.
+struct ConnectProxy {
+    listener: Listener,
+    heads: Arc<Mutex<Vec<String>>>,
+}
+
+impl ConnectProxy {
+    fn start() -> ConnectProxy {
+        ConnectProxy::with_auth(None)
+    }
+
+    /// Demands `Proxy-Authorization: Basic base64(user_pass)`, else 407.
+    fn with_auth(user_pass: Option<&str>) -> ConnectProxy {
+        let want = user_pass.map(basic);
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let recorded = heads.clone();
+        let listener = Listener::start(move |mut stream, open| {
+            let Ok(head) = read_head(&mut stream) else {
+                return;
+            };
+            let head = String::from_utf8_lossy(&head).into_owned();
+            lock(&recorded).push(head.clone());
+            let line = head.split("\r\n").next().unwrap_or_default().to_string();
+            let mut parts = line.split(' ');
+            let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            if method != "CONNECT" {
+                let _ = stream.write_all(
+                    b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+                return;
+            }
+            if let Some(want) = &want {
+                if head_header(&head, "Proxy-Authorization").as_deref() != Some(want) {
+                    let _ = stream.write_all(
+                        b"HTTP/1.1 407 Proxy Authentication Required\r\n\
+                          Proxy-Authenticate: Basic realm=\"test-proxy\"\r\n\
+                          Content-Length: 0\r\nConnection: close\r\n\r\n",
+                    );
+                    return;
+                }
+            }
+            let Some((host, port)) = target.rsplit_once(':') else {
+                return;
+            };
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            let Ok(port) = port.parse::<u16>() else {
+                return;
+            };
+            let upstream = match TcpStream::connect((host, port)) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = stream.write_all(
+                        b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    );
+                    return;
+                }
+            };
+            open.track(&upstream);
+            if stream
+                .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                .is_err()
+            {
+                return;
+            }
+            pipe(stream, upstream);
+        });
+        ConnectProxy { listener, heads }
+    }
+
+    /// `http://127.0.0.1:PORT`
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.listener.port)
+    }
+
+    /// `http://USER_PASS@127.0.0.1:PORT`
+    fn url_with(&self, user_pass: &str) -> String {
+        format!("http://{user_pass}@127.0.0.1:{}", self.listener.port)
+    }
+
+    /// Every request head received, in order.
+    fn heads(&self) -> Vec<String> {
+        lock(&self.heads).clone()
+    }
+
+    /// The request line of every head.
+    fn request_lines(&self) -> Vec<String> {
+        self.heads()
+            .iter()
+            .map(|h| h.split("\r\n").next().unwrap_or_default().to_string())
+            .collect()
+    }
+
+    fn connections(&self) -> usize {
+        self.listener.connections()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// SOCKS5 proxy (RFC 1928, username/password RFC 1929)
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Dest {
+    V4(Ipv4Addr, u16),
+    V6(Ipv6Addr, u16),
+    Domain(String, u16),
+}
+
+/// What one SOCKS5 client said.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct SocksRecord {
+    /// Authentication methods offered in the greeting.
+    methods: Vec<u8>,
+    /// Username and password sent (RFC 1929), if any.
+    credentials: Option<(String, String)>,
+    /// The CONNECT destination, if the client got that far.
+    dest: Option<Dest>,
+}
+
+struct SocksProxy {
+    listener: Listener,
+    records: Arc<Mutex<Vec<SocksRecord>>>,
+}
+
+impl SocksProxy {
+    fn start() -> SocksProxy {
+        SocksProxy::with_auth(None)
+    }
+
+    /// Demands username/password authentication with these credentials.
+    fn with_auth(credentials: Option<(&str, &str)>) -> SocksProxy {
+        let want = credentials.map(|(u, p)| (u.to_string(), p.to_string()));
+        let records = Arc::new(Mutex::new(Vec::new()));
+        let recorded = records.clone();
+        let listener = Listener::start(move |mut stream, open| {
+            let mut record = SocksRecord::default();
+            let outcome = socks_session(&mut stream, want.as_ref(), &mut record);
+            // Recorded before the final reply, so the record is complete
+            // once the client has finished.
+            lock(&recorded).push(record);
+            let Ok((reply, upstream)) = outcome else {
+                return;
+            };
+            if stream.write_all(&reply).is_err() {
+                return;
+            }
+            if let Some(upstream) = upstream {
+                open.track(&upstream);
+                pipe(stream, upstream);
+            }
+        });
+        SocksProxy { listener, records }
+    }
+
+    /// `SCHEME://127.0.0.1:PORT` (scheme `socks5` or `socks5h`).
+    fn url(&self, scheme: &str) -> String {
+        format!("{scheme}://127.0.0.1:{}", self.listener.port)
+    }
+
+    fn records(&self) -> Vec<SocksRecord> {
+        lock(&self.records).clone()
+    }
+
+    fn connections(&self) -> usize {
+        self.listener.connections()
+    }
+}
+
+fn read_n(stream: &mut TcpStream, n: usize) -> io::Result<Vec<u8>> {
+    let mut buf = vec![0; n];
+    stream.read_exact(&mut buf)?;
+    Ok(buf)
+}
+
+/// Runs the handshake up to the final reply; returns that reply and, on
+/// success, the connection to the destination.
+fn socks_session(
+    stream: &mut TcpStream,
+    want: Option<&(String, String)>,
+    record: &mut SocksRecord,
+) -> io::Result<(Vec<u8>, Option<TcpStream>)> {
+    const FAIL: u8 = 0xff;
+    let greeting = read_n(stream, 2)?;
+    if greeting[0] != 5 {
+        return Ok((vec![5, FAIL], None));
+    }
+    record.methods = read_n(stream, greeting[1] as usize)?;
+    match want {
+        Some((user, pass)) => {
+            if !record.methods.contains(&2) {
+                return Ok((vec![5, FAIL], None));
+            }
+            stream.write_all(&[5, 2])?;
+            let ver_ulen = read_n(stream, 2)?;
+            let got_user = read_n(stream, ver_ulen[1] as usize)?;
+            let plen = read_n(stream, 1)?;
+            let got_pass = read_n(stream, plen[0] as usize)?;
+            let got = (
+                String::from_utf8_lossy(&got_user).into_owned(),
+                String::from_utf8_lossy(&got_pass).into_owned(),
+            );
+            record.credentials = Some(got.clone());
+            if ver_ulen[0] != 1 || (&got.0, &got.1) != (user, pass) {
+                return Ok((vec![1, 1], None));
+            }
+            stream.write_all(&[1, 0])?;
+        }
+        None => {
+            if !record.methods.contains(&0) {
+                return Ok((vec![5, FAIL], None));
+            }
+            stream.write_all(&[5, 0])?;
+        }
+    }
+    let request = read_n(stream, 4)?;
+    let port = |b: Vec<u8>| u16::from_be_bytes([b[0], b[1]]);
+    let dest = match request[3] {
+        1 => {
+            let ip = read_n(stream, 4)?;
+            Dest::V4(
+                Ipv4Addr::new(ip[0], ip[1], ip[2], ip[3]),
+                port(read_n(stream, 2)?),
+            )
+        }
+        3 => {
+            let len = read_n(stream, 1)?[0] as usize;
+            let name = String::from_utf8_lossy(&read_n(stream, len)?).into_owned();
+            Dest::Domain(name, port(read_n(stream, 2)?))
+        }
+        4 => {
+            let ip: [u8; 16] = read_n(stream, 16)?.try_into().expect("16 bytes");
+            Dest::V6(Ipv6Addr::from(ip), port(read_n(stream, 2)?))
+        }
+        _ => return Ok((vec![5, 8, 0, 1, 0, 0, 0, 0, 0, 0], None)),
+    };
+    record.dest = Some(dest.clone());
+    if request[1] != 1 {
+        return Ok((vec![5, 7, 0, 1, 0, 0, 0, 0, 0, 0], None));
+    }
+    let upstream = match &dest {
+        Dest::V4(ip, p) => TcpStream::connect(SocketAddr::from((*ip, *p))),
+        Dest::V6(ip, p) => TcpStream::connect(SocketAddr::from((*ip, *p))),
+        Dest::Domain(name, p) => TcpStream::connect((name.as_str(), *p)),
+    };
+    match upstream {
+        Ok(up) => Ok((vec![5, 0, 0, 1, 127, 0, 0, 1, 0, 0], Some(up))),
+        Err(_) => Ok((vec![5, 5, 0, 1, 0, 0, 0, 0, 0, 0], None)),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Digest-auth server that verifies the client's answer
+// ---------------------------------------------------------------------------
+
+const REALM: &str = "net-test@127.0.0.1";
+const OPAQUE: &str = "0p4que-v4lue";
+const DUSER: &str = "Mufasa";
+const DPASS: &str = "Circle Of Life";
+
+#[derive(Clone, Copy)]
+struct DigestOpts {
+    /// As written in the challenge: `MD5`, `MD5-sess`, `SHA-256`.
+    algorithm: &'static str,
+    /// Answer the first correct attempt with `401 stale=true` and a new nonce.
+    stale_once: bool,
+    /// Reject (400) any request whose body is not exactly this.
+    body: Option<&'static str>,
+}
+
+impl DigestOpts {
+    fn alg(algorithm: &'static str) -> DigestOpts {
+        DigestOpts {
+            algorithm,
+            stale_once: false,
+            body: None,
+        }
+    }
+}
+
+fn hex_hash(algorithm: &str, data: &str) -> String {
+    let bytes: Vec<u8> = if algorithm.to_ascii_uppercase().starts_with("SHA-256") {
+        Sha256::digest(data.as_bytes()).to_vec()
+    } else {
+        Md5::digest(data.as_bytes()).to_vec()
+    };
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `k=v, k="v"` parameters of an `Authorization: Digest ...` value.
+fn digest_params(value: &str) -> Option<Vec<(String, String)>> {
+    let mut rest = value.strip_prefix("Digest ")?.trim();
+    let mut out = Vec::new();
+    while !rest.is_empty() {
+        let (key, after) = rest.split_once('=')?;
+        let after = after.trim_start();
+        let (val, after) = if let Some(q) = after.strip_prefix('"') {
+            let end = q.find('"')?;
+            (&q[..end], &q[end + 1..])
+        } else {
+            let end = after.find(',').unwrap_or(after.len());
+            (after[..end].trim(), &after[end..])
+        };
+        out.push((key.trim().to_ascii_lowercase(), val.to_string()));
+        rest = after.trim_start().trim_start_matches(',').trim_start();
+    }
+    Some(out)
+}
+
+/// Checks an `Authorization: Digest` answer exactly as a server would.
+fn verify_digest(r: &Recorded, nonce: &str, algorithm: &str) -> Result<(), String> {
+    let value = r.header("Authorization").ok_or("no Authorization")?;
+    let params = digest_params(value).ok_or_else(|| format!("not a Digest answer: {value}"))?;
+    let get = |k: &str| {
+        params
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+            .ok_or_else(|| format!("missing {k} in {value}"))
+    };
+    let expect = |k: &str, want: &str| -> Result<(), String> {
+        let got = get(k)?;
+        if got == want {
+            Ok(())
+        } else {
+            Err(format!("{k}: expected {want:?}, got {got:?}"))
+        }
+    };
+    expect("username", DUSER)?;
+    expect("realm", REALM)?;
+    expect("nonce", nonce)?;
+    expect("uri", &r.url)?;
+    expect("qop", "auth")?;
+    expect("opaque", OPAQUE)?;
+    let alg = get("algorithm")?;
+    if !alg.eq_ignore_ascii_case(algorithm) {
+        return Err(format!("algorithm: expected {algorithm}, got {alg}"));
+    }
+    let (nc, cnonce) = (get("nc")?, get("cnonce")?);
+    if nc.len() != 8 || !nc.bytes().all(|b| b.is_ascii_hexdigit()) || cnonce.is_empty() {
+        return Err(format!("bad nc/cnonce in {value}"));
+    }
+    let mut ha1 = hex_hash(algorithm, &format!("{DUSER}:{REALM}:{DPASS}"));
+    if algorithm.to_ascii_lowercase().ends_with("-sess") {
+        ha1 = hex_hash(algorithm, &format!("{ha1}:{nonce}:{cnonce}"));
+    }
+    let ha2 = hex_hash(algorithm, &format!("{}:{}", r.method, r.url));
+    let want = hex_hash(
+        algorithm,
+        &format!("{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}"),
+    );
+    expect("response", &want)
+}
+
+fn challenge(algorithm: &str, nonce: &str, stale: bool) -> Reply {
+    let mut value = format!(
+        "Digest realm=\"{REALM}\", nonce=\"{nonce}\", qop=\"auth\", algorithm={algorithm}, opaque=\"{OPAQUE}\""
+    );
+    if stale {
+        value.push_str(", stale=true");
+    }
+    Reply::status(401)
+        .header("WWW-Authenticate", &value)
+        .header("Content-Type", "text/plain")
+        .body("unauthorized")
+}
+
+/// Answers 200 `digest ok` only to a correct digest answer for the current
+/// nonce; anything else gets a fresh challenge (with the reason in
+/// `X-Digest-Error` when an answer was wrong).
+fn digest_server(opts: DigestOpts) -> Server {
+    let nonce = Mutex::new((format!("n0nce-0-{}", opts.algorithm), false));
+    Server::start(move |r| {
+        if let Some(want) = opts.body {
+            if r.body_str() != want {
+                return Reply::status(400).body(format!("body not replayed: {:?}", r.body_str()));
+            }
+        }
+        let mut state = lock(&nonce);
+        let (current, stale_sent) = &mut *state;
+        if r.header("Authorization").is_none() {
+            return challenge(opts.algorithm, current, false);
+        }
+        match verify_digest(r, current, opts.algorithm) {
+            Ok(()) if opts.stale_once && !*stale_sent => {
+                *stale_sent = true;
+                *current = format!("n0nce-1-{}", opts.algorithm);
+                challenge(opts.algorithm, current, true)
+            }
+            Ok(()) => Reply::text("digest ok"),
+            Err(why) => challenge(opts.algorithm, current, false).header("X-Digest-Error", &why),
+        }
+    })
+}
+
+fn digest_url(server: &Server) -> String {
+    server.url("/dir/index.html?x=1")
+}
+
+/// Runs `-A digest -a Mufasa:PASS` against a digest server and checks the
+/// two-step exchange.
+fn check_digest(algorithm: &'static str) {
+    let server = digest_server(DigestOpts::alg(algorithm));
+    let run = http(&[
+        "-A",
+        "digest",
+        "-a",
+        &format!("{DUSER}:{DPASS}"),
+        &digest_url(&server),
+    ])
+    .run()
+    .success();
+    assert_eq!(run.stdout_str(), "digest ok", "{run:?}");
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2, "{reqs:#?}");
+    assert_eq!(
+        reqs[0].header("Authorization"),
+        None,
+        "first request carries no credentials"
+    );
+    let answer = reqs[1].header("Authorization").unwrap_or_default();
+    assert!(answer.starts_with("Digest "), "{answer}");
+    assert_eq!(reqs[1].url, "/dir/index.html?x=1");
+}
+
+// ---------------------------------------------------------------------------
+// Auth
+// ---------------------------------------------------------------------------
+
+#[test]
+fn basic_auth_sends_exact_header() {
+    let server = ok_server();
+    http(&["-a", "user:pass", &server.url("/b")])
+        .run()
+        .success();
+    assert_eq!(
+        server.request().header_all("Authorization"),
+        ["Basic dXNlcjpwYXNz"]
+    );
+}
+
+#[test]
+fn basic_auth_with_empty_password_does_not_prompt() {
+    let server = ok_server();
+    http(&["-a", "user:", &server.url("/b")]).run().success();
+    assert_eq!(
+        server.request().header("Authorization"),
+        Some("Basic dXNlcjo=")
+    );
+}
+
+#[test]
+fn url_credentials_become_basic_auth() {
+    let server = ok_server();
+    let url = format!("http://u:p@127.0.0.1:{}/c", server.port);
+    http(&[&url]).run().success();
+    let got = server.request();
+    assert_eq!(got.header("Authorization"), Some("Basic dTpw"));
+    assert_eq!(got.header("Host"), Some(server.addr().as_str()));
+    assert_eq!(got.url, "/c");
+}
+
+#[test]
+fn bearer_token() {
+    let server = ok_server();
+    http(&["-A", "bearer", "-a", "T0K-3n.x", &server.url("/t")])
+        .run()
+        .success();
+    assert_eq!(
+        server.request().header_all("Authorization"),
+        ["Bearer T0K-3n.x"]
+    );
+}
+
+/// Blocks until the terminal of process `pid` has echo turned off (the
+/// password reader configures the terminal only after printing the prompt;
+/// typing before that would be echoed by the terminal itself). Polls the
+/// terminal state with a safety deadline.
+fn wait_echo_off(pid: i32) {
+    let tty = std::fs::read_link(format!("/proc/{pid}/fd/0")).expect("child's stdin terminal");
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(nix::libc::O_NOCTTY)
+        .open(&tty)
+        .expect("open the child's terminal");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let attrs = tcgetattr(&file).expect("tcgetattr");
+        if !attrs.local_flags.contains(LocalFlags::ECHO) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "terminal echo never turned off for the password prompt"
+        );
+        thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn auth_without_password_prompts_on_terminal_without_echo() {
+    let server = ok_server();
+    let mut session = http(&["-a", "alice", &server.url("/p")]).spawn_pty();
+    session.wait_output("http: password for alice: ");
+    wait_echo_off(session.pid());
+    session.write(b"pr0mpt-s3cret\n");
+    let run = session.wait().success();
+    assert_eq!(
+        server.request().header("Authorization"),
+        Some(basic("alice:pr0mpt-s3cret").as_str())
+    );
+    assert!(
+        !run.text().contains("pr0mpt-s3cret"),
+        "password echoed\n{run:?}"
+    );
+    assert!(run.text().contains("ok"), "{run:?}");
+}
+
+#[test]
+fn auth_without_password_and_without_terminal_fails_clearly() {
+    let server = ok_server();
+    let run = http(&["-a", "alice", &server.url("/p")])
+        .run()
+        .assert_code(1);
+    let err = run.stderr_str();
+    assert!(err.starts_with("http: error: "), "{run:?}");
+    assert!(
+        err.contains("password") && err.contains("terminal"),
+        "{run:?}"
+    );
+    assert!(err.contains("--auth"), "{run:?}");
+    assert_eq!(server.hits(), 0);
+}
+
+#[test]
+fn auth_without_password_with_ignore_stdin_fails_naming_the_flag() {
+    let server = ok_server();
+    let run = http(&["-a", "alice", "--ignore-stdin", &server.url("/p")])
+        .run()
+        .assert_code(1);
+    let err = run.stderr_str();
+    assert!(err.starts_with("http: error: "), "{run:?}");
+    assert!(err.contains("--ignore-stdin"), "{run:?}");
+    assert_eq!(server.hits(), 0);
+}
+
+// ---------------------------------------------------------------------------
+// Digest
+// ---------------------------------------------------------------------------
+
+#[test]
+fn digest_md5() {
+    check_digest("MD5");
+}
+
+#[test]
+fn digest_md5_sess() {
+    check_digest("MD5-sess");
+}
+
+#[test]
+fn digest_sha256() {
+    check_digest("SHA-256");
+}
+
+#[test]
+fn digest_all_shows_both_exchanges() {
+    let server = digest_server(DigestOpts::alg("MD5"));
+    let run = http(&[
+        "--all",
+        "-h",
+        "-A",
+        "digest",
+        "-a",
+        &format!("{DUSER}:{DPASS}"),
+        &digest_url(&server),
+    ])
+    .run()
+    .success();
+    let out = run.stdout_str();
+    let first = out.find("HTTP/1.1 401 Unauthorized").expect("401 shown");
+    let second = out.find("HTTP/1.1 200 OK").expect("200 shown");
+    assert!(first < second, "{run:?}");
+    assert!(out.contains("WWW-Authenticate: Digest"), "{run:?}");
+    assert_eq!(server.hits(), 2);
+}
+
+#[test]
+fn digest_verbose_shows_both_requests() {
+    let server = digest_server(DigestOpts::alg("SHA-256"));
+    let run = http(&[
+        "-v",
+        "-A",
+        "digest",
+        "-a",
+        &format!("{DUSER}:{DPASS}"),
+        &digest_url(&server),
+    ])
+    .run()
+    .success();
+    let out = run.stdout_str();
+    assert_eq!(
+        out.matches("GET /dir/index.html?x=1 HTTP/1.1").count(),
+        2,
+        "{run:?}"
+    );
+    let auth = out
+        .find("Authorization: Digest username=\"Mufasa\"")
+        .expect("answer shown");
+    let r401 = out.find("HTTP/1.1 401 Unauthorized").expect("401 shown");
+    let r200 = out.find("HTTP/1.1 200 OK").expect("200 shown");
+    assert!(r401 < auth && auth < r200, "{run:?}");
+    assert!(
+        out.ends_with("digest ok") || out.contains("digest ok\n"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn digest_replays_post_body() {
+    let body = r#"{"name": "widget", "n": 3}"#;
+    let server = digest_server(DigestOpts {
+        body: Some(body),
+        ..DigestOpts::alg("MD5")
+    });
+    let run = http(&[
+        "-A",
+        "digest",
+        "-a",
+        &format!("{DUSER}:{DPASS}"),
+        "POST",
+        &digest_url(&server),
+        "name=widget",
+        "n:=3",
+    ])
+    .run()
+    .success();
+    assert_eq!(run.stdout_str(), "digest ok", "{run:?}");
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2, "{reqs:#?}");
+    for r in &reqs {
+        assert_eq!(r.method, "POST");
+        assert_eq!(r.body_str(), body);
+        assert_eq!(
+            r.header("Content-Length"),
+            Some(body.len().to_string().as_str())
+        );
+    }
+}
+
+#[test]
+fn digest_stale_nonce_is_retried_with_the_new_nonce() {
+    let server = digest_server(DigestOpts {
+        stale_once: true,
+        ..DigestOpts::alg("MD5")
+    });
+    let run = http(&[
+        "-A",
+        "digest",
+        "-a",
+        &format!("{DUSER}:{DPASS}"),
+        &digest_url(&server),
+    ])
+    .run()
+    .success();
+    assert_eq!(run.stdout_str(), "digest ok", "{run:?}");
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 3, "{reqs:#?}");
+    assert!(reqs[1]
+        .header("Authorization")
+        .unwrap()
+        .contains("nonce=\"n0nce-0-MD5\""));
+    assert!(reqs[2]
+        .header("Authorization")
+        .unwrap()
+        .contains("nonce=\"n0nce-1-MD5\""));
+}
+
+#[test]
+fn digest_wrong_password_ends_with_the_401() {
+    let server = digest_server(DigestOpts::alg("MD5"));
+    let args = |check: bool| {
+        let mut v = vec!["-h", "-A", "digest", "-a", "Mufasa:wrong"];
+        if check {
+            v.push("--check-status");
+        }
+        v
+    };
+    let url = digest_url(&server);
+    let run = http(&args(false)).arg(&url).run().success();
+    assert!(
+        run.stdout_str()
+            .starts_with("HTTP/1.1 401 Unauthorized\r\n"),
+        "{run:?}"
+    );
+    assert_eq!(server.hits(), 2, "one challenge answered, no loop");
+
+    let run = http(&args(true)).arg(&url).run().assert_code(4);
+    assert!(
+        run.stderr_str()
+            .contains("http: warning: HTTP 401 Unauthorized"),
+        "{run:?}"
+    );
+    assert_eq!(server.hits(), 4);
+}
+
+// ---------------------------------------------------------------------------
+// .netrc
+// ---------------------------------------------------------------------------
+
+const NETRC: &str = "machine 127.0.0.1 login alice password a1ice-pw\n\
+                     machine localhost\n  login bob\n  password \"b0b pw\"\n";
+
+/// `cmd` with `contents` in `HOME/netrc-custom` and `NETRC` pointing at it.
+fn with_netrc_env(cmd: Cmd, contents: &str) -> Cmd {
+    let cmd = cmd.home_file("netrc-custom", contents);
+    let path = cmd.home().join("netrc-custom");
+    cmd.env("NETRC", path.to_str().expect("utf-8 temp path"))
+}
+
+#[test]
+fn netrc_env_credentials_by_host() {
+    let server = ok_server();
+    with_netrc_env(http(&[&server.url("/n")]), NETRC)
+        .run()
+        .success();
+    let local = format!("http://localhost:{}/n", server.port);
+    with_netrc_env(http(&[&local]), NETRC).run().success();
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(
+        reqs[0].header("Authorization"),
+        Some(basic("alice:a1ice-pw").as_str())
+    );
+    assert_eq!(
+        reqs[1].header("Authorization"),
+        Some(basic("bob:b0b pw").as_str())
+    );
+}
+
+#[test]
+fn netrc_in_home() {
+    let server = ok_server();
+    http(&[&format!("http://localhost:{}/h", server.port)])
+        .home_file(".netrc", NETRC)
+        .run()
+        .success();
+    assert_eq!(
+        server.request().header("Authorization"),
+        Some(basic("bob:b0b pw").as_str())
+    );
+}
+
+#[test]
+fn netrc_for_another_host_sends_nothing() {
+    let server = ok_server();
+    http(&[&server.url("/n")])
+        .home_file(".netrc", "machine other.test login x password y\n")
+        .run()
+        .success();
+    assert_eq!(server.request().header("Authorization"), None);
+}
+
+#[test]
+fn ignore_netrc_sends_no_credentials() {
+    let server = ok_server();
+    with_netrc_env(http(&["--ignore-netrc", &server.url("/n")]), NETRC)
+        .run()
+        .success();
+    assert_eq!(server.request().header("Authorization"), None);
+}
+
+#[test]
+fn explicit_auth_and_url_credentials_win_over_netrc() {
+    let server = ok_server();
+    with_netrc_env(http(&["-a", "carol:c", &server.url("/n")]), NETRC)
+        .run()
+        .success();
+    let url = format!("http://dave:d@127.0.0.1:{}/n", server.port);
+    with_netrc_env(http(&[&url]), NETRC).run().success();
+    let reqs = server.requests();
+    assert_eq!(reqs[0].header_all("Authorization"), [basic("carol:c")]);
+    assert_eq!(reqs[1].header_all("Authorization"), [basic("dave:d")]);
+}
+
+#[test]
+fn malformed_netrc_warns_with_line_and_request_still_runs() {
+    let server = ok_server();
+    let cmd = with_netrc_env(
+        http(&[&server.url("/n")]),
+        "login stray\nmachine 127.0.0.1 login alice password a1ice-pw\n",
+    );
+    let path = cmd.home().join("netrc-custom");
+    let run = cmd.run().success();
+    assert_eq!(
+        run.stderr_str(),
+        format!(
+            "http: warning: {}: line 1: 'login' before any 'machine'\n",
+            path.display()
+        ),
+        "{run:?}"
+    );
+    assert_eq!(
+        server.request().header("Authorization"),
+        Some(basic("alice:a1ice-pw").as_str())
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Proxies
+// ---------------------------------------------------------------------------
+
+/// Asserts `proxy` saw exactly one CONNECT to `origin` and returns its head.
+#[track_caller]
+fn single_connect(proxy: &ConnectProxy, origin: &Server) -> String {
+    assert_eq!(
+        proxy.request_lines(),
+        [format!("CONNECT 127.0.0.1:{} HTTP/1.1", origin.port)]
+    );
+    proxy.heads().remove(0)
+}
+
+#[test]
+fn proxy_flag_tunnels_http_url_with_connect() {
+    let origin = ok_server();
+    let proxy = ConnectProxy::start();
+    let flag = format!("http:{}", proxy.url());
+    let run = http(&["--proxy", &flag, &origin.url("/via?q=1")])
+        .run()
+        .success();
+    assert_eq!(run.stdout_str(), "ok");
+    let head = single_connect(&proxy, &origin);
+    assert_eq!(head_header(&head, "Proxy-Authorization"), None);
+    let got = origin.request();
+    assert_eq!(got.url, "/via?q=1", "origin-form target inside the tunnel");
+    assert_eq!(got.header("Host"), Some(origin.addr().as_str()));
+    assert_eq!(got.header("Proxy-Authorization"), None);
+}
+
+#[test]
+fn proxy_credentials_go_to_the_proxy_only() {
+    let origin = ok_server();
+    let proxy = ConnectProxy::with_auth(Some("puser:ppass"));
+    let flag = format!("http:{}", proxy.url_with("puser:ppass"));
+    http(&["--proxy", &flag, &origin.url("/x")]).run().success();
+    let head = single_connect(&proxy, &origin);
+    assert_eq!(
+        head_header(&head, "Proxy-Authorization").as_deref(),
+        Some("Basic cHVzZXI6cHBhc3M=")
+    );
+    let got = origin.request();
+    assert_eq!(got.header("Proxy-Authorization"), None, "{got:?}");
+    assert_eq!(got.header("Authorization"), None, "{got:?}");
+}
+
+#[test]
+fn proxy_407_is_an_error() {
+    let origin = ok_server();
+    let proxy = ConnectProxy::with_auth(Some("puser:ppass"));
+    let flag = format!("http:{}", proxy.url());
+    let run = http(&["--proxy", &flag, &origin.url("/x")])
+        .run()
+        .assert_code(1);
+    assert!(run.stderr_str().starts_with("http: error: "), "{run:?}");
+    assert!(run.stderr_str().contains("407"), "{run:?}");
+    assert_eq!(proxy.request_lines().len(), 1);
+    assert_eq!(origin.hits(), 0);
+}
+
+#[test]
+fn http_proxy_env_upper_case() {
+    let origin = ok_server();
+    let proxy = ConnectProxy::start();
+    http(&[&origin.url("/e")])
+        .env("HTTP_PROXY", &proxy.url())
+        .run()
+        .success();
+    single_connect(&proxy, &origin);
+    assert_eq!(origin.request().url, "/e");
+}
+
+#[test]
+fn http_proxy_env_lower_case() {
+    let origin = ok_server();
+    let proxy = ConnectProxy::start();
+    http(&[&origin.url("/e")])
+        .env("http_proxy", &proxy.url())
+        .run()
+        .success();
+    single_connect(&proxy, &origin);
+    assert_eq!(origin.hits(), 1);
+}
+
+#[test]
+fn all_proxy_env() {
+    let origin = ok_server();
+    let proxy = ConnectProxy::start();
+    http(&[&origin.url("/e")])
+        .env("ALL_PROXY", &proxy.url())
+        .run()
+        .success();
+    single_connect(&proxy, &origin);
+    assert_eq!(origin.hits(), 1);
+}
+
+#[test]
+fn https_proxy_env_is_not_used_for_http_urls() {
+    let origin = ok_server();
+    let proxy = ConnectProxy::start();
+    http(&[&origin.url("/e")])
+        .env("HTTPS_PROXY", &proxy.url())
+        .run()
+        .success();
+    assert_eq!(proxy.connections(), 0);
+    assert_eq!(origin.hits(), 1);
+}
+
+#[test]
+fn no_proxy_bypasses_the_env_proxy() {
+    let origin = ok_server();
+    let proxy = ConnectProxy::start();
+    http(&[&origin.url("/direct")])
+        .env("HTTP_PROXY", &proxy.url())
+        .env("NO_PROXY", "127.0.0.1")
+        .run()
+        .success();
+    assert_eq!(proxy.connections(), 0, "{:?}", proxy.heads());
+    assert_eq!(origin.request().url, "/direct");
+}
+
+#[test]
+fn proxy_flag_wins_over_env() {
+    let origin = ok_server();
+    let env_proxy = ConnectProxy::start();
+    let flag_proxy = ConnectProxy::start();
+    let flag = format!("http:{}", flag_proxy.url());
+    http(&["--proxy", &flag, &origin.url("/f")])
+        .env("HTTP_PROXY", &env_proxy.url())
+        .env("ALL_PROXY", &env_proxy.url())
+        .run()
+        .success();
+    single_connect(&flag_proxy, &origin);
+    assert_eq!(env_proxy.connections(), 0);
+}
+
+#[test]
+fn proxy_flag_for_another_scheme_is_not_used() {
+    let origin = ok_server();
+    let proxy = ConnectProxy::start();
+    let flag = format!("https:{}", proxy.url());
+    http(&["--proxy", &flag, &origin.url("/f")]).run().success();
+    assert_eq!(proxy.connections(), 0);
+    assert_eq!(origin.hits(), 1);
+}
+
+#[test]
+fn socks5_proxy_gets_the_ip_destination() {
+    let origin = ok_server();
+    let socks = SocksProxy::start();
+    let flag = format!("http:{}", socks.url("socks5"));
+    let run = http(&["--proxy", &flag, &origin.url("/s")]).run().success();
+    assert_eq!(run.stdout_str(), "ok");
+    assert_eq!(
+        socks.records(),
+        [SocksRecord {
+            methods: vec![0],
+            credentials: None,
+            dest: Some(Dest::V4(Ipv4Addr::LOCALHOST, origin.port)),
+        }]
+    );
+    assert_eq!(origin.request().url, "/s");
+}
+
+#[test]
+fn socks5h_proxy_gets_the_host_name() {
+    let origin = ok_server();
+    let socks = SocksProxy::start();
+    let flag = format!("http:{}", socks.url("socks5h"));
+    let url = format!("http://localhost:{}/s", origin.port);
+    http(&["--proxy", &flag, &url]).run().success();
+    let records = socks.records();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(
+        records[0].dest,
+        Some(Dest::Domain("localhost".into(), origin.port))
+    );
+    let got = origin.request();
+    assert_eq!(
+        got.header("Host"),
+        Some(format!("localhost:{}", origin.port).as_str())
+    );
+}
+
+#[test]
+fn socks5_with_username_and_password() {
+    let origin = ok_server();
+    let socks = SocksProxy::with_auth(Some(("sockuser", "sockpass")));
+    let flag = format!(
+        "http:socks5://sockuser:sockpass@127.0.0.1:{}",
+        socks.listener.port
+    );
+    http(&["--proxy", &flag, &origin.url("/s")]).run().success();
+    let records = socks.records();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert!(records[0].methods.contains(&2), "{records:?}");
+    assert_eq!(
+        records[0].credentials,
+        Some(("sockuser".into(), "sockpass".into()))
+    );
+    assert_eq!(
+        records[0].dest,
+        Some(Dest::V4(Ipv4Addr::LOCALHOST, origin.port))
+    );
+    assert_eq!(origin.hits(), 1);
+}
+
+#[test]
+fn socks5_wrong_password_is_an_error() {
+    let origin = ok_server();
+    let socks = SocksProxy::with_auth(Some(("sockuser", "sockpass")));
+    let flag = format!(
+        "http:socks5://sockuser:nope@127.0.0.1:{}",
+        socks.listener.port
+    );
+    let run = http(&["--proxy", &flag, &origin.url("/s")])
+        .run()
+        .assert_code(1);
+    assert!(run.stderr_str().starts_with("http: error: "), "{run:?}");
+    assert_eq!(socks.records()[0].dest, None);
+    assert_eq!(origin.hits(), 0);
+}
+
+#[test]
+fn invalid_proxy_flag_is_a_usage_error_without_connecting() {
+    let origin = ok_server();
+    for bad in [
+        "nonsense",
+        "http:gopher://127.0.0.1:1",
+        "ftp:http://127.0.0.1:1",
+    ] {
+        let run = http(&["--proxy", bad, &origin.url("/x")])
+            .run()
+            .assert_code(1);
+        let err = run.stderr_str();
+        assert!(
+            err.starts_with(&format!("http: error: invalid --proxy '{bad}'")),
+            "{run:?}"
+        );
+    }
+    assert_eq!(origin.hits(), 0);
+}
+
+#[test]
+fn invalid_proxy_env_is_an_error_without_connecting() {
+    let origin = ok_server();
+    let run = http(&[&origin.url("/x")])
+        .env("HTTP_PROXY", "gopher://127.0.0.1:1")
+        .run()
+        .assert_code(1);
+    assert!(
+        run.stderr_str()
+            .starts_with("http: error: invalid proxy 'gopher://127.0.0.1:1'"),
+        "{run:?}"
+    );
+    assert_eq!(origin.hits(), 0);
+}
+
+/// A port nothing listens on: bound, then released.
+fn dead_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("address").port()
+}
+
+#[test]
+fn unreachable_proxy_is_reported_as_the_proxy() {
+    let origin = ok_server();
+    let port = dead_port();
+    for proxy in [
+        format!("http:http://127.0.0.1:{port}"),
+        format!("http:socks5://127.0.0.1:{port}"),
+    ] {
+        let run = http(&["--proxy", &proxy, &origin.url("/x")])
+            .run()
+            .assert_code(1);
+        let err = run.stderr_str();
+        assert!(err.starts_with("http: error: "), "{run:?}");
+        // The origin is up and was never contacted: the message must point
+        // at the proxy, not blame the origin.
+        assert!(
+            err.contains("proxy") || err.contains(&format!("127.0.0.1:{port}")),
+            "{run:?}"
+        );
+    }
+    assert_eq!(origin.hits(), 0);
+}
+
+#[test]
+fn response_through_connect_proxy_shows_the_origin_head() {
+    let origin = Server::start(|_| Reply::status(201).header("X-Origin", "yes").body("made"));
+    let proxy = ConnectProxy::start();
+    let flag = format!("http:{}", proxy.url());
+    let run = http(&["-h", "--proxy", &flag, &origin.url("/h")])
+        .run()
+        .success();
+    let out = run.stdout_str();
+    assert!(out.starts_with("HTTP/1.1 201 Created\r\n"), "{run:?}");
+    assert!(out.contains("X-Origin: yes\r\n"), "{run:?}");
+    assert!(!out.contains("Connection established"), "{run:?}");
+    single_connect(&proxy, &origin);
+}
+
+#[test]
+fn response_through_socks_proxy_shows_the_origin_head() {
+    let origin = Server::start(|_| Reply::status(201).header("X-Origin", "yes").body("made"));
+    let socks = SocksProxy::start();
+    let flag = format!("http:{}", socks.url("socks5h"));
+    let run = http(&["-h", "--proxy", &flag, &origin.url("/h")])
+        .run()
+        .success();
+    let out = run.stdout_str();
+    assert!(out.starts_with("HTTP/1.1 201 Created\r\n"), "{run:?}");
+    assert!(out.contains("X-Origin: yes\r\n"), "{run:?}");
+    assert_eq!(socks.connections(), 1);
+}
+
+#[test]
+fn digest_through_connect_proxy() {
+    let origin = digest_server(DigestOpts::alg("MD5"));
+    let proxy = ConnectProxy::start();
+    let flag = format!("http:{}", proxy.url());
+    let run = http(&[
+        "--proxy",
+        &flag,
+        "-A",
+        "digest",
+        "-a",
+        &format!("{DUSER}:{DPASS}"),
+        &digest_url(&origin),
+    ])
+    .run()
+    .success();
+    assert_eq!(run.stdout_str(), "digest ok", "{run:?}");
+    assert_eq!(origin.hits(), 2);
+}
+
+// ---------------------------------------------------------------------------
+// Redirects
+// ---------------------------------------------------------------------------
+
+/// `/r/N` redirects to `/r/N-1`; `/r/0` answers `done`.
+fn chain_server() -> Server {
+    Server::start(|r| {
+        let n: u32 = r
+            .path()
+            .strip_prefix("/r/")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        if n == 0 {
+            Reply::text("done")
+        } else {
+            Reply::redirect(302, &format!("/r/{}", n - 1))
+        }
+    })
+}
+
+#[test]
+fn follow_allows_thirty_redirects_by_default() {
+    let server = chain_server();
+    let run = http(&["--follow", &server.url("/r/30")]).run().success();
+    assert_eq!(run.stdout_str(), "done");
+    assert_eq!(server.hits(), 31);
+}
+
+#[test]
+fn follow_fails_on_the_thirty_first_redirect() {
+    let server = chain_server();
+    let run = http(&["--follow", &server.url("/r/31")])
+        .run()
+        .assert_code(6);
+    assert!(
+        run.stderr_str()
+            .contains("Too many redirects (--max-redirects=30)"),
+        "{run:?}"
+    );
+    assert_eq!(server.hits(), 31);
+}
+
+#[test]
+fn location_relative_scheme_relative_and_absolute_are_resolved() {
+    let server = Server::start(|r| {
+        let host = r.header("Host").unwrap_or_default().to_string();
+        match r.path() {
+            "/a/b/c" => Reply::redirect(302, "../x?k=v"),
+            "/a/x" => Reply::redirect(301, &format!("//{host}/y")),
+            "/y" => Reply::redirect(307, &format!("http://{host}/z")),
+            "/z" => Reply::text("landed"),
+            _ => Reply::status(404),
+        }
+    });
+    let run = http(&["--follow", &server.url("/a/b/c")]).run().success();
+    assert_eq!(run.stdout_str(), "landed");
+    let urls: Vec<String> = server.requests().into_iter().map(|r| r.url).collect();
+    assert_eq!(urls, ["/a/b/c", "/a/x?k=v", "/y", "/z"]);
+}
+
+#[test]
+fn redirect_without_location_is_reported() {
+    let server = Server::start(|_| Reply::status(302).body("nowhere"));
+    let run = http(&["--follow", &server.url("/nl")]).run().assert_code(1);
+    let err = run.stderr_str();
+    assert!(err.starts_with("http: error: "), "{run:?}");
+    assert!(err.contains("Location"), "{run:?}");
+    assert_eq!(server.hits(), 1);
+}
+
+const SECRET_HEADERS: [&str; 3] = ["Authorization", "Cookie", "Proxy-Authorization"];
+
+/// Runs `--follow -a user:pass Cookie:a=1 Proxy-Authorization:...` against
+/// `start` and returns nothing; the servers hold the evidence.
+fn follow_with_secrets(start: &str) {
+    http(&[
+        "--follow",
+        "-a",
+        "user:pass",
+        start,
+        "Cookie:a=1",
+        "Proxy-Authorization:Basic cHJveHk6c2VjcmV0",
+    ])
+    .run()
+    .success();
+}
+
+#[test]
+fn cross_host_redirect_drops_credentials() {
+    let b = Server::start(|_| Reply::text("b"));
+    let target = format!("http://localhost:{}/landing", b.port);
+    let a = Server::start(move |_| Reply::redirect(302, &target));
+    follow_with_secrets(&a.url("/start"));
+    let first = a.request();
+    assert_eq!(first.header("Authorization"), Some("Basic dXNlcjpwYXNz"));
+    assert_eq!(first.header("Cookie"), Some("a=1"));
+    assert_eq!(
+        first.header("Proxy-Authorization"),
+        Some("Basic cHJveHk6c2VjcmV0")
+    );
+    let second = b.request();
+    assert_eq!(second.url, "/landing");
+    assert_eq!(
+        second.header("Host"),
+        Some(format!("localhost:{}", b.port).as_str())
+    );
+    for name in SECRET_HEADERS {
+        assert_eq!(second.header(name), None, "{name} leaked: {second:?}");
+    }
+}
+
+#[test]
+fn redirect_to_another_port_drops_credentials() {
+    let b = Server::start(|_| Reply::text("b"));
+    let target = b.url("/other-port");
+    let a = Server::start(move |_| Reply::redirect(307, &target));
+    follow_with_secrets(&a.url("/start"));
+    let second = b.request();
+    for name in SECRET_HEADERS {
+        assert_eq!(second.header(name), None, "{name} leaked: {second:?}");
+    }
+}
+
+#[test]
+fn same_host_redirect_keeps_credentials() {
+    let server = Server::start(|r| match r.path() {
+        "/start" => Reply::redirect(302, "/landing"),
+        _ => Reply::text("same"),
+    });
+    follow_with_secrets(&server.url("/start"));
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[1].url, "/landing");
+    assert_eq!(reqs[1].header("Authorization"), Some("Basic dXNlcjpwYXNz"));
+    assert_eq!(reqs[1].header("Cookie"), Some("a=1"));
+    assert_eq!(
+        reqs[1].header("Proxy-Authorization"),
+        Some("Basic cHJveHk6c2VjcmV0")
+    );
+}
+
+#[test]
+fn cross_host_redirect_through_proxy_keeps_proxy_credentials_at_the_proxy() {
+    let b = Server::start(|_| Reply::text("b"));
+    let target = format!("http://localhost:{}/landing", b.port);
+    let a = Server::start(move |_| Reply::redirect(302, &target));
+    let proxy = ConnectProxy::with_auth(Some("puser:ppass"));
+    let flag = format!("http:{}", proxy.url_with("puser:ppass"));
+    http(&[
+        "--follow",
+        "--proxy",
+        &flag,
+        "-a",
+        "user:pass",
+        &a.url("/s"),
+    ])
+    .run()
+    .success();
+    assert_eq!(
+        proxy.request_lines(),
+        [
+            format!("CONNECT 127.0.0.1:{} HTTP/1.1", a.port),
+            format!("CONNECT localhost:{} HTTP/1.1", b.port),
+        ]
+    );
+    for head in proxy.heads() {
+        assert_eq!(
+            head_header(&head, "Proxy-Authorization").as_deref(),
+            Some("Basic cHVzZXI6cHBhc3M=")
+        );
+    }
+    assert_eq!(
+        a.request().header("Authorization"),
+        Some("Basic dXNlcjpwYXNz")
+    );
+    let second = b.request();
+    assert_eq!(second.header("Authorization"), None);
+    assert_eq!(second.header("Proxy-Authorization"), None);
+}
+
+#[test]
+fn check_status_judges_the_final_response_after_following() {
+    let server = Server::start(|r| match r.path() {
+        "/to-missing" => Reply::redirect(302, "/missing"),
+        "/to-ok" => Reply::redirect(301, "/ok"),
+        "/ok" => Reply::text("fine"),
+        _ => Reply::status(404).body("gone"),
+    });
+    let run = http(&["--follow", "--check-status", &server.url("/to-missing")])
+        .run()
+        .assert_code(4);
+    assert!(
+        run.stderr_str()
+            .contains("http: warning: HTTP 404 Not Found"),
+        "{run:?}"
+    );
+    let run = http(&["--follow", "--check-status", &server.url("/to-ok")])
+        .run()
+        .success();
+    assert_eq!(run.stdout_str(), "fine");
+    // Not following: the redirect itself is the final response.
+    http(&["--check-status", &server.url("/to-ok")])
+        .run()
+        .assert_code(3);
+}
