@@ -15,6 +15,7 @@ use crate::env::Env;
 use crate::error::{self, code, Failure};
 use crate::output::{body, convert, Printer};
 use crate::prepare::{self, PreparedRequest};
+use crate::session::Session;
 use crate::spec::{self, RequestSpec};
 
 /// Run the program named `program` (`http` or `https`) and return its exit code.
@@ -102,18 +103,52 @@ fn clap_message(e: &clap::Error) -> String {
     }
 }
 
+/// The config file's `default_options` go first, so the command line overrides them; then
+/// `--no-OPTION` cancels what came before it.
+fn with_defaults(
+    mut args: Vec<OsString>,
+    config: Option<&crate::config::Config>,
+    env: &Env,
+) -> Vec<OsString> {
+    if let Some(c) = config.filter(|c| !c.default_options.is_empty()) {
+        let rest = args.split_off(args.len().min(1));
+        args.extend(c.default_options.iter().map(OsString::from));
+        args.extend(rest);
+    }
+    crate::cli::negate::apply(args, &Cli::command_for(&env.program))
+}
+
 fn run(args: Vec<OsString>, env: &Env) -> Result<i32> {
+    let (config, config_warnings) = crate::config::load(env);
+    let args = with_defaults(args, config.as_ref(), env);
     let cli = match parse_cli(args, env)? {
         Ok(cli) => cli,
         Err(code) => return Ok(code),
     };
-    let spec = spec::from_cli(&cli, env)?;
+    if cli.quiet < 2 {
+        for w in &config_warnings {
+            let _ = writeln!(std::io::stderr(), "{}: warning: {w}", env.program);
+        }
+    }
+    if cli.config_show {
+        let text = crate::config::show_for(&cli, env, config.as_ref())?;
+        std::io::stdout().write_all(text.as_bytes())?;
+        return Ok(code::OK);
+    }
+    let mut spec = spec::from_cli_with(&cli, env, config.as_ref())?;
+    let mut session = Session::open(&spec, env)?;
+    if let Some(s) = session.as_mut() {
+        s.apply(&mut spec);
+    }
     if spec.output.quiet < 2 {
         for w in &spec.warnings {
             let _ = writeln!(std::io::stderr(), "{}: warning: {w}", env.program);
         }
     }
-    let req = prepare::prepare(&spec)?;
+    let mut req = prepare::prepare(&spec)?;
+    if let Some(s) = &session {
+        s.set_cookie_header(&mut req);
+    }
     let out = open_output(&spec)?;
     let mut printer = Printer::new(out, &spec.output)?;
     if let Some(format) = spec.output.as_format {
@@ -122,14 +157,16 @@ fn run(args: Vec<OsString>, env: &Env) -> Result<i32> {
             AsFormat::Python => convert::python(&spec, &req),
         };
         std::io::stdout().write_all(text.as_bytes())?;
+        session.map(Session::save).transpose()?;
         return Ok(code::OK);
     }
     if spec.offline {
         printer.request(&req, spec.output.print)?;
         printer.finish()?;
+        session.map(Session::save).transpose()?;
         return Ok(code::OK);
     }
-    exchange(&spec, req, &mut printer, env)
+    exchange(&spec, req, &mut printer, env, session)
 }
 
 /// stdout, `-o FILE`, or nowhere with `-q`.
@@ -166,6 +203,7 @@ fn exchange(
     req: PreparedRequest,
     printer: &mut Printer,
     env: &Env,
+    mut session: Option<Session>,
 ) -> Result<i32> {
     let client = Client::new(&spec.net, env)?;
     if matches!(spec.net.verify, Some(crate::cli::values::Verify::No)) && spec.output.quiet < 2 {
@@ -193,8 +231,12 @@ fn exchange(
             max_wait: spec.net.retry_max_wait,
         },
     };
-    let (final_req, mut resp) = redirect::send_following(&client, req, &flow, |hop| match hop {
+    let sent_all = redirect::send_following(&client, req, &flow, |hop| match hop {
         Hop::Sending(r) => {
+            // Each hop gets the cookies of its own host, including ones set along the way.
+            if let Some(s) = &session {
+                s.set_cookie_header(r);
+            }
             // The first request is shown before it is sent; later hops only with --all.
             if sent == 0 || o.all {
                 printer.request(r, o.print)?;
@@ -219,11 +261,32 @@ fn exchange(
             }
             Ok(())
         }
-        Hop::Intermediate(r, mut resp) if o.all => {
-            show_response(printer, &mut resp, o.history_print, &client, r)
+        Hop::Intermediate(r, mut resp) => {
+            if let Some(s) = session.as_mut() {
+                s.absorb(&r.url, &resp.headers);
+            }
+            if o.all {
+                show_response(printer, &mut resp, o.history_print, &client, r)
+            } else {
+                Ok(())
+            }
         }
-        Hop::Intermediate(..) => Ok(()),
-    })?;
+    });
+    // The session is saved (and its lock released) as soon as the final head is in, before
+    // a long body; cookies from earlier hops are kept even when a later hop fails.
+    let (final_req, mut resp) = match sent_all {
+        Ok(done) => done,
+        Err(e) => {
+            if let Some(Err(save)) = session.map(Session::save) {
+                let _ = writeln!(std::io::stderr(), "{}: warning: {save:#}", env.program);
+            }
+            return Err(e);
+        }
+    };
+    if let Some(mut s) = session {
+        s.absorb(&final_req.url, &resp.headers);
+        s.save()?;
+    }
     if o.download {
         let print = crate::cli::values::PrintSet {
             response_body: false,

@@ -225,8 +225,17 @@ fn read_text(path: &Path, what: &str) -> Result<String> {
     })
 }
 
-/// Build the spec from the parsed command line.
+/// Build the spec from the parsed command line alone.
 pub fn from_cli(cli: &Cli, env: &Env) -> Result<RequestSpec> {
+    from_cli_with(cli, env, None)
+}
+
+/// Build the spec from the command line and the config file's settings for the URL.
+pub fn from_cli_with(
+    cli: &Cli,
+    env: &Env,
+    config: Option<&crate::config::Config>,
+) -> Result<RequestSpec> {
     let default_scheme = cli.default_scheme.clone().unwrap_or_else(|| {
         if env.program == "https" {
             "https"
@@ -285,6 +294,37 @@ pub fn from_cli(cli: &Cli, env: &Env) -> Result<RequestSpec> {
         (Some(_), true, _) => AuthSource::Flag,
         (Some(_), false, _) => AuthSource::Url,
     };
+    // Proxy flags are checked here so a bad one is a usage error, not a silent skip.
+    for p in &cli.proxy {
+        crate::client::proxy::parse_flag(p).map_err(usage)?;
+    }
+    let prefix = config.and_then(|c| c.for_url(url.as_str()));
+    let eff = crate::config::effective(cli, prefix, env, &mut warnings);
+    if !eff.headers.is_empty() {
+        // Prefix headers come first; a command-line header of the same name replaces them.
+        let given = |n: &str| {
+            headers
+                .iter()
+                .any(|h: &HeaderItem| h.name.eq_ignore_ascii_case(n))
+        };
+        let mut merged: Vec<HeaderItem> = eff
+            .headers
+            .iter()
+            .filter(|(n, _)| !given(n))
+            .map(|(n, v)| HeaderItem {
+                name: n.clone(),
+                value: Some(v.clone().into_bytes()),
+            })
+            .collect();
+        merged.append(&mut headers);
+        headers = merged;
+    }
+    if auth.is_none() {
+        if let Some(a) = eff.auth.clone() {
+            auth = Some(a);
+            auth_source = AuthSource::Config;
+        }
+    }
     if auth.is_none() && !cli.ignore_netrc {
         auth = netrc_auth(cli, env, &url, &mut warnings);
         if auth.is_some() {
@@ -328,24 +368,20 @@ pub fn from_cli(cli: &Cli, env: &Env) -> Result<RequestSpec> {
         chunked: cli.chunked,
         compress: cli.compress,
         net: NetSpec {
-            timeout: cli.timeout.unwrap_or_default(),
-            follow: cli.follow || cli.download,
+            timeout: eff.timeout.0,
+            follow: eff.follow.0,
             max_redirects: cli.max_redirects.unwrap_or(30),
             max_headers: cli.max_headers,
-            retries: cli.retries.unwrap_or(0),
-            retry_status: cli.retry_status.clone(),
+            retries: eff.retries.0,
+            retry_status: eff.retry_status.0,
             retry_backoff: cli.retry_backoff.unwrap_or(0.5),
             retry_max_wait: cli.retry_max_wait.unwrap_or(30.0),
-            verify: cli.verify.clone(),
+            verify: eff.verify.0,
             ssl: cli.ssl.clone(),
             cert: cli.cert.clone(),
             cert_key: cli.cert_key.clone(),
             cert_key_pass: cli.cert_key_pass.clone(),
-            proxies: cli
-                .proxy
-                .iter()
-                .map(|p| crate::client::proxy::parse_flag(p).map_err(usage))
-                .collect::<Result<_>>()?,
+            proxies: eff.proxies.0,
         },
         output,
         offline: cli.offline,

@@ -4,6 +4,7 @@
 
 pub mod generate;
 pub mod items;
+pub mod negate;
 pub mod nested;
 pub mod url;
 pub mod values;

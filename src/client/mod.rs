@@ -151,8 +151,12 @@ impl Client {
                     &e,
                     ureq::Error::BadUri(_) | ureq::Error::Http(_) | ureq::Error::InvalidProxyUrl
                 );
+                let error = match proxy.as_deref().and_then(|p| proxy_failure(&e, p)) {
+                    Some(f) => f.into(),
+                    None => self.explain(e, req),
+                };
                 Err(SendFailure {
-                    error: self.explain(e, req),
+                    error,
                     connect_phase,
                     retryable,
                 })
@@ -299,6 +303,33 @@ fn trim_bytes(b: &[u8]) -> &[u8] {
 
 fn host_of(url: &url::Url) -> String {
     authority(url)
+}
+
+/// Failures that are the proxy's, named as such (the origin was never reached).
+fn proxy_failure(e: &ureq::Error, proxy: &str) -> Option<Failure> {
+    use ureq::Error as E;
+    let shown = match url::Url::parse(proxy) {
+        Ok(mut u) => {
+            let _ = u.set_password(None);
+            let _ = u.set_username("");
+            u.to_string().trim_end_matches('/').to_string()
+        }
+        Err(_) => proxy.to_string(),
+    };
+    let msg = match e {
+        E::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            format!("could not connect to proxy {shown}: connection refused")
+        }
+        E::HostNotFound => format!("could not resolve the proxy host of {shown}"),
+        E::ConnectionFailed => format!("could not connect to proxy {shown}"),
+        E::ConnectProxyFailed(m) if m.contains("407") => format!(
+            "proxy {shown} requires authentication (407): give credentials as \
+             --proxy http:http://user:pass@host:port"
+        ),
+        E::ConnectProxyFailed(m) => format!("proxy {shown} refused the tunnel: {m}"),
+        _ => return None,
+    };
+    Some(Failure::Network(msg))
 }
 
 /// Map a ureq error to a typed failure with a message that names the host and the cause.
