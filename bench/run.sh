@@ -20,6 +20,8 @@
 #   1. small GET (1 KB JSON):   http -b URL > /dev/null        vs  curl -s URL > /dev/null
 #   2. 50 MB JSON, coloured:     http --pretty=all -b URL > F   vs  jq -C . FILE > /dev/null
 #   3. 50 MB JSON, raw:          http --pretty=none -b URL > F  vs  curl -s URL > F
+#   4. 1 GiB download:           http -d -o F URL  vs  curl -s -o F URL  vs  cat FILE > F, and
+#      the progress bar's cost on a pty (bench/download.sh; DOWNLOAD_MB=0 skips it)
 #
 # Needs bash and python3; curl, jq and /usr/bin/time are optional (their rows are skipped
 # with a note). Wall times include process start-up and, for http and curl, the transfer
@@ -285,4 +287,11 @@ if ((${#missing[@]})); then
     for tool in "${missing[@]}"; do
         echo "note: $tool not found; its comparison was skipped"
     done
+fi
+
+# ----------------------------------------------------------------- case 4: download
+# Its own file, server and report (run it alone with bench/download.sh).
+if [[ ${DOWNLOAD_MB:-1024} != 0 ]]; then
+    echo
+    HTTP_BIN=$http_bin "$root/bench/download.sh"
 fi

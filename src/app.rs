@@ -187,7 +187,7 @@ fn open_output(spec: &RequestSpec) -> Result<Box<dyn Write>> {
     if o.quiet > 0 {
         return Ok(Box::new(std::io::sink()));
     }
-    if o.download {
+    if o.download && !spec.offline {
         // The body goes to a file (or stdout); what would be printed goes to stderr.
         return Ok(Box::new(std::io::BufWriter::new(std::io::stderr())));
     }

@@ -607,8 +607,8 @@ fn resolve_auth(cli: &Cli, from_url: Option<(String, Option<String>)>) -> Result
 
 fn output_spec(cli: &Cli, env: &Env) -> OutputSpec {
     let to_file = cli.output.is_some() && !cli.download;
-    // With --download, heads go to stderr (the body to the file).
-    let to_terminal = if cli.download {
+    // With --download, heads go to stderr (the body to the file); --offline turns it off.
+    let to_terminal = if cli.download && !cli.offline {
         env.stderr_is_tty
     } else {
         env.stdout_is_tty && !to_file

@@ -279,6 +279,19 @@ fn downloads_ask_for_identity_encoding_unless_told_otherwise() {
 }
 
 #[test]
+fn offline_turns_download_off() {
+    let run = http(&["--offline", "-d", "example.org/x"]).run().success();
+    let out = run.stdout_str();
+    assert!(out.starts_with("GET /x HTTP/1.1\r\n"), "{run:?}");
+    assert!(
+        out.contains("Accept-Encoding: gzip, deflate, br, zstd\r\n"),
+        "{run:?}"
+    );
+    assert!(run.stderr.is_empty(), "{run:?}");
+    assert!(files(run.home()).is_empty());
+}
+
+#[test]
 fn redirected_stdout_gets_the_body() {
     let body = content(300_000);
     let served = body.clone();
