@@ -7,14 +7,26 @@ use crate::error::usage;
 
 /// Prompt `http: password for USER: ` on the terminal.
 pub fn password(user: &str) -> Result<String> {
-    secret(&format!("http: password for {user}: "), "a password")
+    secret(
+        &format!("http: password for {user}: "),
+        &format!("no password for '{user}' was given"),
+        &format!("use --auth {user}:PASSWORD"),
+    )
 }
 
-fn secret(prompt: &str, what: &str) -> Result<String> {
+/// Prompt for the passphrase of an encrypted client key.
+pub fn passphrase(key: &std::path::Path) -> Result<String> {
+    secret(
+        &format!("http: passphrase for {}: ", key.display()),
+        &format!("the key in '{}' is encrypted", key.display()),
+        "give its passphrase with --cert-key-pass",
+    )
+}
+
+fn secret(prompt: &str, what: &str, instead: &str) -> Result<String> {
     rpassword::prompt_password(prompt).map_err(|e| {
         usage(format!(
-            "{what} is needed but there is no terminal to ask on ({e}); give it on the \
-             command line, e.g. --auth user:pass"
+            "{what} and there is no terminal to ask on ({e}): {instead}"
         ))
     })
 }

@@ -39,7 +39,8 @@ pub fn config(net: &NetSpec, env: &Env) -> Result<TlsConfig> {
         }
     }
     if let Some(cert) = &net.cert {
-        b = b.client_cert(Some(client_cert(cert, net.cert_key.as_deref())?));
+        let pass = net.cert_key_pass.as_deref();
+        b = b.client_cert(Some(client_cert(cert, net.cert_key.as_deref(), pass)?));
     }
     if let Some(version) = &net.ssl {
         b = b.unversioned_rustls_crypto_provider(pinned_provider(version)?);
@@ -92,7 +93,64 @@ fn pem_certs(pem: &[u8]) -> Vec<Certificate<'static>> {
         .collect()
 }
 
-fn client_cert(cert: &Path, key: Option<&Path>) -> Result<ClientCert> {
+/// An encrypted PKCS#8 key (`-----BEGIN ENCRYPTED PRIVATE KEY-----`), decrypted.
+fn decrypt_pkcs8(pem: &[u8], pass: &str, path: &Path) -> Result<PrivateKey<'static>> {
+    use pkcs8::der::pem::PemLabel;
+    let text = std::str::from_utf8(pem)
+        .map_err(|_| usage(format!("the key file '{}' is not PEM text", path.display())))?;
+    let begin = "-----BEGIN ENCRYPTED PRIVATE KEY-----";
+    let end = "-----END ENCRYPTED PRIVATE KEY-----";
+    let block = text
+        .find(begin)
+        .and_then(|a| text[a..].find(end).map(|b| &text[a..a + b + end.len()]))
+        .ok_or_else(|| usage(format!("no encrypted key block in '{}'", path.display())))?;
+    let (label, doc) = pkcs8::SecretDocument::from_pem(block).map_err(|e| {
+        usage(format!(
+            "cannot read the encrypted key in '{}': {e}",
+            path.display()
+        ))
+    })?;
+    if label != pkcs8::EncryptedPrivateKeyInfo::PEM_LABEL {
+        return Err(usage(format!(
+            "unexpected PEM block '{label}' in '{}'",
+            path.display()
+        )));
+    }
+    let info = pkcs8::EncryptedPrivateKeyInfo::try_from(doc.as_bytes()).map_err(|e| {
+        usage(format!(
+            "cannot read the encrypted key in '{}': {e}",
+            path.display()
+        ))
+    })?;
+    let plain = info.decrypt(pass).map_err(|_| {
+        usage(format!(
+            "cannot decrypt the key in '{}': wrong passphrase (--cert-key-pass) or unsupported cipher",
+            path.display()
+        ))
+    })?;
+    // ureq does not export its key-kind type, so hand it the plain key as PEM.
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(plain.as_bytes());
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .filter_map(|c| std::str::from_utf8(c).ok())
+        .collect();
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        lines.join("\n")
+    );
+    PrivateKey::from_pem(pem.as_bytes())
+        .map(|k| k.to_owned())
+        .map_err(|e| {
+            usage(format!(
+                "cannot use the decrypted key from '{}': {e}",
+                path.display()
+            ))
+        })
+}
+
+fn client_cert(cert: &Path, key: Option<&Path>, passphrase: Option<&str>) -> Result<ClientCert> {
     let cert_pem = read(cert, "client certificate")?;
     let chain = pem_certs(&cert_pem);
     if chain.is_empty() {
@@ -106,9 +164,20 @@ fn client_cert(cert: &Path, key: Option<&Path>) -> Result<ClientCert> {
         None => cert_pem.clone(),
     };
     let key_path = key.unwrap_or(cert);
+    if key_pem.windows(21).any(|w| w == b"ENCRYPTED PRIVATE KEY") {
+        let pass = match passphrase {
+            Some(p) => p.to_string(),
+            None => crate::prompt::passphrase(key_path)?,
+        };
+        return Ok(ClientCert::new_with_certs(
+            &chain,
+            decrypt_pkcs8(&key_pem, &pass, key_path)?,
+        ));
+    }
     if key_pem.windows(9).any(|w| w == b"ENCRYPTED") {
         return Err(usage(format!(
-            "the key in '{}' is encrypted; decrypt it first (openssl pkey -in KEY -out PLAIN.pem)",
+            "the key in '{}' uses the legacy OpenSSL encryption; convert it to encrypted \
+             PKCS#8 (openssl pkcs8 -topk8 -in KEY -out KEY8.pem) or decrypt it",
             key_path.display()
         )));
     }

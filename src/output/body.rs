@@ -311,6 +311,21 @@ fn fill(buf: &mut Vec<u8>, reader: &mut dyn Read, limit: usize) -> io::Result<bo
     Ok(false)
 }
 
+/// No declared charset: UTF-8 when the start of the body is valid UTF-8 (a sequence cut at
+/// the end of the sample is fine), else chardetng's guess (legacy single-byte and CJK
+/// encodings).
+fn detect(prefix: &[u8]) -> &'static encoding_rs::Encoding {
+    match std::str::from_utf8(prefix) {
+        Ok(_) => encoding_rs::UTF_8,
+        Err(e) if e.error_len().is_none() => encoding_rs::UTF_8,
+        Err(_) => {
+            let mut detector = chardetng::EncodingDetector::new();
+            detector.feed(prefix, false);
+            detector.guess(None, true)
+        }
+    }
+}
+
 /// A streaming charset decoder to UTF-8.
 struct TextDecoder {
     decoder: encoding_rs::Decoder,
@@ -322,7 +337,7 @@ impl TextDecoder {
         let encoding = charset
             .and_then(|c| encoding_rs::Encoding::for_label(c.trim().as_bytes()))
             .or_else(|| encoding_rs::Encoding::for_bom(prefix).map(|(e, _)| e))
-            .unwrap_or(encoding_rs::UTF_8);
+            .unwrap_or_else(|| detect(prefix));
         TextDecoder {
             decoder: encoding.new_decoder_with_bom_removal(),
             terminal,
@@ -550,9 +565,19 @@ mod tests {
         assert_eq!(show(b"caf\xe9", &s).0, "café");
         let s = BodyStyle {
             terminal: true,
+            charset: Some("utf-8"),
             ..style()
         };
         assert_eq!(show(b"bad \xff byte", &s).0, "bad \u{fffd} byte");
+        // No charset given: windows-1252 text is detected rather than shown as U+FFFD.
+        let s = BodyStyle {
+            terminal: true,
+            ..style()
+        };
+        let text =
+            "Le caf\u{e9} est pr\u{ea}t, d\u{e9}j\u{e0} servi \u{e0} la terrasse de l'h\u{f4}tel.";
+        let (latin1, _, _) = encoding_rs::WINDOWS_1252.encode(text);
+        assert_eq!(show(&latin1, &s).0, text);
     }
 
     #[test]

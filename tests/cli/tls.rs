@@ -790,3 +790,60 @@ fn ssl_unknown_version_is_an_error() {
     let run = http(&[&format!("--verify={}", pki.ca()), "--ssl=tls9", &srv.url()]).run();
     assert_error(&run, "http", &["tls9"]);
 }
+
+/// The client key, encrypted as PKCS#8 (PBES2: PBKDF2-SHA256 + AES-256-CBC) with `pass`.
+fn encrypt_client_key(pki: &Pki, pass: &str) -> PathBuf {
+    use pkcs8::der::pem::LineEnding;
+    let pem = std::fs::read_to_string(&pki.client_key).unwrap();
+    let (_, doc) = pkcs8::SecretDocument::from_pem(&pem).unwrap();
+    let info = pkcs8::PrivateKeyInfo::try_from(doc.as_bytes()).unwrap();
+    let params =
+        pkcs8::pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(2048, &[7u8; 16], &[9u8; 16])
+            .unwrap();
+    let encrypted = info.encrypt_with_params(params, pass).unwrap();
+    let out = encrypted
+        .to_pem("ENCRYPTED PRIVATE KEY", LineEnding::LF)
+        .unwrap();
+    pki.write("client-encrypted.key", out.as_bytes())
+}
+
+#[test]
+fn encrypted_pkcs8_key_with_passphrase_succeeds() {
+    let pki = Pki::new();
+    let key = encrypt_client_key(&pki, "s3cret");
+    let srv = client_cert_server(&pki);
+    let run = http(&[
+        &format!("--verify={}", pki.ca()),
+        "--cert",
+        pki.client_cert.to_str().unwrap(),
+        "--cert-key",
+        key.to_str().unwrap(),
+        "--cert-key-pass",
+        "s3cret",
+        &srv.url(),
+    ])
+    .run();
+    assert_ok_body(&run);
+    assert!(srv.seen().iter().all(|s| s.client_cert));
+}
+
+#[test]
+fn encrypted_pkcs8_key_with_wrong_passphrase_is_a_clear_error() {
+    let pki = Pki::new();
+    let key = encrypt_client_key(&pki, "s3cret");
+    let srv = client_cert_server(&pki);
+    let run = http(&[
+        &format!("--verify={}", pki.ca()),
+        "--cert",
+        pki.client_cert.to_str().unwrap(),
+        "--cert-key",
+        key.to_str().unwrap(),
+        "--cert-key-pass",
+        "nope",
+        &srv.url(),
+    ])
+    .run();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr_str().contains("wrong passphrase"), "{run:?}");
+    assert!(srv.seen().is_empty(), "no request without a usable key");
+}
