@@ -69,46 +69,8 @@ size=$(wc -c <"$work/big.bin")
 cat "$work/big.bin" >/dev/null
 
 # ----------------------------------------------------------------- the server
-cat >"$work/server.py" <<'PY'
-import os, socket, sys, threading
-
-root = sys.argv[1]
-listener = socket.socket()
-listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-listener.bind(("127.0.0.1", 0))
-listener.listen(16)
-print(listener.getsockname()[1], flush=True)
-
-def serve(conn):
-    with conn:
-        head = b""
-        while b"\r\n\r\n" not in head:
-            data = conn.recv(65536)
-            if not data:
-                return
-            head += data
-        target = head.split(b" ", 2)[1].decode()
-        path = os.path.join(root, os.path.basename(target.split("?")[0]))
-        try:
-            f = open(path, "rb")
-        except OSError:
-            conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-            return
-        with f:
-            n = os.fstat(f.fileno()).st_size
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
-                         b"Content-Length: %d\r\nConnection: close\r\n\r\n" % n)
-            try:
-                conn.sendfile(f)
-            except OSError:
-                pass
-
-while True:
-    c, _ = listener.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-PY
 mkfifo "$work/server.out"
-python3 -u "$work/server.py" "$work" >"$work/server.out" 2>/dev/null &
+python3 -u "$(dirname "$0")/server.py" "$work" >"$work/server.out" 2>/dev/null &
 server_pid=$!
 exec 3<"$work/server.out"
 read -r port <&3

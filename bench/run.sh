@@ -9,7 +9,8 @@
 # What it does:
 #   - `cargo build --release` (unless HTTP_BIN is set);
 #   - writes a 1 KB JSON document and a ~50 MB JSON array to a temp dir and serves them with
-#     `python3 -m http.server` on 127.0.0.1 (an ephemeral port; ready once it prints it);
+#     bench/server.py (sendfile, so the server is not the bottleneck) on 127.0.0.1
+#     (an ephemeral port; ready once it prints it);
 #   - times each command SMALL_RUNS (default 30) or BIG_RUNS (default 3) times, after one
 #     warm-up run, alternating the two commands of a case, and reports the median and the
 #     minimum wall time; peak RSS comes from one more run under `/usr/bin/time -v` (else
@@ -118,14 +119,11 @@ big_size=$(wc -c <"$work/srv/big.json")
 
 # ----------------------------------------------------------------- the server
 mkfifo "$work/server.out"
-python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$work/srv" \
-    >"$work/server.out" 2>/dev/null &
+python3 -u "$(dirname "$0")/server.py" "$work/srv" >"$work/server.out" 2>/dev/null &
 server_pid=$!
 exec 3<"$work/server.out"
-# "Serving HTTP on 127.0.0.1 port 41234 (http://127.0.0.1:41234/) ..." once it listens.
-read -r banner <&3
-port=$(sed -E 's/.* port ([0-9]+) .*/\1/' <<<"$banner")
-[[ $port =~ ^[0-9]+$ ]] || { note "bench: unexpected server banner: $banner"; exit 1; }
+read -r port <&3
+[[ $port =~ ^[0-9]+$ ]] || { note "bench: unexpected server output: $port"; exit 1; }
 base="http://127.0.0.1:$port"
 small_url="$base/small.json"
 big_url="$base/big.json"
@@ -264,7 +262,7 @@ fi
 # ----------------------------------------------------------------- the report
 echo
 echo "http benchmark: $("$http_bin" --version 2>/dev/null | head -n 1), $(uname -sm), $(nproc 2>/dev/null || echo '?') CPUs"
-echo "files: small.json $small_size bytes, big.json $big_size bytes; server: python3 http.server on 127.0.0.1"
+echo "files: small.json $small_size bytes, big.json $big_size bytes; server: bench/server.py (sendfile) on 127.0.0.1"
 echo "peak RSS via: $rss_mode"
 echo
 printf '%-22s %5s %12s %12s %12s   %s\n' "case" "runs" "median" "min" "peak RSS" "command"
