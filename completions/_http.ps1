@@ -87,6 +87,7 @@ Register-ArgumentCompleter -Native -CommandName 'http' -ScriptBlock {
             [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Build and print the request without sending it')
             [CompletionResult]::new('-F', '-F ', [CompletionResultType]::ParameterName, 'Follow redirects')
             [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Follow redirects')
+            [CompletionResult]::new('--no-follow', '--no-follow', [CompletionResultType]::ParameterName, 'Do not follow redirects (overrides a config file''s default)')
             [CompletionResult]::new('--check-status', '--check-status', [CompletionResultType]::ParameterName, 'Exit 3/4/5 for a 3xx/4xx/5xx response (like requests'' raise_for_status())')
             [CompletionResult]::new('--path-as-is', '--path-as-is', [CompletionResultType]::ParameterName, 'Send the URL path as given, without collapsing ./ and ../ segments')
             [CompletionResult]::new('-I', '-I ', [CompletionResultType]::ParameterName, 'Never read a request body from stdin')

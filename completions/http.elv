@@ -84,6 +84,7 @@ set edit:completion:arg-completer[http] = {|@words|
             cand --offline 'Build and print the request without sending it'
             cand -F 'Follow redirects'
             cand --follow 'Follow redirects'
+            cand --no-follow 'Do not follow redirects (overrides a config file''s default)'
             cand --check-status 'Exit 3/4/5 for a 3xx/4xx/5xx response (like requests'' raise_for_status())'
             cand --path-as-is 'Send the URL path as given, without collapsing ./ and ../ segments'
             cand -I 'Never read a request body from stdin'

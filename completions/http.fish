@@ -52,6 +52,7 @@ complete -c http -s q -l quiet -d 'Print nothing on stdout (-qq: no warnings eit
 complete -c http -l ignore-netrc -d 'Do not read credentials from ~/.netrc'
 complete -c http -l offline -d 'Build and print the request without sending it'
 complete -c http -s F -l follow -d 'Follow redirects'
+complete -c http -l no-follow -d 'Do not follow redirects (overrides a config file\'s default)'
 complete -c http -l check-status -d 'Exit 3/4/5 for a 3xx/4xx/5xx response (like requests\' raise_for_status())'
 complete -c http -l path-as-is -d 'Send the URL path as given, without collapsing ./ and ../ segments'
 complete -c http -s I -l ignore-stdin -d 'Never read a request body from stdin'

@@ -52,6 +52,7 @@ complete -c https -s q -l quiet -d 'Print nothing on stdout (-qq: no warnings ei
 complete -c https -l ignore-netrc -d 'Do not read credentials from ~/.netrc'
 complete -c https -l offline -d 'Build and print the request without sending it'
 complete -c https -s F -l follow -d 'Follow redirects'
+complete -c https -l no-follow -d 'Do not follow redirects (overrides a config file\'s default)'
 complete -c https -l check-status -d 'Exit 3/4/5 for a 3xx/4xx/5xx response (like requests\' raise_for_status())'
 complete -c https -l path-as-is -d 'Send the URL path as given, without collapsing ./ and ../ segments'
 complete -c https -s I -l ignore-stdin -d 'Never read a request body from stdin'

@@ -212,13 +212,29 @@ fn auth(v: &Value) -> Result<PrefixAuth, String> {
 }
 
 impl Config {
-    /// The settings of the longest prefix that `url` starts with.
+    /// The settings of the longest prefix that `url` falls under. Prefixes are compared in
+    /// normalised form (lower-case host, default port dropped) and only at a boundary, so
+    /// `https://api.example.org` never matches `https://api.example.org.evil.net/` and
+    /// `http://host:80` never matches `http://host:8080/` (a plain string prefix, as requests
+    /// uses, would leak credentials there).
     pub fn for_url(&self, url: &str) -> Option<&PrefixSettings> {
         self.prefixes
             .iter()
-            .filter(|p| url.starts_with(&p.prefix))
-            .max_by_key(|p| p.prefix.len())
+            .filter(|p| prefix_matches(&p.prefix, url))
+            .max_by_key(|p| normalise_prefix(&p.prefix).len())
     }
+}
+
+fn normalise_prefix(prefix: &str) -> String {
+    url::Url::parse(prefix).map_or_else(|_| prefix.to_string(), |u| u.to_string())
+}
+
+fn prefix_matches(prefix: &str, url: &str) -> bool {
+    let prefix = normalise_prefix(prefix);
+    let Some(rest) = url.strip_prefix(prefix.as_str()) else {
+        return false;
+    };
+    prefix.ends_with('/') || rest.is_empty() || rest.starts_with(['/', '?', '#'])
 }
 
 /// Where an effective setting came from.
@@ -252,6 +268,8 @@ pub struct Effective {
     pub headers: Vec<(String, String)>,
     /// Prefix credentials, resolved from their environment variables.
     pub auth: Option<Auth>,
+    /// `--auth` or URL credentials were given, so prefix credentials do not apply.
+    pub auth_from_command_line: bool,
 }
 
 /// A prefix setting with the prefix it came from.
@@ -283,7 +301,16 @@ pub fn effective(
         .iter()
         .filter_map(|f| parse_flag(f).ok())
         .collect();
-    let follow_flag = (cli.follow || cli.download).then_some(true);
+    // `--no-follow` can turn off a prefix's `"follow": true`.
+    let follow_flag = if cli.follow || cli.download {
+        Some(true)
+    } else if cli.no_follow {
+        Some(false)
+    } else {
+        None
+    };
+    let given = cli_header_names(cli);
+    let auth_given = cli.auth.is_some() || url_has_credentials(cli);
     Effective {
         timeout: pick(
             cli.timeout,
@@ -317,11 +344,44 @@ pub fn effective(
             Vec::new(),
         ),
         follow: pick(follow_flag, from_prefix(prefix, |s| s.follow), false),
-        headers: prefix.map(|s| s.headers.clone()).unwrap_or_default(),
+        headers: prefix
+            .map(|s| {
+                s.headers
+                    .iter()
+                    .filter(|(n, _)| !given.iter().any(|g| g.eq_ignore_ascii_case(n)))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default(),
         auth: prefix
             .and_then(|s| s.auth.as_ref())
+            .filter(|_| !auth_given)
             .and_then(|a| prefix_auth(a, env, warnings)),
+        auth_from_command_line: auth_given,
     }
+}
+
+/// Header names given as request items (set, emptied or removed) on the command line.
+fn cli_header_names(cli: &Cli) -> Vec<String> {
+    use crate::cli::items::{parse_item, ItemKind};
+    let (_, _, items) = crate::spec::split_positionals(&cli.args);
+    items
+        .iter()
+        .filter_map(|i| parse_item(i).ok())
+        .filter(|i| {
+            matches!(
+                i.kind,
+                ItemKind::Header | ItemKind::EmptyHeader | ItemKind::HeaderFile
+            )
+        })
+        .map(|i| i.key)
+        .collect()
+}
+
+/// `user:pass@` in the URL (credentials there win over the config).
+fn url_has_credentials(cli: &Cli) -> bool {
+    let (_, raw_url, _) = crate::spec::split_positionals(&cli.args);
+    crate::cli::url::parse(raw_url, "http", false).is_ok_and(|p| p.credentials.is_some())
 }
 
 fn prefix_auth(a: &PrefixAuth, env: &Env, warnings: &mut Vec<String>) -> Option<Auth> {
@@ -414,6 +474,9 @@ pub fn show(url: &str, config: Option<&Config>, eff: &Effective) -> String {
     out.push_str(&format!("follow: {} ({})\n", eff.follow.0, eff.follow.1));
     for (name, value) in &eff.headers {
         out.push_str(&format!("header: {name}: {value} (config prefix)\n"));
+    }
+    if eff.auth_from_command_line {
+        out.push_str("auth: from the command line (credentials not shown)\n");
     }
     if let Some(a) = &eff.auth {
         let kind = format!("{:?}", a.kind).to_ascii_lowercase();
@@ -529,6 +592,26 @@ mod tests {
         );
         assert!(shown.contains("proxy: all:http://user:****@proxy:3128/ (config prefix https://api.example.org/v2/)"), "{shown}");
         assert!(!shown.contains("secret"));
+    }
+
+    #[test]
+    fn prefixes_match_only_at_boundaries() {
+        for (prefix, url, want) in [
+            ("https://api.example.org", "https://api.example.org/x", true),
+            (
+                "https://api.example.org",
+                "https://api.example.org.evil.net/",
+                false,
+            ),
+            ("http://127.0.0.1:4364", "http://127.0.0.1:43647/", false),
+            ("http://127.0.0.1:4364", "http://127.0.0.1:4364/a", true),
+            ("http://h/api", "http://h/api?q=1", true),
+            ("http://h/api", "http://h/apix", false),
+            ("http://h/api/", "http://h/api/x", true),
+            ("HTTP://H:80/api", "http://h/api/x", true),
+        ] {
+            assert_eq!(prefix_matches(prefix, url), want, "{prefix} vs {url}");
+        }
     }
 
     #[test]

@@ -348,6 +348,9 @@ pub fn from_cli_with(
     if cli.continue_ && cli.output.is_none() {
         return Err(usage("--continue requires --output FILE"));
     }
+    if !eff.retry_status.0.is_empty() && eff.retries.0 == 0 {
+        warnings.push("--retry-status has no effect without --retries N".into());
+    }
     let mut output = output_spec(cli, env);
     if output.resume && headers.iter().any(|h| h.name.eq_ignore_ascii_case("range")) {
         warnings.push("--continue is ignored because a Range header was given".into());

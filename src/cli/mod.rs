@@ -200,8 +200,16 @@ pub struct Cli {
     #[arg(long, value_name = "PROTOCOL:URL", help_heading = "Network")]
     pub proxy: Vec<String>,
     /// Follow redirects.
-    #[arg(short = 'F', long, help_heading = "Network")]
+    #[arg(
+        short = 'F',
+        long,
+        help_heading = "Network",
+        overrides_with = "no_follow"
+    )]
     pub follow: bool,
+    /// Do not follow redirects (overrides a config file's default).
+    #[arg(long, help_heading = "Network", overrides_with = "follow")]
+    pub no_follow: bool,
     /// The most redirects to follow (default 30).
     #[arg(long, value_name = "N", help_heading = "Network")]
     pub max_redirects: Option<u32>,

@@ -24,26 +24,39 @@ pub fn apply(args: Vec<OsString>, cmd: &clap::Command) -> Vec<OsString> {
             continue;
         };
         let takes_value = target.get_action().takes_values();
-        remove_option(&mut out, name, takes_value);
+        remove_option(&mut out, name, target.get_short(), takes_value);
+        // A real `--no-X` flag (like `--no-follow`) also says something on its own: keep it.
+        if cmd
+            .get_arguments()
+            .any(|a| a.get_long() == Some(text.trim_start_matches("--")))
+        {
+            out.push(arg);
+        }
     }
     out
 }
 
-/// Drop `--name`, `--name=value` and `--name value` from `args`.
-fn remove_option(args: &mut Vec<OsString>, name: &str, takes_value: bool) {
+/// Drop `--name`, `--name=value`, `--name value`, `-c`, `-cvalue` and `-c value` from `args`.
+fn remove_option(args: &mut Vec<OsString>, name: &str, short: Option<char>, takes_value: bool) {
     let long = format!("--{name}");
     let with_eq = format!("--{name}=");
+    let short = short.map(|c| format!("-{c}"));
     let mut i = 0;
     while i < args.len() {
         let a = args[i].to_string_lossy();
-        if a == long.as_str() {
+        let is_short = short.as_deref().is_some_and(|s| a == s);
+        let short_attached = takes_value
+            && short
+                .as_deref()
+                .is_some_and(|s| a.starts_with(s) && a.len() > s.len());
+        if a == long.as_str() || is_short {
             let n = if takes_value && i + 1 < args.len() {
                 2
             } else {
                 1
             };
             args.drain(i..i + n);
-        } else if a.starts_with(&with_eq) {
+        } else if a.starts_with(&with_eq) || short_attached {
             args.remove(i);
         } else {
             i += 1;
@@ -67,7 +80,7 @@ mod tests {
     fn cancels_earlier_options() {
         assert_eq!(
             run(&["http", "--follow", "--no-follow", ":"]),
-            ["http", ":"]
+            ["http", "--no-follow", ":"]
         );
         assert_eq!(
             run(&["http", "--style", "mono", "--no-style", ":"]),
@@ -79,9 +92,17 @@ mod tests {
         );
         assert_eq!(
             run(&["http", "--no-follow", "--follow", ":"]),
-            ["http", "--follow", ":"]
+            ["http", "--no-follow", "--follow", ":"]
         );
         assert_eq!(run(&["http", "--no-such", ":"]), ["http", "--no-such", ":"]);
+        assert_eq!(
+            run(&["http", "-F", "--no-follow", ":"]),
+            ["http", "--no-follow", ":"]
+        );
+        assert_eq!(
+            run(&["http", "-ph", "-p", "b", "--no-print", ":"]),
+            ["http", ":"]
+        );
         assert_eq!(
             run(&["http", ":", "--", "--no-follow"]),
             ["http", ":", "--", "--no-follow"]

@@ -147,10 +147,17 @@ impl Client {
                             | ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve)
                     )
                     || matches!(&e, ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused);
-                let retryable = !matches!(
-                    &e,
-                    ureq::Error::BadUri(_) | ureq::Error::Http(_) | ureq::Error::InvalidProxyUrl
-                );
+                // A rejected certificate or a mistake in the request will not change on retry.
+                let tls_rejection = matches!(&e, ureq::Error::Tls(_) | ureq::Error::Rustls(_))
+                    || matches!(&e, ureq::Error::Io(io)
+                        if io.get_ref().is_some_and(|i| i.is::<rustls::Error>()));
+                let retryable = !tls_rejection
+                    && !matches!(
+                        &e,
+                        ureq::Error::BadUri(_)
+                            | ureq::Error::Http(_)
+                            | ureq::Error::InvalidProxyUrl
+                    );
                 let error = match proxy.as_deref().and_then(|p| proxy_failure(&e, p)) {
                     Some(f) => f.into(),
                     None => self.explain(e, req),
