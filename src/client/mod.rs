@@ -200,7 +200,7 @@ impl Client {
             .map_err(|e| crate::error::usage(format!("cannot build the request: {e}")))?;
         let proxy_url = proxy::select(&req.url, &self.net.proxies, |k| self.env.var(k));
         if let Some(proxy_url) = &proxy_url {
-            let proxy = ureq::Proxy::new(&proxy_url)
+            let proxy = ureq::Proxy::new(proxy_url)
                 .map_err(|e| crate::error::usage(format!("invalid proxy '{proxy_url}': {e}")))?;
             request = self
                 .agent

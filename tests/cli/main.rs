@@ -3,6 +3,7 @@
 //! Everything lives in one test binary (`cargo test --test cli`) so the
 //! harness and its dependencies are compiled and linked once.
 
+mod config;
 mod download;
 mod errors;
 mod foundation;
@@ -11,4 +12,6 @@ mod harness;
 mod harness_selftest;
 mod network;
 mod output;
+mod retries;
+mod sessions;
 mod tls;

@@ -1,0 +1,785 @@
+//! Sessions: cookies replayed across runs with RFC 6265 scoping (path, domain, host-only,
+//! Secure, expiry), redirects that change host, headers and auth persisted and overridden,
+//! read-only sessions, the on-disk layout and modes, HTTPie's file layouts, concurrent runs
+//! on one file, and a corrupt file left alone. Real servers on 127.0.0.1, no sleeps.
+
+use std::fs::OpenOptions;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nix::sys::termios::{tcgetattr, LocalFlags};
+use serde_json::{json, Value};
+
+use crate::harness::*;
+
+// ------------------------------------------------------------- helpers
+
+/// The session file of a path session used by these tests (relative to HOME, the cwd).
+const FILE: &str = "s.json";
+const SESSION: &str = "--session=./s.json";
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{} is not JSON: {e}\n{text}", path.display()))
+}
+
+fn session_json(cmd: &Cmd) -> Value {
+    read_json(&cmd.home().join(FILE))
+}
+
+/// `name=value` of every cookie in a session document, sorted.
+fn cookie_pairs(doc: &Value) -> Vec<String> {
+    let mut out: Vec<String> = doc["cookies"]
+        .as_array()
+        .expect("cookies is a list")
+        .iter()
+        .map(|c| {
+            format!(
+                "{}={}",
+                c["name"].as_str().unwrap(),
+                c["value"].as_str().unwrap()
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn cookie<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["cookies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no cookie {name} in {doc:#}"))
+}
+
+fn basic(pair: &str) -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
+}
+
+/// A server that answers each path with the `Set-Cookie` lines `cookies` gives for it.
+fn cookie_server(cookies: fn(&str) -> Vec<String>) -> Server {
+    Server::start(move |r| {
+        let mut reply = Reply::text("ok");
+        for line in cookies(r.path()) {
+            reply = reply.header("Set-Cookie", &line);
+        }
+        reply
+    })
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+// ------------------------------------------------------------- cookies
+
+#[test]
+fn login_cookie_is_replayed_on_the_next_run() {
+    let server = cookie_server(|path| match path {
+        "/login" => vec!["sid=abc123; Path=/; HttpOnly".into()],
+        _ => vec![],
+    });
+    let home = http(&[]);
+    home.clone()
+        .args(&[SESSION, "POST", &server.url("/login"), "user=me"])
+        .run()
+        .success();
+    home.clone()
+        .args(&[SESSION, &server.url("/me")])
+        .run()
+        .success();
+    let reqs = server.requests();
+    assert_eq!((reqs[0].path(), reqs[1].path()), ("/login", "/me"));
+    assert_eq!(reqs[0].header("Cookie"), None);
+    assert_eq!(reqs[1].header_all("Cookie"), ["sid=abc123"]);
+    // `Cookie:` alone sends no cookies this time, and keeps them.
+    home.clone()
+        .args(&[SESSION, &server.url("/anon"), "Cookie:"])
+        .run()
+        .success();
+    assert_eq!(server.requests()[2].header("Cookie"), None);
+    let doc = session_json(&home);
+    let sid = cookie(&doc, "sid");
+    assert_eq!(sid["value"], "abc123");
+    assert_eq!(sid["domain"], "127.0.0.1");
+    assert_eq!(sid["path"], "/");
+    assert_eq!(sid["expires"], Value::Null);
+    assert_eq!(doc["__meta__"]["about"], "http session file");
+}
+
+#[test]
+fn cookie_paths_scope_what_is_sent() {
+    let server = cookie_server(|path| match path {
+        "/a/set" => vec!["scoped=1; Path=/a".into(), "root=2; Path=/".into()],
+        _ => vec![],
+    });
+    let cmd = http(&[]);
+    for path in ["/a/set", "/a/deeper/x", "/b", "/ab"] {
+        cmd.clone()
+            .args(&[SESSION, &server.url(path)])
+            .run()
+            .success();
+    }
+    let cookies: Vec<Option<String>> = server
+        .requests()
+        .iter()
+        .map(|r| r.header("Cookie").map(str::to_string))
+        .collect();
+    assert_eq!(
+        cookies,
+        [
+            None,
+            Some("scoped=1; root=2".into()),
+            Some("root=2".into()),
+            Some("root=2".into()),
+        ]
+    );
+}
+
+#[test]
+fn max_age_zero_and_past_expires_delete_cookies() {
+    let server = cookie_server(|path| match path {
+        "/set" => vec![
+            "a=1; Path=/".into(),
+            "b=2; Path=/".into(),
+            "keep=3; Path=/; Max-Age=3600".into(),
+        ],
+        "/logout" => vec![
+            "a=; Path=/; Max-Age=0".into(),
+            "b=gone; Path=/; Expires=Thu, 01 Jan 1970 00:00:01 GMT".into(),
+        ],
+        _ => vec![],
+    });
+    let cmd = http(&[]);
+    for path in ["/set", "/logout", "/check"] {
+        cmd.clone()
+            .args(&[SESSION, &server.url(path)])
+            .run()
+            .success();
+    }
+    let reqs = server.requests();
+    assert_eq!(reqs[1].header("Cookie"), Some("a=1; b=2; keep=3"));
+    assert_eq!(reqs[2].header("Cookie"), Some("keep=3"));
+    let doc = session_json(&cmd);
+    assert_eq!(cookie_pairs(&doc), ["keep=3"]);
+    let expires = cookie(&doc, "keep")["expires"]
+        .as_i64()
+        .expect("a timestamp");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!((now + 3500..=now + 3700).contains(&expires), "{expires}");
+}
+
+/// Secure cookies may go over plain http to a loopback host (nothing leaves the machine),
+/// as browsers and HTTPie 3.2 do for localhost.
+#[test]
+fn secure_cookie_goes_to_loopback_over_http() {
+    let server = cookie_server(|path| match path {
+        "/set" => vec!["s=1; Secure; Path=/".into()],
+        _ => vec![],
+    });
+    let cmd = http(&[]);
+    cmd.clone()
+        .args(&[SESSION, &server.url("/set")])
+        .run()
+        .success();
+    cmd.clone()
+        .args(&[SESSION, &server.url("/next")])
+        .run()
+        .success();
+    cmd.clone()
+        .args(&[
+            SESSION,
+            &format!("http://localhost:{}/other-host", server.port),
+        ])
+        .run()
+        .success();
+    let reqs = server.requests();
+    assert_eq!(reqs[1].header("Cookie"), Some("s=1"));
+    assert_eq!(
+        reqs[2].header("Cookie"),
+        None,
+        "host-only cookie went to localhost"
+    );
+    assert_eq!(cookie(&session_json(&cmd), "s")["secure"], true);
+}
+
+#[test]
+fn cookie_for_another_domain_is_rejected() {
+    let server = cookie_server(|path| match path {
+        "/set" => vec![
+            "evil=1; Domain=example.com; Path=/".into(),
+            "tld=1; Domain=com; Path=/".into(),
+            "own=1; Domain=127.0.0.1; Path=/".into(),
+        ],
+        _ => vec![],
+    });
+    let cmd = http(&[]);
+    for path in ["/set", "/next"] {
+        cmd.clone()
+            .args(&[SESSION, &server.url(path)])
+            .run()
+            .success();
+    }
+    assert_eq!(server.requests()[1].header("Cookie"), Some("own=1"));
+    let doc = session_json(&cmd);
+    assert_eq!(cookie_pairs(&doc), ["own=1"]);
+    assert_eq!(cookie(&doc, "own")["domain"], ".127.0.0.1");
+}
+
+/// A redirect from 127.0.0.1 to localhost changes host: the first host's cookies (stored,
+/// set on the redirect itself, or given with `Cookie:`) must not follow, while the cookie
+/// the redirect sets is kept in the session.
+#[test]
+fn cross_host_redirect_does_not_carry_cookies() {
+    let target = Server::start(|_| Reply::text("landed").header("Set-Cookie", "b=2; Path=/"));
+    let land = format!("http://localhost:{}/land", target.port);
+    let to = land.clone();
+    let origin = Server::start(move |r| match r.path() {
+        "/set" => Reply::text("ok").header("Set-Cookie", "a=1; Path=/"),
+        _ => Reply::redirect(302, &to).header("Set-Cookie", "hop=1; Path=/"),
+    });
+    let cmd = http(&[]);
+    cmd.clone()
+        .args(&[SESSION, &origin.url("/set")])
+        .run()
+        .success();
+    cmd.clone()
+        .args(&[SESSION, "--follow", &origin.url("/go"), "Cookie:mine=x"])
+        .run()
+        .success();
+    let o = origin.requests();
+    assert_eq!(o[1].header_all("Cookie"), ["a=1; mine=x"]);
+    let t = target.request();
+    assert_eq!(t.header("Cookie"), None, "cookies crossed hosts: {t:?}");
+
+    let doc = session_json(&cmd);
+    assert_eq!(cookie_pairs(&doc), ["a=1", "b=2", "hop=1", "mine=x"]);
+    assert_eq!(cookie(&doc, "b")["domain"], "localhost");
+    assert_eq!(cookie(&doc, "mine")["domain"], "127.0.0.1");
+
+    // On the next run each host gets only its own cookies.
+    cmd.clone().args(&[SESSION, &land]).run().success();
+    assert_eq!(target.requests()[1].header("Cookie"), Some("b=2"));
+}
+
+/// Cookies set on a hop of a followed chain are sent on the next hop and stored.
+#[test]
+fn cookies_set_during_a_redirect_chain_are_sent_and_kept() {
+    let server = Server::start(|r| match r.path() {
+        "/one" => Reply::redirect(302, "/two").header("Set-Cookie", "one=1; Path=/"),
+        "/two" => Reply::redirect(303, "/three").header("Set-Cookie", "two=2; Path=/"),
+        _ => Reply::text("done"),
+    });
+    let cmd = http(&[SESSION, "--follow", &server.url("/one")]);
+    let home = cmd.clone();
+    cmd.run().success();
+    let cookies: Vec<Option<String>> = server
+        .requests()
+        .iter()
+        .map(|r| r.header("Cookie").map(str::to_string))
+        .collect();
+    assert_eq!(
+        cookies,
+        [None, Some("one=1".into()), Some("one=1; two=2".into())]
+    );
+    assert_eq!(cookie_pairs(&session_json(&home)), ["one=1", "two=2"]);
+}
+
+// ------------------------------------------------------------- headers and auth
+
+#[test]
+fn headers_are_persisted_and_the_command_line_replaces_them() {
+    let server = Server::echo();
+    let cmd = http(&[]);
+    cmd.clone()
+        .args(&[
+            SESSION,
+            &server.url("/1"),
+            "X-A:1",
+            "X-B:2",
+            "X-B:3",
+            "Accept:text/html",
+            "Content-Type:text/plain",
+            "If-None-Match:abc",
+            "X-Gone:",
+            "Host:example.org",
+        ])
+        .run()
+        .success();
+    let doc = session_json(&cmd);
+    assert_eq!(
+        doc["headers"],
+        json!([
+            {"name": "X-A", "value": "1"},
+            {"name": "X-B", "value": "2"},
+            {"name": "X-B", "value": "3"},
+            {"name": "Accept", "value": "text/html"},
+        ])
+    );
+
+    cmd.clone()
+        .args(&[SESSION, &server.url("/2"), "X-A:9", "X-C:new"])
+        .run()
+        .success();
+    let r = &server.requests()[1];
+    assert_eq!(r.header_all("X-A"), ["9"]);
+    assert_eq!(r.header_all("X-B"), ["2", "3"]);
+    assert_eq!(r.header_all("Accept"), ["text/html"]);
+    assert_eq!(r.header("Content-Type"), None);
+    assert_eq!(r.header("If-None-Match"), None);
+
+    // Unsetting a header on the command line removes it from the session too.
+    cmd.clone()
+        .args(&[SESSION, &server.url("/3"), "X-B:"])
+        .run()
+        .success();
+    let r = &server.requests()[2];
+    assert_eq!(r.header("X-B"), None);
+    assert_eq!(r.header_all("X-A"), ["9"]);
+    let doc = session_json(&cmd);
+    assert_eq!(doc_names(&doc), ["Accept", "X-A", "X-C"]);
+}
+
+fn doc_names(doc: &Value) -> Vec<&str> {
+    let mut names: Vec<&str> = doc["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn auth_is_persisted_reused_and_overridden() {
+    let server = Server::echo();
+    let cmd = http(&[]);
+    let run = |args: &[&str]| {
+        cmd.clone().arg(SESSION).args(args).run().success();
+    };
+    run(&["-a", "alice:pw", &server.url("/1")]);
+    assert_eq!(
+        session_json(&cmd)["auth"],
+        json!({"type": "basic", "raw_auth": "alice:pw"})
+    );
+    run(&[&server.url("/2")]);
+    run(&["-a", "bob:other", &server.url("/3")]);
+    run(&[&server.url("/4")]);
+    // URL credentials count as given on the command line.
+    run(&[&format!("http://carol:c@127.0.0.1:{}/5", server.port)]);
+    run(&["-A", "bearer", "-a", "T0KEN", &server.url("/6")]);
+    run(&[&server.url("/7")]);
+    let auths: Vec<Option<String>> = server
+        .requests()
+        .iter()
+        .map(|r| r.header("Authorization").map(str::to_string))
+        .collect();
+    assert_eq!(
+        auths,
+        [
+            Some(basic("alice:pw")),
+            Some(basic("alice:pw")),
+            Some(basic("bob:other")),
+            Some(basic("bob:other")),
+            Some(basic("carol:c")),
+            Some("Bearer T0KEN".into()),
+            Some("Bearer T0KEN".into()),
+        ]
+    );
+    assert_eq!(
+        session_json(&cmd)["auth"],
+        json!({"type": "bearer", "raw_auth": "T0KEN"})
+    );
+}
+
+#[test]
+fn netrc_credentials_are_used_but_not_saved_and_session_auth_wins() {
+    let server = Server::echo();
+    let cmd = http(&[]).home_file(".netrc", "machine 127.0.0.1 login net password rc\n");
+    cmd.clone()
+        .args(&[SESSION, &server.url("/1")])
+        .run()
+        .success();
+    assert_eq!(
+        session_json(&cmd)["auth"],
+        json!({"type": null, "raw_auth": null})
+    );
+    cmd.clone()
+        .args(&[SESSION, "-a", "s:p", &server.url("/2")])
+        .run()
+        .success();
+    cmd.clone()
+        .args(&[SESSION, &server.url("/3")])
+        .run()
+        .success();
+    let auths: Vec<Option<String>> = server
+        .requests()
+        .iter()
+        .map(|r| r.header("Authorization").map(str::to_string))
+        .collect();
+    assert_eq!(
+        auths,
+        [
+            Some(basic("net:rc")),
+            Some(basic("s:p")),
+            Some(basic("s:p"))
+        ]
+    );
+}
+
+/// Blocks until the terminal of `pid` has echo off (the password prompt is up).
+fn wait_echo_off(pid: i32) {
+    let tty = std::fs::read_link(format!("/proc/{pid}/fd/0")).expect("child's stdin terminal");
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(nix::libc::O_NOCTTY)
+        .open(&tty)
+        .expect("open the child's terminal");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tcgetattr(&file)
+        .expect("tcgetattr")
+        .local_flags
+        .contains(LocalFlags::ECHO)
+    {
+        assert!(Instant::now() < deadline, "echo never turned off");
+        thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn password_typed_at_the_prompt_is_saved() {
+    let server = Server::echo();
+    let home = http(&[]);
+    let mut pty = home
+        .clone()
+        .args(&[SESSION, "-a", "alice", &server.url("/p")])
+        .spawn_pty();
+    pty.wait_output("http: password for alice: ");
+    wait_echo_off(pty.pid());
+    pty.write(b"typed-pw\n");
+    pty.wait().success();
+    assert_eq!(
+        session_json(&home)["auth"],
+        json!({"type": "basic", "raw_auth": "alice:typed-pw"})
+    );
+    home.clone()
+        .args(&[SESSION, &server.url("/again")])
+        .run()
+        .success();
+    assert_eq!(
+        server.requests()[1].header("Authorization"),
+        Some(basic("alice:typed-pw").as_str())
+    );
+}
+
+// ------------------------------------------------------------- files
+
+#[test]
+fn read_only_session_is_used_but_never_written() {
+    let server = cookie_server(|_| vec!["fresh=1; Path=/".into()]);
+    let original = r#"{"cookies": [{"name": "old", "value": "v", "domain": "127.0.0.1", "path": "/", "secure": false, "expires": null}], "headers": [{"name": "X-S", "value": "1"}], "auth": {"type": "basic", "raw_auth": "u:p"}}"#;
+    let cmd = http(&[]).home_file(FILE, original);
+    cmd.clone()
+        .args(&[
+            "--session-read-only=./s.json",
+            &server.url("/x"),
+            "X-New:2",
+            "-a",
+            "v:w",
+        ])
+        .run()
+        .success();
+    cmd.clone()
+        .args(&["--session-read-only=./s.json", &server.url("/y")])
+        .run()
+        .success();
+    let reqs = server.requests();
+    assert_eq!(reqs[0].header("Cookie"), Some("old=v"));
+    assert_eq!(reqs[0].header("X-S"), Some("1"));
+    assert_eq!(reqs[0].header("Authorization"), Some(basic("v:w").as_str()));
+    assert_eq!(
+        reqs[1].header("Cookie"),
+        Some("old=v"),
+        "fresh cookie stored"
+    );
+    assert_eq!(reqs[1].header("X-New"), None);
+    assert_eq!(reqs[1].header("Authorization"), Some(basic("u:p").as_str()));
+    assert_eq!(
+        std::fs::read_to_string(cmd.home().join(FILE)).unwrap(),
+        original
+    );
+}
+
+#[test]
+fn read_only_session_that_does_not_exist_is_not_created() {
+    let server = cookie_server(|_| vec!["c=1".into()]);
+    let run = http(&["--session-read-only=ro", &server.url("/")])
+        .run()
+        .success();
+    assert_eq!(server.hits(), 1);
+    assert!(
+        !run.home().join(".config").exists(),
+        "read-only session created files"
+    );
+    let run = http(&["--session-read-only=./sub/ro.json", &server.url("/")])
+        .run()
+        .success();
+    assert!(!run.home().join("sub").exists());
+}
+
+#[test]
+fn named_session_lives_per_host_with_private_modes() {
+    let server = cookie_server(|_| vec!["c=1; Path=/".into()]);
+    let run = http(&["--session=work", &server.url("/")]).run().success();
+    let sessions = run.home().join(".config/http/sessions");
+    let dir = sessions.join(format!("127.0.0.1_{}", server.port));
+    let file = dir.join("work.json");
+    assert_eq!(cookie_pairs(&read_json(&file)), ["c=1"]);
+    assert_eq!(mode(&file), 0o600);
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&sessions), 0o700);
+    assert_eq!(mode(&dir.join("work.json.lock")), 0o600);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.starts_with("{\n    \"__meta__\": {\n        \"about\": \"http session file\",\n        \"http\": \"0.1.0\"\n    },\n"),
+        "{text}"
+    );
+    // Nothing but the session and its lock is left in the directory.
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["work.json", "work.json.lock"]);
+
+    // HTTP_CONFIG_DIR moves the whole tree; another port is another directory.
+    let run = http(&["--session=work", &server.url("/")])
+        .env("HTTP_CONFIG_DIR", "cfg")
+        .run()
+        .success();
+    let moved = run
+        .home()
+        .join(format!("cfg/sessions/127.0.0.1_{}/work.json", server.port));
+    assert!(moved.is_file(), "{}", moved.display());
+}
+
+#[test]
+fn invalid_session_name_is_a_clear_error() {
+    let server = Server::echo();
+    let run = http(&["--session=bad name", &server.url("/")])
+        .run()
+        .assert_code(1);
+    assert_eq!(
+        run.stderr_str(),
+        "http: error: session name 'bad name' contains invalid characters: use letters, \
+         digits, '_', '.' and '-', or a path such as ./bad name.json\n"
+    );
+    assert_eq!(server.hits(), 0);
+}
+
+#[test]
+fn corrupt_session_file_is_an_error_and_left_untouched() {
+    let server = Server::echo();
+    let bad = b"{\"cookies\": [ truncated";
+    let cmd = http(&[SESSION, &server.url("/")]).home_file(FILE, bad);
+    let home = cmd.clone();
+    let run = cmd.run().assert_code(1);
+    let err = run.stderr_str();
+    assert!(
+        err.starts_with(&format!(
+            "http: error: session file '{}' is not valid JSON: ",
+            home.home().join(FILE).display()
+        )),
+        "{err}"
+    );
+    assert!(err.ends_with("; it was left untouched\n"), "{err}");
+    assert_eq!(std::fs::read(home.home().join(FILE)).unwrap(), bad);
+    assert_eq!(server.hits(), 0);
+
+    // Valid JSON of the wrong shape is refused the same way.
+    let cmd = http(&[SESSION, &server.url("/")]).home_file(FILE, "{\"cookies\": 42}");
+    let run = cmd.run().assert_code(1);
+    assert!(
+        run.stderr_str()
+            .contains("is not a valid session (cookies must be a list)"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn offline_requests_still_save_the_session() {
+    let run = http(&[
+        SESSION,
+        "--offline",
+        "example.org/x",
+        "X-Api:k",
+        "Cookie:a=1; b=2",
+        "-a",
+        "u:p",
+    ])
+    .run()
+    .success();
+    let out = run.stdout_str();
+    assert!(out.contains("\r\nCookie: a=1; b=2\r\n"), "{out}");
+    let doc = read_json(&run.home().join(FILE));
+    assert_eq!(doc["headers"], json!([{"name": "X-Api", "value": "k"}]));
+    assert_eq!(doc["auth"], json!({"type": "basic", "raw_auth": "u:p"}));
+    assert_eq!(cookie_pairs(&doc), ["a=1", "b=2"]);
+    assert_eq!(cookie(&doc, "a")["domain"], "example.org");
+}
+
+/// HTTPie 3.2's layout, including an unbound cookie (`domain: null`), which is bound to the
+/// request's host on load and never sent elsewhere.
+#[test]
+fn httpie_current_layout_is_read() {
+    let server = Server::echo();
+    let fixture = json!({
+        "__meta__": {"about": "HTTPie session file", "help": "https://httpie.io/docs#sessions", "httpie": "3.2.4"},
+        "auth": {"type": "basic", "raw_auth": "pie:secret"},
+        "cookies": [
+            {"name": "bound", "value": "1", "domain": "127.0.0.1", "path": "/", "secure": false, "expires": null},
+            {"name": "unbound", "value": "2", "domain": null, "path": "/", "secure": false, "expires": null},
+            {"name": "elsewhere", "value": "3", "domain": "example.org", "path": "/", "secure": false, "expires": null},
+            {"name": "stale", "value": "4", "domain": "127.0.0.1", "path": "/", "secure": false, "expires": 1000}
+        ],
+        "headers": [{"name": "X-Api-Key", "value": "123"}, {"name": "X-Twice", "value": "a"}, {"name": "X-Twice", "value": "b"}]
+    });
+    let cmd = http(&[SESSION, &server.url("/")]).home_file(FILE, fixture.to_string());
+    let home = cmd.clone();
+    cmd.run().success();
+    let r = server.request();
+    assert_eq!(r.header("Cookie"), Some("bound=1; unbound=2"));
+    assert_eq!(r.header("X-Api-Key"), Some("123"));
+    assert_eq!(r.header_all("X-Twice"), ["a", "b"]);
+    assert_eq!(
+        r.header("Authorization"),
+        Some(basic("pie:secret").as_str())
+    );
+    let doc = session_json(&home);
+    assert_eq!(cookie_pairs(&doc), ["bound=1", "elsewhere=3", "unbound=2"]);
+    assert_eq!(cookie(&doc, "unbound")["domain"], "127.0.0.1");
+    assert_eq!(
+        doc["auth"],
+        json!({"type": "basic", "raw_auth": "pie:secret"})
+    );
+}
+
+/// The layouts before HTTPie 3.1/3.2: cookies and headers as objects, auth with
+/// username/password.
+#[test]
+fn httpie_old_layout_is_read_and_rewritten_in_the_current_one() {
+    let server = Server::echo();
+    let fixture = r#"{
+        "__meta__": {"about": "HTTPie session file", "httpie": "2.6.0"},
+        "auth": {"type": null, "username": "old", "password": "pw"},
+        "cookies": {"sid": {"value": "x", "path": "/", "secure": false, "expires": null}},
+        "headers": {"X-Old": "1", "User-Agent": "custom/1"}
+    }"#;
+    let cmd = http(&[SESSION, &server.url("/")]).home_file(FILE, fixture);
+    let home = cmd.clone();
+    cmd.run().success();
+    let r = server.request();
+    assert_eq!(r.header("Cookie"), Some("sid=x"));
+    assert_eq!(r.header("X-Old"), Some("1"));
+    assert_eq!(r.header_all("User-Agent"), ["custom/1"]);
+    assert_eq!(r.header("Authorization"), Some(basic("old:pw").as_str()));
+    let doc = session_json(&home);
+    assert!(
+        doc["cookies"].is_array() && doc["headers"].is_array(),
+        "{doc:#}"
+    );
+    assert_eq!(cookie(&doc, "sid")["domain"], "127.0.0.1");
+    assert_eq!(doc["auth"], json!({"type": "basic", "raw_auth": "old:pw"}));
+}
+
+/// Twenty runs at once on one session file, each given a distinct cookie: the file stays
+/// valid JSON and keeps all twenty (the lock spans load to save).
+#[test]
+fn concurrent_runs_keep_every_cookie() {
+    let server = Server::start(|r| {
+        let i = r
+            .query()
+            .unwrap_or("i=x")
+            .trim_start_matches("i=")
+            .to_string();
+        Reply::text("ok").header("Set-Cookie", &format!("c{i}=v; Path=/"))
+    });
+    let base = http(&[]);
+    let running: Vec<Running> = (0..20)
+        .map(|i| {
+            base.clone()
+                .args(&[SESSION, &server.url(&format!("/?i={i}"))])
+                .spawn()
+        })
+        .collect();
+    for r in running {
+        r.wait().success();
+    }
+    let doc = session_json(&base);
+    let mut want: Vec<String> = (0..20).map(|i| format!("c{i}=v")).collect();
+    want.sort();
+    assert_eq!(cookie_pairs(&doc), want);
+    assert_eq!(mode(&base.home().join(FILE)), 0o600);
+    let leftovers: Vec<String> = std::fs::read_dir(base.home())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// A symlinked session file is updated where it points, and stays a symlink.
+#[test]
+fn symlinked_session_file_is_updated_in_place() {
+    let server = cookie_server(|_| vec!["c=1; Path=/".into()]);
+    let cmd = http(&[SESSION, &server.url("/")]).home_file("real/s.json", "{}");
+    let keep = cmd.clone();
+    let home = keep.home();
+    std::os::unix::fs::symlink(home.join("real/s.json"), home.join(FILE)).unwrap();
+    cmd.run().success();
+    assert!(std::fs::symlink_metadata(home.join(FILE))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(cookie_pairs(&read_json(&home.join("real/s.json"))), ["c=1"]);
+}
+
+/// An auth type from an HTTPie plugin is kept in the file but not used, with a warning.
+#[test]
+fn unknown_auth_type_is_kept_and_not_used() {
+    let server = Server::echo();
+    let cmd = http(&[SESSION, &server.url("/")]).home_file(
+        FILE,
+        r#"{"auth": {"type": "jwt", "raw_auth": "abc"}, "cookies": [], "headers": []}"#,
+    );
+    let home = cmd.clone();
+    let run = cmd.run().success();
+    assert_eq!(
+        run.stderr_str(),
+        "http: warning: session auth type 'jwt' is not supported; the request goes without it\n"
+    );
+    assert_eq!(server.request().header("Authorization"), None);
+    assert_eq!(
+        session_json(&home)["auth"],
+        json!({"type": "jwt", "raw_auth": "abc"})
+    );
+}
