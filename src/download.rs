@@ -983,15 +983,7 @@ mod tests {
     }
 
     fn prepared(args: &[&str]) -> PreparedRequest {
-        use clap::Parser;
-        let cli =
-            crate::cli::Cli::try_parse_from(std::iter::once("http").chain(args.iter().copied()))
-                .unwrap();
-        let env = Env {
-            program: "http".into(),
-            ..Env::default()
-        };
-        crate::prepare::prepare(&crate::spec::from_cli(&cli, &env).unwrap()).unwrap()
+        crate::prepare::prepare(&crate::spec::for_args(args).unwrap()).unwrap()
     }
 
     #[test]

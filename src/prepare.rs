@@ -383,21 +383,9 @@ pub fn prepare(spec: &RequestSpec) -> Result<PreparedRequest> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::Cli;
-    use crate::env::Env;
-    use clap::Parser;
 
     fn prep(args: &[&str]) -> PreparedRequest {
-        let cli = Cli::try_parse_from(std::iter::once("http").chain(args.iter().copied())).unwrap();
-        let spec = crate::spec::from_cli(
-            &cli,
-            &Env {
-                program: "http".into(),
-                ..Env::default()
-            },
-        )
-        .unwrap();
-        prepare(&spec).unwrap()
+        prepare(&crate::spec::for_args(args).unwrap()).unwrap()
     }
 
     fn head(p: &PreparedRequest) -> Vec<String> {

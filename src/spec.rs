@@ -664,20 +664,28 @@ fn output_spec(cli: &Cli, env: &Env) -> OutputSpec {
     }
 }
 
+/// The spec for a command line (`http` and `args`), in a bare environment: for unit tests
+/// of the later stages.
+#[cfg(test)]
+pub(crate) fn for_args(args: &[&str]) -> Result<RequestSpec> {
+    use clap::Parser;
+    let cli = Cli::try_parse_from(std::iter::once("http").chain(args.iter().copied()))?;
+    from_cli(
+        &cli,
+        &Env {
+            program: "http".into(),
+            ..Env::default()
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::Parser;
 
     fn spec(args: &[&str]) -> Result<RequestSpec> {
-        let cli = Cli::try_parse_from(std::iter::once("http").chain(args.iter().copied()))?;
-        from_cli(
-            &cli,
-            &Env {
-                program: "http".into(),
-                ..Env::default()
-            },
-        )
+        for_args(args)
     }
 
     fn strings(v: &[&str]) -> Vec<String> {

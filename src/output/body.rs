@@ -94,7 +94,7 @@ pub fn write_body(
 ) -> io::Result<Written> {
     let mut reader = Marked(reader);
     if style.is_raw() && !style.stream {
-        return copy_raw(&mut reader, out);
+        return copy_raw(&mut reader, out, false);
     }
     let mut first = vec![0u8; 64 * 1024];
     let n = read_some(&mut reader, &mut first)?;
@@ -112,7 +112,7 @@ pub fn write_body(
         // Raw but streamed: flush each chunk as it comes.
         out.write_all(&first)?;
         out.flush()?;
-        let mut w = copy_raw_flushing(&mut reader, out)?;
+        let mut w = copy_raw(&mut reader, out, true)?;
         w.bytes += n as u64;
         if w.bytes == n as u64 {
             w.ended_with_newline = first.ends_with(b"\n");
@@ -137,7 +137,8 @@ pub fn write_body(
     write_text(first, &mut reader, out, style)
 }
 
-fn copy_raw(reader: &mut dyn Read, out: &mut dyn Write) -> io::Result<Written> {
+/// Copy bytes as they are; `flush` each chunk when streaming.
+fn copy_raw(reader: &mut dyn Read, out: &mut dyn Write, flush: bool) -> io::Result<Written> {
     let mut buf = vec![0u8; CHUNK];
     let mut w = Written::default();
     loop {
@@ -146,21 +147,9 @@ fn copy_raw(reader: &mut dyn Read, out: &mut dyn Write) -> io::Result<Written> {
             return Ok(w);
         }
         out.write_all(&buf[..n])?;
-        w.bytes += n as u64;
-        w.ended_with_newline = buf[n - 1] == b'\n';
-    }
-}
-
-fn copy_raw_flushing(reader: &mut dyn Read, out: &mut dyn Write) -> io::Result<Written> {
-    let mut buf = vec![0u8; CHUNK];
-    let mut w = Written::default();
-    loop {
-        let n = reader.read(&mut buf)?;
-        if n == 0 {
-            return Ok(w);
+        if flush {
+            out.flush()?;
         }
-        out.write_all(&buf[..n])?;
-        out.flush()?;
         w.bytes += n as u64;
         w.ended_with_newline = buf[n - 1] == b'\n';
     }

@@ -329,20 +329,9 @@ pub fn python(spec: &RequestSpec, req: &PreparedRequest) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::Cli;
-    use crate::env::Env;
-    use clap::Parser;
 
     fn both(args: &[&str]) -> (String, String) {
-        let cli = Cli::try_parse_from(std::iter::once("http").chain(args.iter().copied())).unwrap();
-        let spec = crate::spec::from_cli(
-            &cli,
-            &Env {
-                program: "http".into(),
-                ..Env::default()
-            },
-        )
-        .unwrap();
+        let spec = crate::spec::for_args(args).unwrap();
         let req = crate::prepare::prepare(&spec).unwrap();
         (curl(&spec, &req), python(&spec, &req))
     }
