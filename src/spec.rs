@@ -682,7 +682,6 @@ pub(crate) fn for_args(args: &[&str]) -> Result<RequestSpec> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
 
     fn spec(args: &[&str]) -> Result<RequestSpec> {
         for_args(args)
