@@ -158,7 +158,10 @@ impl Client {
                             | ureq::Error::Http(_)
                             | ureq::Error::InvalidProxyUrl
                     );
-                let error = match proxy.as_deref().and_then(|p| proxy_failure(&e, p)) {
+                let error = match proxy
+                    .as_deref()
+                    .and_then(|p| proxy_failure(&e, p, o.proxy_ready))
+                {
                     Some(f) => f.into(),
                     None => self.explain(e, req),
                 };
@@ -313,7 +316,7 @@ fn host_of(url: &url::Url) -> String {
 }
 
 /// Failures that are the proxy's, named as such (the origin was never reached).
-fn proxy_failure(e: &ureq::Error, proxy: &str) -> Option<Failure> {
+fn proxy_failure(e: &ureq::Error, proxy: &str, proxy_ready: bool) -> Option<Failure> {
     use ureq::Error as E;
     let shown = match url::Url::parse(proxy) {
         Ok(mut u) => {
@@ -334,6 +337,16 @@ fn proxy_failure(e: &ureq::Error, proxy: &str) -> Option<Failure> {
              --proxy http:http://user:pass@host:port"
         ),
         E::ConnectProxyFailed(m) => format!("proxy {shown} refused the tunnel: {m}"),
+        // TLS to an https:// proxy failed before the tunnel existed.
+        E::Rustls(r) if proxy.starts_with("https://") && !proxy_ready => {
+            tls::explain_error(r, &format!("proxy {shown}"))
+        }
+        E::Io(io) if proxy.starts_with("https://") && !proxy_ready => {
+            let r = io
+                .get_ref()
+                .and_then(|i| i.downcast_ref::<rustls::Error>())?;
+            tls::explain_error(r, &format!("proxy {shown}"))
+        }
         _ => return None,
     };
     Some(Failure::Network(msg))

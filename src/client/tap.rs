@@ -29,6 +29,8 @@ pub struct Observed {
     head_done: bool,
     capturing: bool,
     proxy: Option<String>,
+    /// The connection to the CONNECT proxy (TLS included) is up.
+    pub proxy_ready: bool,
 }
 
 /// Shared between the agent's connectors/transports and the client.
@@ -161,8 +163,10 @@ impl<In: Transport> Connector<In> for TapConnector {
         let to_proxy = details.config.proxy().is_none()
             && target.is_some()
             && self.0.lock().proxy.as_deref() == target.as_deref();
-        if !to_proxy {
-            let now = Instant::now();
+        let now = Instant::now();
+        if to_proxy {
+            self.0.mark(|o| o.proxy_ready = true);
+        } else {
             self.0.mark(|o| o.connected = Some(now));
         }
         Ok(chained.map(|inner| TapTransport {

@@ -109,11 +109,11 @@ pub fn format_stream<R: Read, W: Write + ?Sized>(
     let result = p.document();
     if let Err(JsonError::Syntax { .. }) = &result {
         if opts.theme.is_some() {
-            p.out.extend_from_slice(b"\x1b[0m");
+            p.scan.out.extend_from_slice(b"\x1b[0m");
         }
     }
     if !matches!(result, Err(JsonError::Io(_))) {
-        p.sink.write_all(&p.out)?;
+        p.scan.sink.write_all(&p.scan.out)?;
     }
     result
 }
@@ -204,10 +204,10 @@ pub fn colorize_stream<R: Read, W: Write + ?Sized>(
     let mut c = Colorizer::new(input, out, theme);
     let result = c.document();
     if let Err(JsonError::Syntax { .. }) = &result {
-        c.out.extend_from_slice(c.open_off);
+        c.scan.out.extend_from_slice(c.open_off);
     }
     if !matches!(result, Err(JsonError::Io(_))) {
-        c.sink.write_all(&c.out)?;
+        c.scan.sink.write_all(&c.scan.out)?;
     }
     result
 }
@@ -226,8 +226,8 @@ fn format_in_memory<R: Read>(
         p.sort = Some(SortState::default());
     }
     match p.document() {
-        Ok(()) => Ok(p.out),
-        Err(e) => Err((p.out, e)),
+        Ok(()) => Ok(p.scan.out),
+        Err(e) => Err((p.scan.out, e)),
     }
 }
 
@@ -412,10 +412,29 @@ impl<R: Read> Input<R> {
     }
 }
 
+/// What encloses a container's members.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Object,
     Array,
+}
+
+impl Kind {
+    /// The container that `open` (`{` or `[`) starts, and its closing bracket.
+    fn opened_by(open: u8) -> (Kind, u8) {
+        match open {
+            b'{' => (Kind::Object, b'}'),
+            _ => (Kind::Array, b']'),
+        }
+    }
+
+    /// The closing bracket, and the error when neither it nor `,` follows a member.
+    fn close(self) -> (u8, &'static str) {
+        match self {
+            Kind::Object => (b'}', "expected ',' or '}'"),
+            Kind::Array => (b']', "expected ',' or ']'"),
+        }
+    }
 }
 
 /// One open container. `entries` indexes `SortState::entries` when sorting.
@@ -440,44 +459,43 @@ struct SortState {
     scratch: Vec<u8>,
 }
 
-static PLAIN_THEME: Theme = Theme::PLAIN;
-
-struct Printer<'a, R, W: ?Sized> {
+/// The lexical layer both machines share: buffered input, the output buffer and its flushing,
+/// syntax errors, and the scanning of literals, numbers and strings, which are validated and
+/// copied to `out` as they are read. Layout between tokens and paints around them belong to the
+/// machines ([`Printer`], [`Colorizer`]), and so does what a string's escapes and non-ASCII
+/// bytes become ([`StringRules`]).
+struct Scanner<'a, R, W: ?Sized> {
     input: Input<R>,
     out: Vec<u8>,
     sink: &'a mut W,
+    /// `out` goes to `sink` once it holds this many bytes.
     flush_at: usize,
-    indent: usize,
-    theme: &'a Theme,
-    stack: Vec<Frame>,
-    sort: Option<SortState>,
 }
 
-impl<'a, R: Read, W: Write + ?Sized> Printer<'a, R, W> {
-    fn new(
-        input: R,
-        chunk: usize,
-        sink: &'a mut W,
-        out: Vec<u8>,
-        opts: &JsonOptions<'a>,
-        flush_at: usize,
-    ) -> Self {
-        Printer {
-            input: Input::new(input, chunk),
+/// How a string scan treats what its fast path does not copy: a backslash escape, DEL, or a
+/// non-ASCII byte, each at the current position. A rule consumes the whole escape or sequence
+/// (writing what it becomes), or fails.
+trait StringRules {
+    fn escape<R: Read, W: Write + ?Sized>(scan: &mut Scanner<'_, R, W>) -> Result<()>;
+    fn del<R: Read, W: Write + ?Sized>(scan: &mut Scanner<'_, R, W>) -> Result<()>;
+    fn non_ascii<R: Read, W: Write + ?Sized>(scan: &mut Scanner<'_, R, W>, lead: u8) -> Result<()>;
+}
+
+/// What starts at a non-ASCII lead byte: a well-formed sequence of this length, a C1 control
+/// (with its second byte), or a maximal invalid subpart of this length.
+enum Utf8Ahead {
+    Valid(usize),
+    C1(u8),
+    Invalid(usize),
+}
+
+impl<'a, R: Read, W: Write + ?Sized> Scanner<'a, R, W> {
+    fn new(input: Input<R>, out: Vec<u8>, sink: &'a mut W, flush_at: usize) -> Self {
+        Scanner {
+            input,
             out,
             sink,
             flush_at,
-            indent: opts.indent,
-            theme: opts.theme.unwrap_or(&PLAIN_THEME),
-            stack: Vec::new(),
-            sort: None,
-        }
-    }
-
-    fn syntax(&self, offset: u64, message: &str) -> JsonError {
-        JsonError::Syntax {
-            offset,
-            message: message.to_owned(),
         }
     }
 
@@ -488,7 +506,10 @@ impl<'a, R: Read, W: Write + ?Sized> Printer<'a, R, W> {
         } else {
             message
         };
-        self.syntax(self.input.offset(), message)
+        JsonError::Syntax {
+            offset: self.input.offset(),
+            message: message.to_owned(),
+        }
     }
 
     fn maybe_flush(&mut self) -> io::Result<()> {
@@ -499,173 +520,58 @@ impl<'a, R: Read, W: Write + ?Sized> Printer<'a, R, W> {
         Ok(())
     }
 
-    /// Next non-whitespace byte, which must exist.
-    fn token(&mut self, expected: &str) -> Result<u8> {
-        match self.input.peek_token()? {
-            Some(b) => Ok(b),
-            None => Err(self.error_here(expected)),
-        }
-    }
-
-    fn document(&mut self) -> Result<()> {
-        self.preamble()?;
-        loop {
-            self.value()?;
-            self.maybe_flush()?;
-            if self.after_value()? {
-                break;
-            }
-        }
-        match self.input.peek_token()? {
-            None => Ok(()),
-            Some(_) => Err(self.error_here("unexpected data after the JSON value")),
-        }
-    }
-
-    /// Drops a UTF-8 BOM and copies an XSSI prefix (plus a newline) at the very start.
-    fn preamble(&mut self) -> Result<()> {
+    /// Consumes a UTF-8 BOM and an XSSI prefix at the very start. Returns whether there was a
+    /// BOM, and the prefix.
+    fn preamble(&mut self) -> io::Result<(bool, Option<&'static [u8]>)> {
         self.input.ensure(BOM.len() + 9)?;
-        if self.input.buf[self.input.pos..self.input.end].starts_with(BOM) {
+        let bom = self.input.buf[self.input.pos..self.input.end].starts_with(BOM);
+        if bom {
             self.input.pos += BOM.len();
             self.input.ensure(9)?;
         }
         let ahead = &self.input.buf[self.input.pos..self.input.end];
-        if let Some(prefix) = XSSI_PREFIXES.iter().find(|p| ahead.starts_with(p)) {
-            self.out.extend_from_slice(prefix);
-            self.out.push(b'\n');
+        let prefix = XSSI_PREFIXES.into_iter().find(|p| ahead.starts_with(p));
+        if let Some(prefix) = prefix {
             self.input.pos += prefix.len();
         }
-        Ok(())
+        Ok((bom, prefix))
     }
 
-    /// Reads one value. Scalars and empty containers are written whole; a non-empty container
-    /// is opened (with its first key, for an object) and the loop continues with its first value.
-    fn value(&mut self) -> Result<()> {
-        let t = self.theme;
-        loop {
-            match self.token("expected a JSON value")? {
-                b @ (b'{' | b'[') => {
-                    if !self.open(b)? {
-                        return Ok(());
-                    }
-                }
-                b'"' => {
-                    self.input.pos += 1;
-                    self.string(&t.string)?;
-                    return Ok(());
-                }
-                b'-' | b'0'..=b'9' => return self.number(),
-                b't' => return self.literal(b"true", &t.boolean),
-                b'f' => return self.literal(b"false", &t.boolean),
-                b'n' => return self.literal(b"null", &t.null),
-                _ => return Err(self.error_here("expected a JSON value")),
-            }
-        }
-    }
-
-    /// After a value: consumes `,` (plus the next key) or closing brackets. Returns true once the
-    /// top-level value is complete.
-    fn after_value(&mut self) -> Result<bool> {
-        let t = self.theme;
-        while let Some(kind) = self.stack.last().map(|f| f.kind) {
-            let (close, expected) = match kind {
-                Kind::Object => (b'}', "expected ',' or '}'"),
-                Kind::Array => (b']', "expected ',' or ']'"),
-            };
-            let b = self.token(expected)?;
-            if b == b',' {
-                self.input.pos += 1;
-                if kind == Kind::Array || self.sort.is_none() {
-                    t.sep.wrap(&mut self.out, b",");
-                    newline_indent(&mut self.out, self.indent, self.stack.len());
-                }
-                if kind == Kind::Object {
-                    self.key()?;
-                }
-                return Ok(false);
-            }
-            if b != close {
-                return Err(self.error_here(expected));
-            }
-            self.input.pos += 1;
-            self.close(kind);
-            self.maybe_flush()?;
-        }
-        Ok(true)
-    }
-
-    /// Opens `{` or `[` (at the current position). Returns false when it was empty.
-    fn open(&mut self, open: u8) -> Result<bool> {
-        if self.stack.len() >= MAX_DEPTH {
+    /// Refuses to open a container inside `depth` open ones when that is too deep.
+    fn check_depth(&self, depth: usize) -> Result<()> {
+        if depth >= MAX_DEPTH {
             let msg = format!("nesting deeper than {MAX_DEPTH} levels");
             return Err(self.error_here(&msg));
         }
-        self.input.pos += 1;
-        let (kind, close) = match open {
-            b'{' => (Kind::Object, b'}'),
-            _ => (Kind::Array, b']'),
-        };
-        let t = self.theme;
-        let punct = &t.punct;
-        if self.token("expected a JSON value")? == close {
-            self.input.pos += 1;
-            punct.wrap(&mut self.out, &[open, close]);
-            return Ok(false);
-        }
-        punct.wrap(&mut self.out, &[open]);
-        let entries = self.sort.as_ref().map_or(0, |s| s.entries.len());
-        self.stack.push(Frame { kind, entries });
-        if kind == Kind::Array || self.sort.is_none() {
-            newline_indent(&mut self.out, self.indent, self.stack.len());
-        }
-        if kind == Kind::Object {
-            self.key()?;
-        }
-        Ok(true)
-    }
-
-    fn close(&mut self, kind: Kind) {
-        let Some(frame) = self.stack.pop() else {
-            return;
-        };
-        if kind == Kind::Object {
-            if let Some(sort) = self.sort.as_mut() {
-                sort.reorder(
-                    &mut self.out,
-                    frame.entries,
-                    self.theme,
-                    self.indent,
-                    self.stack.len(),
-                );
-            }
-        }
-        newline_indent(&mut self.out, self.indent, self.stack.len());
-        let close = if kind == Kind::Object { b"}" } else { b"]" };
-        self.theme.punct.wrap(&mut self.out, close);
-    }
-
-    /// An object key and its colon.
-    fn key(&mut self) -> Result<()> {
-        if self.token("expected a string key")? != b'"' {
-            return Err(self.error_here("expected a string key"));
-        }
-        self.input.pos += 1;
-        let start = self.out.len();
-        let t = self.theme;
-        let content = self.string(&t.key)?;
-        if let Some(sort) = self.sort.as_mut() {
-            sort.push_entry(start, &self.out[content.0..content.1]);
-        }
-        if self.token("expected ':'")? != b':' {
-            return Err(self.error_here("expected ':'"));
-        }
-        self.input.pos += 1;
-        self.theme.sep.wrap(&mut self.out, b":");
-        self.out.push(b' ');
         Ok(())
     }
 
-    fn literal(&mut self, word: &'static [u8], paint: &Paint) -> Result<()> {
+    /// Copies the byte just peeked.
+    fn copy_byte(&mut self) {
+        self.out.push(self.input.buf[self.input.pos]);
+        self.input.pos += 1;
+    }
+
+    /// Copies the byte just peeked, wrapped in `paint`.
+    fn paint_byte(&mut self, paint: &Paint) {
+        paint.wrap(&mut self.out, &[self.input.buf[self.input.pos]]);
+        self.input.pos += 1;
+    }
+
+    /// Copies `n` bytes that are available at the current position.
+    fn copy_ahead(&mut self, n: usize) {
+        let pos = self.input.pos;
+        self.out.extend_from_slice(&self.input.buf[pos..pos + n]);
+        self.input.pos += n;
+    }
+
+    /// `true`, `false` or `null`, whose peeked first byte is `first`, painted as its kind.
+    fn literal(&mut self, first: u8, theme: &Theme) -> Result<()> {
+        let (word, paint): (&[u8], _) = match first {
+            b't' => (b"true", &theme.boolean),
+            b'f' => (b"false", &theme.boolean),
+            _ => (b"null", &theme.null),
+        };
         for &expected in word {
             if self.input.peek()? != Some(expected) {
                 return Err(self.error_here("invalid literal"));
@@ -676,11 +582,8 @@ impl<'a, R: Read, W: Write + ?Sized> Printer<'a, R, W> {
         Ok(())
     }
 
-    /// Validates a number and copies it exactly as written.
+    /// Validates a number (its first byte peeked) and copies it exactly as written.
     fn number(&mut self) -> Result<()> {
-        let t = self.theme;
-        let paint = &t.number;
-        self.out.extend_from_slice(&paint.on);
         if self.input.peek()? == Some(b'-') {
             self.copy_byte();
         }
@@ -711,14 +614,7 @@ impl<'a, R: Read, W: Write + ?Sized> Printer<'a, R, W> {
                 return Err(self.error_here("expected a digit in the exponent"));
             }
         }
-        self.out.extend_from_slice(&paint.off);
         Ok(())
-    }
-
-    /// Copies the byte just peeked.
-    fn copy_byte(&mut self) {
-        self.out.push(self.input.buf[self.input.pos]);
-        self.input.pos += 1;
     }
 
     fn copy_digits(&mut self) -> Result<usize> {
@@ -739,11 +635,11 @@ impl<'a, R: Read, W: Write + ?Sized> Printer<'a, R, W> {
         }
     }
 
-    /// Writes a string whose opening quote was consumed. Returns the range of its rendered
-    /// content in `out` (meaningful only when output is not flushed, i.e. when sorting).
-    fn string(&mut self, paint: &Paint) -> Result<(usize, usize)> {
-        self.out.extend_from_slice(&paint.on);
-        self.out.push(b'"');
+    /// Scans a string whose opening quote was peeked and copies it, quotes included, with `S`
+    /// deciding what escapes, DEL and non-ASCII bytes become. Returns the range of its content
+    /// in `out` (meaningful only when output is not flushed, i.e. when sorting).
+    fn string<S: StringRules>(&mut self) -> Result<(usize, usize)> {
+        self.copy_byte();
         let start = self.out.len();
         loop {
             let ahead = &self.input.buf[self.input.pos..self.input.end];
@@ -759,85 +655,32 @@ impl<'a, R: Read, W: Write + ?Sized> Printer<'a, R, W> {
             };
             match b {
                 b'"' => {
-                    self.input.pos += 1;
                     let end = self.out.len();
-                    self.out.push(b'"');
-                    self.out.extend_from_slice(&paint.off);
+                    self.copy_byte();
                     return Ok((start, end));
                 }
-                b'\\' => self.escape()?,
+                b'\\' => S::escape(self)?,
                 0x00..=0x1f => return Err(self.error_here("control character in string")),
-                0x7f => {
-                    self.input.pos += 1;
-                    self.out.extend_from_slice(b"\\u007f");
-                }
-                0x80..=0xff => self.utf8(b)?,
+                0x7f => S::del(self)?,
+                0x80..=0xff => S::non_ascii(self, b)?,
                 // A plain byte that arrived with a refill: the fast path takes it next time.
                 _ => {}
             }
         }
     }
 
-    /// One backslash escape (at the current position).
-    fn escape(&mut self) -> Result<()> {
+    /// Consumes a backslash (at the current position) and the letter after it, which must make
+    /// a valid escape; returns the letter. A `u` still needs its [`hex4`](Self::hex4).
+    fn escape_letter(&mut self) -> Result<u8> {
         self.input.pos += 1;
-        let Some(b) = self.input.peek()? else {
-            return Err(self.error_here("unterminated string"));
-        };
-        match b {
-            b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => {
+        match self.input.peek()? {
+            Some(b @ (b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' | b'u')) => {
                 self.input.pos += 1;
-                self.out.extend_from_slice(&[b'\\', b]);
+                Ok(b)
             }
-            b'/' => {
-                self.input.pos += 1;
-                self.out.push(b'/');
-            }
-            b'u' => {
-                self.input.pos += 1;
-                self.unicode_escape()?;
-            }
-            _ => return Err(self.error_here("invalid escape sequence")),
+            Some(_) => Err(self.error_here("invalid escape sequence")),
+            None => Err(self.error_here("unterminated string")),
         }
-        Ok(())
-    }
-
-    /// The `XXXX` of `\uXXXX`: shown as the character, except controls and lone surrogates,
-    /// which are kept as written.
-    fn unicode_escape(&mut self) -> Result<()> {
-        let (unit, raw) = self.hex4()?;
-        let c = match unit {
-            0xD800..=0xDBFF => match self.low_surrogate()? {
-                Some(low) => {
-                    0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00)
-                }
-                None => {
-                    self.write_raw_escape(raw);
-                    return Ok(());
-                }
-            },
-            0xDC00..=0xDFFF => {
-                self.write_raw_escape(raw);
-                return Ok(());
-            }
-            _ => u32::from(unit),
-        };
-        match char::from_u32(c) {
-            Some('"') => self.out.extend_from_slice(b"\\\""),
-            Some('\\') => self.out.extend_from_slice(b"\\\\"),
-            Some(ch) if !is_control(c) => {
-                let mut utf8 = [0; 4];
-                self.out
-                    .extend_from_slice(ch.encode_utf8(&mut utf8).as_bytes());
-            }
-            _ => self.write_raw_escape(raw),
-        }
-        Ok(())
-    }
-
-    fn write_raw_escape(&mut self, raw: [u8; 4]) {
-        self.out.extend_from_slice(b"\\u");
-        self.out.extend_from_slice(&raw);
     }
 
     /// Four hex digits: their value and the digits as written.
@@ -884,39 +727,297 @@ impl<'a, R: Read, W: Write + ?Sized> Printer<'a, R, W> {
         Ok(Some(unit))
     }
 
-    /// A non-ASCII sequence starting with `lead`: copied when valid, C1 controls escaped, and each
-    /// maximal invalid subpart replaced by U+FFFD (as WHATWG and `from_utf8_lossy` do).
-    fn utf8(&mut self, lead: u8) -> Result<()> {
+    /// Looks at the sequence that the non-ASCII `lead` at the current position starts, making
+    /// it available without consuming it.
+    fn utf8_ahead(&mut self, lead: u8) -> io::Result<Utf8Ahead> {
         let Some(shape) = Utf8Shape::of(lead) else {
-            self.input.pos += 1;
-            self.out.extend_from_slice(REPLACEMENT);
-            return Ok(());
+            return Ok(Utf8Ahead::Invalid(1));
         };
-        let len = shape.len;
-        let avail = self.input.ensure(len)?;
+        let avail = self.input.ensure(shape.len)?;
         let seq = &self.input.buf[self.input.pos..self.input.pos + avail];
         let valid = shape.valid_prefix(seq);
-        if valid < len {
-            self.out.extend_from_slice(REPLACEMENT);
+        Ok(if valid < shape.len {
+            Utf8Ahead::Invalid(valid)
         } else if lead == 0xC2 && seq[1] <= 0x9F {
-            let cont = seq[1];
-            self.out.extend_from_slice(b"\\u00");
-            self.out.push(HEX[usize::from(cont >> 4)]);
-            self.out.push(HEX[usize::from(cont & 0xF)]);
+            Utf8Ahead::C1(seq[1])
         } else {
-            self.out.extend_from_slice(seq);
+            Utf8Ahead::Valid(valid)
+        })
+    }
+}
+
+/// Writes `\uXXXX` with the hex digits as they were written.
+fn write_raw_escape(out: &mut Vec<u8>, raw: [u8; 4]) {
+    out.extend_from_slice(b"\\u");
+    out.extend_from_slice(&raw);
+}
+
+static PLAIN_THEME: Theme = Theme::PLAIN;
+
+/// The machine behind [`format_stream`], [`format_slice`] and [`format_sorted`]: whitespace is
+/// dropped and the document laid out afresh, and strings are rewritten by [`Rewrite`].
+struct Printer<'a, R, W: ?Sized> {
+    scan: Scanner<'a, R, W>,
+    indent: usize,
+    theme: &'a Theme,
+    stack: Vec<Frame>,
+    sort: Option<SortState>,
+}
+
+impl<'a, R: Read, W: Write + ?Sized> Printer<'a, R, W> {
+    fn new(
+        input: R,
+        chunk: usize,
+        sink: &'a mut W,
+        out: Vec<u8>,
+        opts: &JsonOptions<'a>,
+        flush_at: usize,
+    ) -> Self {
+        Printer {
+            scan: Scanner::new(Input::new(input, chunk), out, sink, flush_at),
+            indent: opts.indent,
+            theme: opts.theme.unwrap_or(&PLAIN_THEME),
+            stack: Vec::new(),
+            sort: None,
         }
-        self.input.pos += valid;
+    }
+
+    /// Next non-whitespace byte, which must exist.
+    fn token(&mut self, expected: &str) -> Result<u8> {
+        match self.scan.input.peek_token()? {
+            Some(b) => Ok(b),
+            None => Err(self.scan.error_here(expected)),
+        }
+    }
+
+    fn document(&mut self) -> Result<()> {
+        // A BOM is dropped; an XSSI prefix is copied, with a newline.
+        if let (_, Some(prefix)) = self.scan.preamble()? {
+            self.scan.out.extend_from_slice(prefix);
+            self.scan.out.push(b'\n');
+        }
+        loop {
+            self.value()?;
+            self.scan.maybe_flush()?;
+            if self.after_value()? {
+                break;
+            }
+        }
+        match self.scan.input.peek_token()? {
+            None => Ok(()),
+            Some(_) => Err(self.scan.error_here("unexpected data after the JSON value")),
+        }
+    }
+
+    /// Reads one value. Scalars and empty containers are written whole; a non-empty container
+    /// is opened (with its first key, for an object) and the loop continues with its first value.
+    fn value(&mut self) -> Result<()> {
+        let t = self.theme;
+        loop {
+            match self.token("expected a JSON value")? {
+                b @ (b'{' | b'[') => {
+                    if !self.open(b)? {
+                        return Ok(());
+                    }
+                }
+                b'"' => return self.string(&t.string).map(drop),
+                b'-' | b'0'..=b'9' => return self.number(),
+                b @ (b't' | b'f' | b'n') => return self.scan.literal(b, t),
+                _ => return Err(self.scan.error_here("expected a JSON value")),
+            }
+        }
+    }
+
+    /// After a value: consumes `,` (plus the next key) or closing brackets. Returns true once the
+    /// top-level value is complete.
+    fn after_value(&mut self) -> Result<bool> {
+        let t = self.theme;
+        while let Some(kind) = self.stack.last().map(|f| f.kind) {
+            let (close, expected) = kind.close();
+            let b = self.token(expected)?;
+            if b == b',' {
+                self.scan.input.pos += 1;
+                if kind == Kind::Array || self.sort.is_none() {
+                    t.sep.wrap(&mut self.scan.out, b",");
+                    newline_indent(&mut self.scan.out, self.indent, self.stack.len());
+                }
+                if kind == Kind::Object {
+                    self.key()?;
+                }
+                return Ok(false);
+            }
+            if b != close {
+                return Err(self.scan.error_here(expected));
+            }
+            self.scan.input.pos += 1;
+            self.close(kind);
+            self.scan.maybe_flush()?;
+        }
+        Ok(true)
+    }
+
+    /// Opens `{` or `[` (at the current position). Returns false when it was empty.
+    fn open(&mut self, open: u8) -> Result<bool> {
+        self.scan.check_depth(self.stack.len())?;
+        self.scan.input.pos += 1;
+        let (kind, close) = Kind::opened_by(open);
+        let t = self.theme;
+        let punct = &t.punct;
+        if self.token("expected a JSON value")? == close {
+            self.scan.input.pos += 1;
+            punct.wrap(&mut self.scan.out, &[open, close]);
+            return Ok(false);
+        }
+        punct.wrap(&mut self.scan.out, &[open]);
+        let entries = self.sort.as_ref().map_or(0, |s| s.entries.len());
+        self.stack.push(Frame { kind, entries });
+        if kind == Kind::Array || self.sort.is_none() {
+            newline_indent(&mut self.scan.out, self.indent, self.stack.len());
+        }
+        if kind == Kind::Object {
+            self.key()?;
+        }
+        Ok(true)
+    }
+
+    fn close(&mut self, kind: Kind) {
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
+        let out = &mut self.scan.out;
+        if kind == Kind::Object {
+            if let Some(sort) = self.sort.as_mut() {
+                sort.reorder(
+                    out,
+                    frame.entries,
+                    self.theme,
+                    self.indent,
+                    self.stack.len(),
+                );
+            }
+        }
+        newline_indent(out, self.indent, self.stack.len());
+        self.theme.punct.wrap(out, &[kind.close().0]);
+    }
+
+    /// An object key and its colon.
+    fn key(&mut self) -> Result<()> {
+        if self.token("expected a string key")? != b'"' {
+            return Err(self.scan.error_here("expected a string key"));
+        }
+        let start = self.scan.out.len();
+        let t = self.theme;
+        let content = self.string(&t.key)?;
+        if let Some(sort) = self.sort.as_mut() {
+            sort.push_entry(start, &self.scan.out[content.0..content.1]);
+        }
+        if self.token("expected ':'")? != b':' {
+            return Err(self.scan.error_here("expected ':'"));
+        }
+        self.scan.input.pos += 1;
+        t.sep.wrap(&mut self.scan.out, b":");
+        self.scan.out.push(b' ');
+        Ok(())
+    }
+
+    /// A number, painted.
+    fn number(&mut self) -> Result<()> {
+        let paint = &self.theme.number;
+        self.scan.out.extend_from_slice(&paint.on);
+        self.scan.number()?;
+        self.scan.out.extend_from_slice(&paint.off);
+        Ok(())
+    }
+
+    /// A string (its quote peeked) in `paint`. Returns the range of its rendered content in
+    /// `out` (see [`Scanner::string`]).
+    fn string(&mut self, paint: &Paint) -> Result<(usize, usize)> {
+        self.scan.out.extend_from_slice(&paint.on);
+        let content = self.scan.string::<Rewrite>()?;
+        self.scan.out.extend_from_slice(&paint.off);
+        Ok(content)
+    }
+}
+
+/// The pretty-printer's string rules: escapes are shown as the characters they stand for, except
+/// controls and lone surrogates; DEL and C1 controls are escaped; invalid UTF-8 is replaced.
+struct Rewrite;
+
+impl StringRules for Rewrite {
+    fn escape<R: Read, W: Write + ?Sized>(scan: &mut Scanner<'_, R, W>) -> Result<()> {
+        match scan.escape_letter()? {
+            b'/' => scan.out.push(b'/'),
+            b'u' => Rewrite::unicode_escape(scan)?,
+            letter => scan.out.extend_from_slice(&[b'\\', letter]),
+        }
+        Ok(())
+    }
+
+    fn del<R: Read, W: Write + ?Sized>(scan: &mut Scanner<'_, R, W>) -> Result<()> {
+        scan.input.pos += 1;
+        scan.out.extend_from_slice(b"\\u007f");
+        Ok(())
+    }
+
+    /// A valid sequence is copied, a C1 control escaped, and each maximal invalid subpart
+    /// replaced by U+FFFD (as WHATWG and `from_utf8_lossy` do).
+    fn non_ascii<R: Read, W: Write + ?Sized>(scan: &mut Scanner<'_, R, W>, lead: u8) -> Result<()> {
+        match scan.utf8_ahead(lead)? {
+            Utf8Ahead::Valid(len) => scan.copy_ahead(len),
+            Utf8Ahead::C1(cont) => {
+                scan.input.pos += 2;
+                scan.out.extend_from_slice(b"\\u00");
+                scan.out.push(HEX[usize::from(cont >> 4)]);
+                scan.out.push(HEX[usize::from(cont & 0xF)]);
+            }
+            Utf8Ahead::Invalid(len) => {
+                scan.input.pos += len;
+                scan.out.extend_from_slice(REPLACEMENT);
+            }
+        }
         Ok(())
     }
 }
 
-/// The tokenizer behind [`colorize_stream`]: the same grammar as [`Printer`], but whitespace is
-/// copied instead of re-laid, and string contents are validated and copied instead of rewritten.
+impl Rewrite {
+    /// The `XXXX` of `\uXXXX`: shown as the character, except controls and lone surrogates,
+    /// which are kept as written.
+    fn unicode_escape<R: Read, W: Write + ?Sized>(scan: &mut Scanner<'_, R, W>) -> Result<()> {
+        let (unit, raw) = scan.hex4()?;
+        let c = match unit {
+            0xD800..=0xDBFF => match scan.low_surrogate()? {
+                Some(low) => {
+                    0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00)
+                }
+                None => {
+                    write_raw_escape(&mut scan.out, raw);
+                    return Ok(());
+                }
+            },
+            0xDC00..=0xDFFF => {
+                write_raw_escape(&mut scan.out, raw);
+                return Ok(());
+            }
+            _ => u32::from(unit),
+        };
+        match char::from_u32(c) {
+            Some('"') => scan.out.extend_from_slice(b"\\\""),
+            Some('\\') => scan.out.extend_from_slice(b"\\\\"),
+            Some(ch) if !is_control(c) => {
+                let mut utf8 = [0; 4];
+                scan.out
+                    .extend_from_slice(ch.encode_utf8(&mut utf8).as_bytes());
+            }
+            _ => write_raw_escape(&mut scan.out, raw),
+        }
+        Ok(())
+    }
+}
+
+/// The machine behind [`colorize_stream`]: the same grammar and scanner as [`Printer`], but
+/// whitespace is copied instead of re-laid, and strings are copied by [`Verbatim`].
 struct Colorizer<'a, R, W: ?Sized> {
-    input: Input<R>,
-    out: Vec<u8>,
-    sink: &'a mut W,
+    scan: Scanner<'a, R, W>,
     theme: &'a Theme,
     stack: Vec<Kind>,
     /// The `off` bytes of a paint that is switched on (a string or number in progress), so that
@@ -927,78 +1028,48 @@ struct Colorizer<'a, R, W: ?Sized> {
 impl<'a, R: Read, W: Write + ?Sized> Colorizer<'a, R, W> {
     fn new(input: R, sink: &'a mut W, theme: &'a Theme) -> Self {
         Colorizer {
-            input: Input::new(input, CHUNK),
-            out: Vec::with_capacity(CHUNK * 2),
-            sink,
+            scan: Scanner::new(
+                Input::new(input, CHUNK),
+                Vec::with_capacity(CHUNK * 2),
+                sink,
+                CHUNK,
+            ),
             theme,
             stack: Vec::new(),
             open_off: b"",
         }
     }
 
-    /// Error at the current position, which is the end of input when nothing is left.
-    fn error_here(&self, message: &str) -> JsonError {
-        let at_end = self.input.pos >= self.input.end && self.input.eof;
-        let message = if at_end {
-            "unexpected end of input"
-        } else {
-            message
-        };
-        JsonError::Syntax {
-            offset: self.input.offset(),
-            message: message.to_owned(),
-        }
-    }
-
-    fn maybe_flush(&mut self) -> io::Result<()> {
-        if self.out.len() >= CHUNK {
-            self.sink.write_all(&self.out)?;
-            self.out.clear();
-        }
-        Ok(())
-    }
-
-    /// Copies the byte just peeked.
-    fn copy_byte(&mut self) {
-        self.out.push(self.input.buf[self.input.pos]);
-        self.input.pos += 1;
-    }
-
-    /// Copies the byte just peeked, wrapped in `paint`.
-    fn paint_byte(&mut self, paint: &Paint) {
-        paint.wrap(&mut self.out, &[self.input.buf[self.input.pos]]);
-        self.input.pos += 1;
-    }
-
     fn paint_on(&mut self, paint: &'a Paint) {
-        self.out.extend_from_slice(&paint.on);
+        self.scan.out.extend_from_slice(&paint.on);
         self.open_off = &paint.off;
     }
 
     fn paint_off(&mut self) {
-        self.out.extend_from_slice(self.open_off);
+        self.scan.out.extend_from_slice(self.open_off);
         self.open_off = b"";
     }
 
     /// Copies whitespace and peeks at the next byte (`None` at end of input).
     fn whitespace(&mut self) -> Result<Option<u8>> {
+        let scan = &mut self.scan;
         loop {
-            self.maybe_flush()?;
-            let Some(b) = self.input.peek()? else {
+            scan.maybe_flush()?;
+            let Some(b) = scan.input.peek()? else {
                 return Ok(None);
             };
             match b {
                 b' ' | b'\t' | b'\n' => {}
                 b'\r' => {
                     let lf =
-                        self.input.ensure(2)? == 2 && self.input.buf[self.input.pos + 1] == b'\n';
+                        scan.input.ensure(2)? == 2 && scan.input.buf[scan.input.pos + 1] == b'\n';
                     if !lf {
-                        return Err(self.error_here("carriage return without line feed"));
+                        return Err(scan.error_here("carriage return without line feed"));
                     }
                 }
                 _ => return Ok(Some(b)),
             }
-            self.copy_byte();
+            scan.copy_byte();
         }
     }
 
@@ -1006,12 +1077,19 @@ impl<'a, R: Read, W: Write + ?Sized> Colorizer<'a, R, W> {
     fn token(&mut self, expected: &str) -> Result<u8> {
         match self.whitespace()? {
             Some(b) => Ok(b),
-            None => Err(self.error_here(expected)),
+            None => Err(self.scan.error_here(expected)),
         }
     }
 
     fn document(&mut self) -> Result<()> {
-        self.preamble()?;
+        // A BOM and an XSSI prefix are copied, unpainted.
+        let (bom, prefix) = self.scan.preamble()?;
+        if bom {
+            self.scan.out.extend_from_slice(BOM);
+        }
+        if let Some(prefix) = prefix {
+            self.scan.out.extend_from_slice(prefix);
+        }
         loop {
             self.value()?;
             if self.after_value()? {
@@ -1020,24 +1098,8 @@ impl<'a, R: Read, W: Write + ?Sized> Colorizer<'a, R, W> {
         }
         match self.whitespace()? {
             None => Ok(()),
-            Some(_) => Err(self.error_here("unexpected data after the JSON value")),
+            Some(_) => Err(self.scan.error_here("unexpected data after the JSON value")),
         }
-    }
-
-    /// Copies a UTF-8 BOM and an XSSI prefix at the very start, unpainted.
-    fn preamble(&mut self) -> Result<()> {
-        self.input.ensure(BOM.len() + 9)?;
-        if self.input.buf[self.input.pos..self.input.end].starts_with(BOM) {
-            self.out.extend_from_slice(BOM);
-            self.input.pos += BOM.len();
-            self.input.ensure(9)?;
-        }
-        let ahead = &self.input.buf[self.input.pos..self.input.end];
-        if let Some(prefix) = XSSI_PREFIXES.iter().find(|p| ahead.starts_with(p)) {
-            self.out.extend_from_slice(prefix);
-            self.input.pos += prefix.len();
-        }
-        Ok(())
     }
 
     /// Reads one value; a non-empty container is opened (with its first key, for an object)
@@ -1053,10 +1115,8 @@ impl<'a, R: Read, W: Write + ?Sized> Colorizer<'a, R, W> {
                 }
                 b'"' => return self.string(&t.string),
                 b'-' | b'0'..=b'9' => return self.number(),
-                b't' => return self.literal(b"true", &t.boolean),
-                b'f' => return self.literal(b"false", &t.boolean),
-                b'n' => return self.literal(b"null", &t.null),
-                _ => return Err(self.error_here("expected a JSON value")),
+                b @ (b't' | b'f' | b'n') => return self.scan.literal(b, t),
+                _ => return Err(self.scan.error_here("expected a JSON value")),
             }
         }
     }
@@ -1066,22 +1126,19 @@ impl<'a, R: Read, W: Write + ?Sized> Colorizer<'a, R, W> {
     fn after_value(&mut self) -> Result<bool> {
         let t = self.theme;
         while let Some(&kind) = self.stack.last() {
-            let (close, expected) = match kind {
-                Kind::Object => (b'}', "expected ',' or '}'"),
-                Kind::Array => (b']', "expected ',' or ']'"),
-            };
+            let (close, expected) = kind.close();
             let b = self.token(expected)?;
             if b == b',' {
-                self.paint_byte(&t.sep);
+                self.scan.paint_byte(&t.sep);
                 if kind == Kind::Object {
                     self.key()?;
                 }
                 return Ok(false);
             }
             if b != close {
-                return Err(self.error_here(expected));
+                return Err(self.scan.error_here(expected));
             }
-            self.paint_byte(&t.punct);
+            self.scan.paint_byte(&t.punct);
             self.stack.pop();
         }
         Ok(true)
@@ -1089,25 +1146,19 @@ impl<'a, R: Read, W: Write + ?Sized> Colorizer<'a, R, W> {
 
     /// Opens `{` or `[` (at the current position). Returns false when it was empty.
     fn open(&mut self, open: u8) -> Result<bool> {
-        if self.stack.len() >= MAX_DEPTH {
-            let msg = format!("nesting deeper than {MAX_DEPTH} levels");
-            return Err(self.error_here(&msg));
-        }
-        let (kind, close) = match open {
-            b'{' => (Kind::Object, b'}'),
-            _ => (Kind::Array, b']'),
-        };
+        self.scan.check_depth(self.stack.len())?;
+        let (kind, close) = Kind::opened_by(open);
         let t = self.theme;
-        self.input.pos += 1;
+        self.scan.input.pos += 1;
         // `{}` and `[]` are painted as one token, as the pretty-printer does.
-        if self.input.peek()? == Some(close) {
-            self.input.pos += 1;
-            t.punct.wrap(&mut self.out, &[open, close]);
+        if self.scan.input.peek()? == Some(close) {
+            self.scan.input.pos += 1;
+            t.punct.wrap(&mut self.scan.out, &[open, close]);
             return Ok(false);
         }
-        t.punct.wrap(&mut self.out, &[open]);
+        t.punct.wrap(&mut self.scan.out, &[open]);
         if self.token("expected a JSON value")? == close {
-            self.paint_byte(&t.punct);
+            self.scan.paint_byte(&t.punct);
             return Ok(false);
         }
         self.stack.push(kind);
@@ -1120,167 +1171,66 @@ impl<'a, R: Read, W: Write + ?Sized> Colorizer<'a, R, W> {
     /// An object key and its colon.
     fn key(&mut self) -> Result<()> {
         if self.token("expected a string key")? != b'"' {
-            return Err(self.error_here("expected a string key"));
+            return Err(self.scan.error_here("expected a string key"));
         }
         let t = self.theme;
         self.string(&t.key)?;
         if self.token("expected ':'")? != b':' {
-            return Err(self.error_here("expected ':'"));
+            return Err(self.scan.error_here("expected ':'"));
         }
-        self.paint_byte(&t.sep);
+        self.scan.paint_byte(&t.sep);
         Ok(())
     }
 
-    fn literal(&mut self, word: &'static [u8], paint: &Paint) -> Result<()> {
-        for &expected in word {
-            if self.input.peek()? != Some(expected) {
-                return Err(self.error_here("invalid literal"));
-            }
-            self.input.pos += 1;
-        }
-        paint.wrap(&mut self.out, word);
-        Ok(())
-    }
-
-    /// Validates a number and copies it.
+    /// A number, painted.
     fn number(&mut self) -> Result<()> {
         let t = self.theme;
         self.paint_on(&t.number);
-        if self.input.peek()? == Some(b'-') {
-            self.copy_byte();
-        }
-        match self.input.peek()? {
-            Some(b'0') => {
-                self.copy_byte();
-                if let Some(b'0'..=b'9') = self.input.peek()? {
-                    return Err(self.error_here("leading zeros are not allowed"));
-                }
-            }
-            Some(b'1'..=b'9') => {
-                self.copy_digits()?;
-            }
-            _ => return Err(self.error_here("expected a digit")),
-        }
-        if self.input.peek()? == Some(b'.') {
-            self.copy_byte();
-            if self.copy_digits()? == 0 {
-                return Err(self.error_here("expected a digit after '.'"));
-            }
-        }
-        if let Some(b'e' | b'E') = self.input.peek()? {
-            self.copy_byte();
-            if let Some(b'+' | b'-') = self.input.peek()? {
-                self.copy_byte();
-            }
-            if self.copy_digits()? == 0 {
-                return Err(self.error_here("expected a digit in the exponent"));
-            }
-        }
+        self.scan.number()?;
         self.paint_off();
         Ok(())
     }
 
-    fn copy_digits(&mut self) -> Result<usize> {
-        let mut count = 0;
-        loop {
-            let ahead = &self.input.buf[self.input.pos..self.input.end];
-            let n = ahead.iter().take_while(|b| b.is_ascii_digit()).count();
-            self.out.extend_from_slice(&ahead[..n]);
-            self.input.pos += n;
-            count += n;
-            if self.input.pos < self.input.end {
-                return Ok(count);
-            }
-            self.maybe_flush()?;
-            if !self.input.refill()? {
-                return Ok(count);
-            }
-        }
-    }
-
-    /// Copies a string (the opening quote is at the current position), quotes included.
+    /// A string (its quote peeked) in `paint`.
     fn string(&mut self, paint: &'a Paint) -> Result<()> {
         self.paint_on(paint);
-        self.copy_byte();
-        loop {
-            let ahead = &self.input.buf[self.input.pos..self.input.end];
-            let n = ahead
-                .iter()
-                .position(|&b| !PLAIN[usize::from(b)])
-                .unwrap_or(ahead.len());
-            self.out.extend_from_slice(&ahead[..n]);
-            self.input.pos += n;
-            self.maybe_flush()?;
-            let Some(b) = self.input.peek()? else {
-                return Err(self.error_here("unterminated string"));
-            };
-            match b {
-                b'"' => {
-                    self.copy_byte();
-                    self.paint_off();
-                    return Ok(());
-                }
-                b'\\' => self.escape()?,
-                // DEL is valid JSON, but copying it raw is what the caller's fallback avoids.
-                0x00..=0x1f | 0x7f => return Err(self.error_here("control character in string")),
-                0x80..=0xff => self.utf8(b)?,
-                // A plain byte that arrived with a refill: the fast path takes it next time.
-                _ => {}
-            }
-        }
+        self.scan.string::<Verbatim>()?;
+        self.paint_off();
+        Ok(())
     }
+}
 
-    /// Validates and copies one backslash escape (at the current position).
-    fn escape(&mut self) -> Result<()> {
-        let avail = self.input.ensure(2)?;
-        let kind = if avail == 2 {
-            self.input.buf[self.input.pos + 1]
-        } else {
-            self.input.pos += avail;
-            return Err(self.error_here("unterminated string"));
-        };
-        let len = match kind {
-            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => 2,
-            b'u' => 6,
-            _ => {
-                self.input.pos += 1;
-                return Err(self.error_here("invalid escape sequence"));
+/// The colorizer's string rules: everything is validated and copied as written, and what a
+/// terminal could obey (DEL, C1 controls) or mangle (invalid UTF-8) is an error.
+struct Verbatim;
+
+impl StringRules for Verbatim {
+    fn escape<R: Read, W: Write + ?Sized>(scan: &mut Scanner<'_, R, W>) -> Result<()> {
+        match scan.escape_letter()? {
+            b'u' => {
+                let (_, raw) = scan.hex4()?;
+                write_raw_escape(&mut scan.out, raw);
             }
-        };
-        let avail = self.input.ensure(len)?;
-        let digits = &self.input.buf[self.input.pos + 2..self.input.pos + avail];
-        if let Some(bad) = digits.iter().position(|&d| hex_value(d).is_none()) {
-            self.input.pos += 2 + bad;
-            return Err(self.error_here("invalid \\u escape"));
+            letter => scan.out.extend_from_slice(&[b'\\', letter]),
         }
-        if avail < len {
-            self.input.pos += avail;
-            return Err(self.error_here("invalid \\u escape"));
-        }
-        self.out
-            .extend_from_slice(&self.input.buf[self.input.pos..self.input.pos + len]);
-        self.input.pos += len;
         Ok(())
     }
 
-    /// Copies one well-formed UTF-8 sequence starting with `lead`; anything else, and C1
-    /// controls (which some terminals obey), is an error.
-    fn utf8(&mut self, lead: u8) -> Result<()> {
-        let Some(shape) = Utf8Shape::of(lead) else {
-            return Err(self.error_here("invalid UTF-8"));
-        };
-        let avail = self.input.ensure(shape.len)?;
-        let seq = &self.input.buf[self.input.pos..self.input.pos + avail];
-        let valid = shape.valid_prefix(seq);
-        if valid < shape.len {
-            return Err(self.error_here("invalid UTF-8"));
+    /// DEL is valid JSON, but copying it raw is what the caller's fallback avoids.
+    fn del<R: Read, W: Write + ?Sized>(scan: &mut Scanner<'_, R, W>) -> Result<()> {
+        Err(scan.error_here("control character in string"))
+    }
+
+    fn non_ascii<R: Read, W: Write + ?Sized>(scan: &mut Scanner<'_, R, W>, lead: u8) -> Result<()> {
+        match scan.utf8_ahead(lead)? {
+            Utf8Ahead::Valid(len) => {
+                scan.copy_ahead(len);
+                Ok(())
+            }
+            // Some terminals obey C1 controls.
+            Utf8Ahead::C1(_) => Err(scan.error_here("control character in string")),
+            Utf8Ahead::Invalid(_) => Err(scan.error_here("invalid UTF-8")),
         }
-        if lead == 0xC2 && seq[1] <= 0x9F {
-            return Err(self.error_here("control character in string"));
-        }
-        self.out.extend_from_slice(seq);
-        self.input.pos += valid;
-        Ok(())
     }
 }
 

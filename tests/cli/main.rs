@@ -12,6 +12,7 @@ mod harness;
 mod harness_selftest;
 mod network;
 mod output;
+mod proxies;
 mod retries;
 mod sessions;
 mod tls;
