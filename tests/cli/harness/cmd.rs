@@ -243,6 +243,10 @@ pub(crate) fn new_session(cmd: &mut Command, ctty: Option<RawFd>) {
                     return Err(io::Error::last_os_error());
                 }
             }
+            // Signals the test runner ignores (a runner started in the background has SIGINT
+            // and SIGQUIT ignored) would be inherited across exec; children start clean.
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            libc::signal(libc::SIGQUIT, libc::SIG_DFL);
             // Best effort: needs Linux 5.11; older kernels just skip it.
             let _ = libc::syscall(
                 libc::SYS_close_range,
