@@ -12,7 +12,7 @@ use crate::cli::{AsFormat, Cli};
 use crate::client::redirect::{self, Hop};
 use crate::client::{self, Client, Response};
 use crate::env::Env;
-use crate::error::{self, code, Failure};
+use crate::error::{self, code};
 use crate::output::{body, convert, Printer};
 use crate::prepare::{self, PreparedRequest};
 use crate::session::Session;
@@ -26,6 +26,11 @@ pub fn main(program: &str) -> i32 {
         Ok(code) => code,
         Err(err) => report(&err, &env),
     }
+}
+
+/// A `http: warning: ...` line on stderr.
+fn warn(env: &Env, msg: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stderr(), "{}: warning: {msg}", env.program);
 }
 
 /// Print an error as one line (`http: error: ...`) and pick its exit code. A closed pipe
@@ -126,9 +131,7 @@ fn run(args: Vec<OsString>, env: &Env) -> Result<i32> {
         Err(code) => return Ok(code),
     };
     if cli.quiet < 2 {
-        for w in &config_warnings {
-            let _ = writeln!(std::io::stderr(), "{}: warning: {w}", env.program);
-        }
+        config_warnings.iter().for_each(|w| warn(env, w));
     }
     if cli.config_show {
         let text = crate::config::show_for(&cli, env, config.as_ref())?;
@@ -141,9 +144,7 @@ fn run(args: Vec<OsString>, env: &Env) -> Result<i32> {
         s.apply(&mut spec);
     }
     if spec.output.quiet < 2 {
-        for w in &spec.warnings {
-            let _ = writeln!(std::io::stderr(), "{}: warning: {w}", env.program);
-        }
+        spec.warnings.iter().for_each(|w| warn(env, w));
     }
     let mut req = prepare::prepare(&spec)?;
     if let Some(s) = &session {
@@ -198,29 +199,14 @@ fn open_output(spec: &RequestSpec) -> Result<Box<dyn Write>> {
     )))
 }
 
-fn exchange(
-    spec: &RequestSpec,
-    req: PreparedRequest,
-    printer: &mut Printer,
-    env: &Env,
-    mut session: Option<Session>,
-) -> Result<i32> {
-    let client = Client::new(&spec.net, env)?;
-    if matches!(spec.net.verify, Some(crate::cli::values::Verify::No)) && spec.output.quiet < 2 {
-        let _ = writeln!(
-            std::io::stderr(),
-            "{}: warning: TLS certificate verification is off (--verify=no)",
-            env.program
-        );
-    }
-    let o = &spec.output;
-    let mut sent = 0usize;
+/// How the send loop may go on after each response: redirects, digest, retries.
+fn flow(spec: &RequestSpec) -> redirect::Flow<'_> {
     let digest = spec
         .auth
         .as_ref()
         .filter(|a| a.kind == crate::cli::AuthType::Digest)
         .map(|a| (a.user.as_str(), a.password.as_deref().unwrap_or("")));
-    let flow = redirect::Flow {
+    redirect::Flow {
         follow: spec.net.follow,
         max_redirects: spec.net.max_redirects,
         digest,
@@ -230,7 +216,23 @@ fn exchange(
             backoff: spec.net.retry_backoff,
             max_wait: spec.net.retry_max_wait,
         },
-    };
+    }
+}
+
+fn exchange(
+    spec: &RequestSpec,
+    req: PreparedRequest,
+    printer: &mut Printer,
+    env: &Env,
+    mut session: Option<Session>,
+) -> Result<i32> {
+    let client = Client::new(&spec.net, env)?;
+    if matches!(spec.net.verify, Some(crate::cli::values::Verify::No)) && spec.output.quiet < 2 {
+        warn(env, "TLS certificate verification is off (--verify=no)");
+    }
+    let o = &spec.output;
+    let mut sent = 0usize;
+    let flow = flow(spec);
     let sent_all = redirect::send_following(&client, req, &flow, |hop| match hop {
         Hop::Sending(r) => {
             // Each hop gets the cookies of its own host, including ones set along the way.
@@ -278,7 +280,7 @@ fn exchange(
         Ok(done) => done,
         Err(e) => {
             if let Some(Err(save)) = session.map(Session::save) {
-                let _ = writeln!(std::io::stderr(), "{}: warning: {save:#}", env.program);
+                warn(env, format!("{save:#}"));
             }
             return Err(e);
         }
@@ -288,23 +290,36 @@ fn exchange(
         s.save()?;
     }
     if o.download {
-        let print = crate::cli::values::PrintSet {
-            response_body: false,
-            ..o.print
-        };
-        show_response(printer, &mut resp, print, &client, &final_req)?;
-        printer.finish()?;
-        if !crate::download::already_complete(spec, &final_req, &resp) {
-            let status = final_status(spec, &resp, env);
-            if status != code::OK {
-                return Ok(status);
-            }
-        }
-        return crate::download::save(spec, &final_req, resp, &client, env);
+        return download(spec, printer, final_req, resp, &client, env);
     }
     show_response(printer, &mut resp, o.print, &client, &final_req)?;
     printer.finish()?;
     Ok(final_status(spec, &resp, env))
+}
+
+/// `--download`: headers as selected (never the body), the status check (an already
+/// complete resume is not an error), then the body to its file.
+fn download(
+    spec: &RequestSpec,
+    printer: &mut Printer,
+    req: PreparedRequest,
+    mut resp: Response,
+    client: &Client,
+    env: &Env,
+) -> Result<i32> {
+    let print = crate::cli::values::PrintSet {
+        response_body: false,
+        ..spec.output.print
+    };
+    show_response(printer, &mut resp, print, client, &req)?;
+    printer.finish()?;
+    if !crate::download::already_complete(spec, &req, &resp) {
+        let status = final_status(spec, &resp, env);
+        if status != code::OK {
+            return Ok(status);
+        }
+    }
+    crate::download::save(spec, &req, resp, client, env)
 }
 
 /// Print a response as `print` selects; the body is read only when it is shown.
@@ -405,9 +420,4 @@ fn final_status(spec: &RequestSpec, resp: &Response, env: &Env) -> i32 {
         );
     }
     code
-}
-
-#[allow(dead_code)]
-fn interrupted() -> anyhow::Error {
-    Failure::Interrupted.into()
 }
