@@ -9,7 +9,6 @@ use std::path::PathBuf;
 pub struct Env {
     /// `http` or `https`: names the program in messages and picks the default scheme.
     pub program: String,
-    pub stdin_is_tty: bool,
     /// stdin is a pipe or a regular file, so it can carry a request body.
     pub stdin_has_data: bool,
     pub stdout_is_tty: bool,
@@ -21,8 +20,6 @@ pub struct Env {
     pub home: Option<PathBuf>,
     /// `$HTTP_CONFIG_DIR`, else `$XDG_CONFIG_HOME/http`, else `~/.config/http`.
     pub config_dir: Option<PathBuf>,
-    /// Terminal width when stderr is a terminal (progress bars).
-    pub term_width: Option<u16>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -39,7 +36,6 @@ impl Env {
             .or_else(|| home.as_ref().map(|h| h.join(".config").join("http")));
         Env {
             program: program.to_string(),
-            stdin_is_tty: std::io::stdin().is_terminal(),
             stdin_has_data: stdin_has_data(),
             stdout_is_tty: std::io::stdout().is_terminal(),
             stderr_is_tty: std::io::stderr().is_terminal(),
@@ -47,7 +43,6 @@ impl Env {
             force_color: var("FORCE_COLOR").is_some_and(|v| v != "0"),
             home,
             config_dir,
-            term_width: None,
         }
     }
 
