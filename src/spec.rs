@@ -348,6 +348,14 @@ pub fn from_cli_with(
     if cli.continue_ && cli.output.is_none() {
         return Err(usage("--continue requires --output FILE"));
     }
+    if headers
+        .iter()
+        .any(|h| h.value.is_none() && h.name.eq_ignore_ascii_case("host"))
+    {
+        warnings.push(
+            "the Host header cannot be removed (HTTP/1.1 requires it); it is sent as usual".into(),
+        );
+    }
     if !eff.retry_status.0.is_empty() && eff.retries.0 == 0 {
         warnings.push("--retry-status has no effect without --retries N".into());
     }

@@ -1165,3 +1165,16 @@ fn too_many_redirects_exits_six() {
         server.hits()
     );
 }
+
+#[test]
+fn removing_host_warns_and_still_sends_it() {
+    let run = http(&["--offline", "example.org", "Host:"]).run().success();
+    assert!(
+        run.stdout_str().contains("\r\nHost: example.org\r\n"),
+        "{run:?}"
+    );
+    assert_eq!(
+        run.stderr_str(),
+        "http: warning: the Host header cannot be removed (HTTP/1.1 requires it); it is sent as usual\n"
+    );
+}
