@@ -17,3 +17,4 @@ pub mod prepare;
 pub mod prompt;
 pub mod session;
 pub mod spec;
+pub mod spool;

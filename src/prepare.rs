@@ -21,7 +21,12 @@ pub const JSON_ACCEPT: &str = "application/json, */*;q=0.5";
 #[derive(Debug, Clone, PartialEq)]
 pub enum Segment {
     Bytes(Vec<u8>),
-    File { path: PathBuf, len: u64 },
+    File {
+        path: PathBuf,
+        len: u64,
+    },
+    /// A large stdin body kept in an anonymous temporary file.
+    Spooled(crate::spool::Spooled),
 }
 
 /// A request body as a sequence of segments (empty for no body), so that a multipart upload
@@ -46,6 +51,7 @@ impl Body {
             .map(|s| match s {
                 Segment::Bytes(b) => b.len() as u64,
                 Segment::File { len, .. } => *len,
+                Segment::Spooled(s) => s.len,
             })
             .sum()
     }
@@ -56,6 +62,7 @@ impl Body {
             let next: Box<dyn Read + Send> = match seg {
                 Segment::Bytes(b) => Box::new(io::Cursor::new(b.clone())),
                 Segment::File { path, len } => Box::new(std::fs::File::open(path)?.take(*len)),
+                Segment::Spooled(s) => Box::new(s.reader()),
             };
             out = Box::new(out.chain(next));
         }
@@ -207,6 +214,12 @@ fn body_and_type(spec: &RequestSpec, boundary: &str) -> Result<(Body, Option<Str
             Some(format!("multipart/form-data; boundary={boundary}")),
         ),
         BodySpec::Bytes(b) => (Body::bytes(b.clone()), Some(raw_type.into())),
+        BodySpec::Spooled(s) => (
+            Body {
+                segments: vec![Segment::Spooled(s.clone())],
+            },
+            Some(raw_type.into()),
+        ),
         BodySpec::File { path, mime } => {
             let len = std::fs::metadata(path)
                 .map_err(|e| usage(format!("cannot read body file '{}': {e}", path.display())))?

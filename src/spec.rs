@@ -48,6 +48,8 @@ pub enum BodySpec {
     Multipart(Vec<Part>),
     /// `--raw`, or stdin (read before the request is built).
     Bytes(Vec<u8>),
+    /// A large stdin body, spilled to an anonymous temporary file.
+    Spooled(crate::spool::Spooled),
     /// `@path`: streamed from disk.
     File {
         path: PathBuf,
@@ -439,13 +441,12 @@ fn build_body(cli: &Cli, env: &Env, items: &[Item]) -> Result<BodySpec> {
         });
     }
     if stdin {
-        let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut buf)
+        let read = crate::spool::read_all(&mut std::io::stdin().lock(), crate::spool::MEMORY_LIMIT)
             .context("cannot read the request body from stdin")?;
-        return Ok(if buf.is_empty() {
-            BodySpec::Empty
-        } else {
-            BodySpec::Bytes(buf)
+        return Ok(match read {
+            crate::spool::Stdin::Memory(b) if b.is_empty() => BodySpec::Empty,
+            crate::spool::Stdin::Memory(b) => BodySpec::Bytes(b),
+            crate::spool::Stdin::Spooled(s) => BodySpec::Spooled(s),
         });
     }
     let has_files = data.iter().any(|i| i.kind == ItemKind::File);

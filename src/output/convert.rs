@@ -98,6 +98,10 @@ pub fn curl(spec: &RequestSpec, req: &PreparedRequest) -> String {
         BodySpec::File { path, .. } if req.header("content-encoding").is_none() => {
             args.extend(["--data-binary".into(), sh(&format!("@{}", path.display()))]);
         }
+        // A large body from stdin: curl reads it from stdin too.
+        BodySpec::Spooled(_) if req.header("content-encoding").is_none() => {
+            args.extend(["--data-binary".into(), "@-".into()]);
+        }
         _ if !req.body.is_empty() => {
             let bytes = body_text(req).unwrap_or_default();
             match String::from_utf8(bytes) {
@@ -211,6 +215,7 @@ fn py_pairs(pairs: &[(String, String)]) -> String {
 
 /// Equivalent Python `requests` code.
 pub fn python(spec: &RequestSpec, req: &PreparedRequest) -> String {
+    let mut imports = vec!["import requests".to_string()];
     let mut url = req.url.clone();
     let params: Vec<(String, String)> = url
         .query_pairs()
@@ -275,6 +280,10 @@ pub fn python(spec: &RequestSpec, req: &PreparedRequest) -> String {
             "data=open({}, \"rb\")",
             py_str(&path.display().to_string())
         )),
+        BodySpec::Spooled(_) if !compressed => {
+            imports.insert(0, "import sys".into());
+            args.push("data=sys.stdin.buffer".into());
+        }
         _ if !req.body.is_empty() => {
             let bytes = match req.body.segments.as_slice() {
                 [Segment::Bytes(b)] => b.clone(),
@@ -284,7 +293,6 @@ pub fn python(spec: &RequestSpec, req: &PreparedRequest) -> String {
         }
         _ => {}
     }
-    let mut imports = vec!["import requests".to_string()];
     if let Some(a) = auth {
         let pair = format!(
             "{}, {}",
