@@ -10,17 +10,16 @@
 //! `HOME/.config`, so `home_file(".config/http/config.json", ...)` is the
 //! config file of that command only.
 
-use std::io::{self, Read, Write};
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::thread;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use serde_json::{json, Value};
 
-use crate::harness::{http, read_head, Cmd, Conn, RawServer, Reply, Run, Server};
+use crate::harness::{
+    basic_auth, http, read_head, Cmd, Conn, RawServer, Recorded, Reply, Run, Server, TlsServer,
+};
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -43,19 +42,51 @@ fn prefix(port: u16, path: &str) -> String {
     format!("http://127.0.0.1:{port}/{}", path.trim_start_matches('/'))
 }
 
-fn basic(user_pass: &str) -> String {
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(user_pass)
-    )
+/// A config whose root prefix of 127.0.0.1:PORT sends a bearer token from
+/// `$MY_TOKEN`.
+fn bearer_from_env(port: u16) -> Value {
+    json!({"prefixes": {
+        prefix(port, "/"): {"auth": {"type": "bearer", "token_env": "MY_TOKEN"}}
+    }})
+}
+
+/// A config whose root prefix of 127.0.0.1:PORT sends basic auth for
+/// `alice` with the password from `$ALICE_PW`.
+fn basic_from_env(port: u16) -> Value {
+    json!({"prefixes": {
+        prefix(port, "/"): {"auth": {"type": "basic", "username": "alice", "password_env": "ALICE_PW"}}
+    }})
+}
+
+/// Runs `http --config-show ARGS...` with `cfg` as the config file and the
+/// environment variables `env`; it must succeed.
+#[track_caller]
+fn config_show(args: &[&str], cfg: Value, env: &[(&str, &str)]) -> Run {
+    let mut cmd = with_config(http(&["--config-show"]).args(args), cfg);
+    for (key, value) in env {
+        cmd = cmd.env(key, value);
+    }
+    cmd.run().success()
+}
+
+/// Asserts stdout starts with the response head (`--print=h`).
+#[track_caller]
+fn assert_head_shown(run: &Run) {
+    assert!(
+        run.stdout_str().starts_with("HTTP/1.1 200 OK"),
+        "{}",
+        run.context()
+    );
+}
+
+/// Asserts stdout contains `text`.
+#[track_caller]
+fn assert_stdout_has(run: &Run, text: &str) {
+    assert!(run.stdout_str().contains(text), "{}", run.context());
 }
 
 fn warnings(run: &Run) -> Vec<String> {
-    run.stderr_str()
-        .lines()
-        .filter(|l| l.starts_with("http: warning: "))
-        .map(str::to_string)
-        .collect()
+    run.stderr_lines_starting("http: warning: ")
 }
 
 /// A server that redirects `/r` to `/t` and answers `/t` with `target`.
@@ -97,11 +128,7 @@ fn no_option_cancels_a_default() {
     let run = with_config(http(&[&server.url("/r")]), cfg.clone())
         .run()
         .success();
-    assert!(
-        run.stdout_str().starts_with("HTTP/1.1 200 OK"),
-        "{}",
-        run.context()
-    );
+    assert_head_shown(&run);
     assert_eq!(server.hits(), 2, "the default --follow applies");
 
     let server = redirecting();
@@ -250,11 +277,7 @@ fn prefix_headers_show_in_verbose_output() {
     let run = with_config(http(&["-v", &server.url("/")]), cfg)
         .run()
         .success();
-    assert!(
-        run.stdout_str().contains("X-Team: blue\r\n"),
-        "{}",
-        run.context()
-    );
+    assert_stdout_has(&run, "X-Team: blue\r\n");
     assert_eq!(server.request().header("X-Team"), Some("blue"));
 }
 
@@ -262,28 +285,37 @@ fn prefix_headers_show_in_verbose_output() {
 // Prefixes: auth
 // ---------------------------------------------------------------------------
 
+/// Runs `http ARGS...` (`{url}` in ARGS is an echo server's root URL) with
+/// `config(port)` as the config file and the environment variables `env`;
+/// returns the one request the server received and the run.
+fn run_with_prefix_auth(
+    config: fn(u16) -> Value,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Recorded, Run) {
+    let server = Server::echo();
+    let url = server.url("/");
+    let args: Vec<String> = args.iter().map(|a| a.replace("{url}", &url)).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut cmd = with_config(http(&args), config(server.port));
+    for (key, value) in env {
+        cmd = cmd.env(key, value);
+    }
+    let run = cmd.run().success();
+    (server.request(), run)
+}
+
 #[test]
 fn prefix_bearer_token_from_an_environment_variable() {
-    let server = Server::echo();
-    let cfg = json!({"prefixes": {
-        prefix(server.port, "/"): {"auth": {"type": "bearer", "token_env": "MY_TOKEN"}}
-    }});
-    let run = with_config(http(&[&server.url("/")]), cfg.clone())
-        .env("MY_TOKEN", "t0k")
-        .run()
-        .success();
-    assert_eq!(server.request().header("Authorization"), Some("Bearer t0k"));
+    let (got, run) = run_with_prefix_auth(bearer_from_env, &["{url}"], &[("MY_TOKEN", "t0k")]);
+    assert_eq!(got.header("Authorization"), Some("Bearer t0k"));
     assert!(warnings(&run).is_empty(), "{}", run.context());
 }
 
 #[test]
 fn prefix_auth_with_an_unset_variable_warns_and_sends_nothing() {
-    let server = Server::echo();
-    let cfg = json!({"prefixes": {
-        prefix(server.port, "/"): {"auth": {"type": "bearer", "token_env": "MY_TOKEN"}}
-    }});
-    let run = with_config(http(&[&server.url("/")]), cfg).run().success();
-    assert_eq!(server.request().header("Authorization"), None);
+    let (got, run) = run_with_prefix_auth(bearer_from_env, &["{url}"], &[]);
+    assert_eq!(got.header("Authorization"), None);
     let w = warnings(&run);
     assert_eq!(w.len(), 1, "{}", run.context());
     assert!(
@@ -294,29 +326,16 @@ fn prefix_auth_with_an_unset_variable_warns_and_sends_nothing() {
 
 #[test]
 fn prefix_basic_auth_with_username_and_password_env() {
-    let server = Server::echo();
-    let cfg = json!({"prefixes": {
-        prefix(server.port, "/"): {"auth": {"type": "basic", "username": "alice", "password_env": "ALICE_PW"}}
-    }});
-    let run = with_config(http(&[&server.url("/")]), cfg.clone())
-        .env("ALICE_PW", "pa55")
-        .run()
-        .success();
+    let (got, run) = run_with_prefix_auth(basic_from_env, &["{url}"], &[("ALICE_PW", "pa55")]);
     assert_eq!(
-        server.request().header("Authorization"),
-        Some(basic("alice:pa55").as_str())
+        got.header("Authorization"),
+        Some(basic_auth("alice:pa55").as_str())
     );
     assert!(!run.stderr_str().contains("pa55"));
 
     // The same prefix without the variable: a warning, no credentials.
-    let server2 = Server::echo();
-    let cfg2 = json!({"prefixes": {
-        prefix(server2.port, "/"): {"auth": {"type": "basic", "username": "alice", "password_env": "ALICE_PW"}}
-    }});
-    let run = with_config(http(&[&server2.url("/")]), cfg2)
-        .run()
-        .success();
-    assert_eq!(server2.request().header("Authorization"), None);
+    let (got, run) = run_with_prefix_auth(basic_from_env, &["{url}"], &[]);
+    assert_eq!(got.header("Authorization"), None);
     assert!(
         warnings(&run).iter().any(|w| w.contains("ALICE_PW")),
         "{}",
@@ -326,61 +345,40 @@ fn prefix_basic_auth_with_username_and_password_env() {
 
 #[test]
 fn command_line_auth_wins_over_prefix_auth() {
-    let server = Server::echo();
-    let cfg = json!({"prefixes": {
-        prefix(server.port, "/"): {"auth": {"type": "basic", "username": "alice", "password_env": "ALICE_PW"}}
-    }});
-    with_config(http(&["--auth", "bob:b0b", &server.url("/")]), cfg.clone())
-        .env("ALICE_PW", "pa55")
-        .run()
-        .success();
+    let (got, _) = run_with_prefix_auth(
+        basic_from_env,
+        &["--auth", "bob:b0b", "{url}"],
+        &[("ALICE_PW", "pa55")],
+    );
     assert_eq!(
-        server.request().header("Authorization"),
-        Some(basic("bob:b0b").as_str())
+        got.header("Authorization"),
+        Some(basic_auth("bob:b0b").as_str())
     );
 
-    let server = Server::echo();
-    let cfg = json!({"prefixes": {
-        prefix(server.port, "/"): {"auth": {"type": "bearer", "token_env": "MY_TOKEN"}}
-    }});
-    with_config(
-        http(&["-A", "bearer", "-a", "cli-token", &server.url("/")]),
-        cfg,
-    )
-    .env("MY_TOKEN", "t0k")
-    .run()
-    .success();
-    assert_eq!(
-        server.request().header("Authorization"),
-        Some("Bearer cli-token")
+    let (got, _) = run_with_prefix_auth(
+        bearer_from_env,
+        &["-A", "bearer", "-a", "cli-token", "{url}"],
+        &[("MY_TOKEN", "t0k")],
     );
+    assert_eq!(got.header("Authorization"), Some("Bearer cli-token"));
 
     // An explicit Authorization header wins as well.
-    let server = Server::echo();
-    let cfg = json!({"prefixes": {
-        prefix(server.port, "/"): {"auth": {"type": "bearer", "token_env": "MY_TOKEN"}}
-    }});
-    with_config(http(&[&server.url("/"), "Authorization:Custom xyz"]), cfg)
-        .env("MY_TOKEN", "t0k")
-        .run()
-        .success();
-    assert_eq!(server.request().header_all("Authorization"), ["Custom xyz"]);
+    let (got, _) = run_with_prefix_auth(
+        bearer_from_env,
+        &["{url}", "Authorization:Custom xyz"],
+        &[("MY_TOKEN", "t0k")],
+    );
+    assert_eq!(got.header_all("Authorization"), ["Custom xyz"]);
 }
 
 #[test]
 fn command_line_auth_gives_no_warning_about_an_unused_prefix_variable() {
     // The prefix credentials are not used, so their missing variable is no
     // reason to say "sending no credentials" while credentials are sent.
-    let server = Server::echo();
-    let cfg = json!({"prefixes": {
-        prefix(server.port, "/"): {"auth": {"type": "bearer", "token_env": "MY_TOKEN"}}
-    }});
-    let run = with_config(http(&["--auth", "bob:b0b", &server.url("/")]), cfg)
-        .run()
-        .success();
+    let (got, run) = run_with_prefix_auth(bearer_from_env, &["--auth", "bob:b0b", "{url}"], &[]);
     assert_eq!(
-        server.request().header("Authorization"),
-        Some(basic("bob:b0b").as_str())
+        got.header("Authorization"),
+        Some(basic_auth("bob:b0b").as_str())
     );
     assert!(
         warnings(&run).is_empty(),
@@ -444,11 +442,7 @@ fn always_reset() -> RawServer {
 }
 
 fn retry_lines(run: &Run) -> Vec<String> {
-    run.stderr_str()
-        .lines()
-        .filter(|l| l.starts_with("http: retrying ("))
-        .map(str::to_string)
-        .collect()
+    run.stderr_lines_starting("http: retrying (")
 }
 
 #[test]
@@ -539,56 +533,10 @@ fn no_follow_on_the_command_line_wins_over_prefix_follow() {
     );
 }
 
-/// A TLS server with a self-signed certificate that answers `ok`.
-pub(crate) fn self_signed_tls_server() -> u16 {
-    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
-    use rustls::{ServerConfig, ServerConnection, StreamOwned};
-    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])
-        .expect("self-signed certificate");
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der()));
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = Arc::new(
-        ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("protocol versions")
-            .with_no_client_auth()
-            .with_single_cert(vec![ck.cert.der().clone()], key)
-            .expect("server certificate"),
-    );
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind TLS server");
-    let port = listener.local_addr().unwrap().port();
-    thread::spawn(move || {
-        for tcp in listener.incoming() {
-            let Ok(tcp) = tcp else { continue };
-            let config = config.clone();
-            thread::spawn(move || -> io::Result<()> {
-                tcp.set_read_timeout(Some(Duration::from_secs(30)))?;
-                let conn = ServerConnection::new(config).map_err(io::Error::other)?;
-                let mut tls = StreamOwned::new(conn, tcp);
-                let mut head = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    let n = tls.read(&mut buf)?;
-                    if n == 0 {
-                        return Ok(());
-                    }
-                    head.extend_from_slice(&buf[..n]);
-                }
-                tls.write_all(
-                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
-                )?;
-                tls.conn.send_close_notify();
-                tls.flush()
-            });
-        }
-    });
-    port
-}
-
 #[test]
 fn prefix_verify_false_skips_certificate_checks() {
-    let port = self_signed_tls_server();
-    let url = format!("https://127.0.0.1:{port}/");
+    let server = TlsServer::self_signed();
+    let url = server.url("/");
     let cfg = json!({"prefixes": {url.clone(): {"verify": false}}});
 
     // Without the config: an unknown certificate is an error.
@@ -674,12 +622,11 @@ fn config_show_lists_the_matching_prefix_and_sources_without_sending() {
             }
         }
     });
-    let run = with_config(
-        http(&["--config-show", "--timeout", "3", &server.url("/api/items")]),
+    let run = config_show(
+        &["--timeout", "3", &server.url("/api/items")],
         cfg.clone(),
-    )
-    .run()
-    .success();
+        &[],
+    );
     assert_eq!(server.hits(), 0, "--config-show sends nothing");
     let out = run.stdout_str();
     let api = prefix(server.port, "/api/");
@@ -711,9 +658,7 @@ fn config_show_lists_the_matching_prefix_and_sources_without_sending() {
     assert!(!run.stderr_str().contains("s3cret"));
 
     // The shorter prefix for another path; defaults where nothing is set.
-    let run = with_config(http(&["--config-show", &server.url("/other")]), cfg.clone())
-        .run()
-        .success();
+    let run = config_show(&[&server.url("/other")], cfg.clone(), &[]);
     let out = run.stdout_str();
     let root = prefix(server.port, "/");
     for want in [
@@ -728,56 +673,31 @@ fn config_show_lists_the_matching_prefix_and_sources_without_sending() {
     assert!(!out.contains("X-Team"), "{}", run.context());
 
     // No prefix matches another port.
-    let run = with_config(http(&["--config-show", &prefix(1, "/")]), cfg)
-        .run()
-        .success();
-    assert!(
-        run.stdout_str().contains("matching prefix: none"),
-        "{}",
-        run.context()
-    );
-    assert!(
-        run.stdout_str().contains("retries: 0 (default)"),
-        "{}",
-        run.context()
-    );
+    let run = config_show(&[&prefix(1, "/")], cfg, &[]);
+    assert_stdout_has(&run, "matching prefix: none");
+    assert_stdout_has(&run, "retries: 0 (default)");
     assert_eq!(server.hits(), 0);
 }
 
 #[test]
 fn config_show_never_prints_passwords_from_anywhere() {
     let server = Server::echo();
-    let cfg = json!({"prefixes": {
-        prefix(server.port, "/"): {"auth": {"type": "basic", "username": "alice", "password_env": "ALICE_PW"}}
-    }});
+    let cfg = basic_from_env(server.port);
     let url = format!("http://user:url-s3cret@127.0.0.1:{}/x", server.port);
-    let run = with_config(
-        http(&[
-            "--config-show",
-            "--proxy",
-            "http:http://p:proxy-s3cret@127.0.0.1:9",
-            &url,
-        ]),
+    let run = config_show(
+        &["--proxy", "http:http://p:proxy-s3cret@127.0.0.1:9", &url],
         cfg.clone(),
-    )
-    .env("ALICE_PW", "env-s3cret")
-    .run()
-    .success();
+        &[("ALICE_PW", "env-s3cret")],
+    );
     assert!(!run.stdout_str().contains("s3cret"), "{}", run.context());
     assert!(!run.stderr_str().contains("s3cret"), "{}", run.context());
-    assert!(
-        run.stdout_str().contains("(command line)"),
-        "{}",
-        run.context()
-    );
+    assert_stdout_has(&run, "(command line)");
 
-    let run = with_config(
-        http(&["--config-show", "-a", "bob:cli-s3cret", &server.url("/x")]),
+    let run = config_show(
+        &["-a", "bob:cli-s3cret", &server.url("/x")],
         cfg,
-    )
-    .env("ALICE_PW", "env-s3cret")
-    .run()
-    .success();
+        &[("ALICE_PW", "env-s3cret")],
+    );
     assert!(!run.stdout_str().contains("s3cret"), "{}", run.context());
     assert_eq!(server.hits(), 0);
 }
@@ -788,16 +708,12 @@ fn config_show_reports_command_line_auth_as_winning() {
     // command_line_auth_wins_over_prefix_auth); --config-show must not claim
     // the prefix's auth applies.
     let server = Server::echo();
-    let cfg = json!({"prefixes": {
-        prefix(server.port, "/"): {"auth": {"type": "bearer", "token_env": "MY_TOKEN"}}
-    }});
-    let run = with_config(
-        http(&["--config-show", "-a", "bob:b0b", &server.url("/")]),
+    let cfg = bearer_from_env(server.port);
+    let run = config_show(
+        &["-a", "bob:b0b", &server.url("/")],
         cfg,
-    )
-    .env("MY_TOKEN", "t0k")
-    .run()
-    .success();
+        &[("MY_TOKEN", "t0k")],
+    );
     let out = run.stdout_str();
     let auth: Vec<&str> = out.lines().filter(|l| l.starts_with("auth:")).collect();
     assert!(
@@ -816,12 +732,7 @@ fn config_show_reports_command_line_auth_as_winning() {
 fn config_show_reports_a_command_line_header_as_winning() {
     let server = Server::echo();
     let cfg = json!({"prefixes": {prefix(server.port, "/"): {"headers": {"X-Team": "blue"}}}});
-    let run = with_config(
-        http(&["--config-show", &server.url("/"), "X-Team:red"]),
-        cfg,
-    )
-    .run()
-    .success();
+    let run = config_show(&[&server.url("/"), "X-Team:red"], cfg, &[]);
     assert!(
         !run.stdout_str().contains("X-Team: blue"),
         "--config-show lists a prefix header that the command line replaces\n{}",
@@ -956,11 +867,7 @@ fn no_config_file_is_fine() {
     let run = http(&[&server.url("/")]).run().success();
     assert_eq!(run.stderr_str(), "");
     let run = http(&["--config-show", &server.url("/")]).run().success();
-    assert!(
-        run.stdout_str().contains("config file: none"),
-        "{}",
-        run.context()
-    );
+    assert_stdout_has(&run, "config file: none");
     assert!(run.stdout_str().contains("matching prefix: none"));
 }
 
@@ -968,12 +875,16 @@ fn no_config_file_is_fine() {
 // Where the file is
 // ---------------------------------------------------------------------------
 
-fn shown_config_file(run: &Run) -> String {
-    run.stdout_str()
+/// Asserts `--config-show` named `want` as the config file.
+#[track_caller]
+fn assert_config_file(run: &Run, want: impl AsRef<Path>) {
+    let shown = run
+        .stdout_str()
         .lines()
         .find_map(|l| l.strip_prefix("config file: "))
         .unwrap_or_else(|| panic!("no config file line\n{}", run.context()))
-        .to_string()
+        .to_string();
+    assert_eq!(shown, want.as_ref().display().to_string());
 }
 
 #[test]
@@ -994,11 +905,7 @@ fn http_config_dir_moves_the_config_directory() {
         .env("HTTP_CONFIG_DIR", dir.to_str().unwrap())
         .run()
         .success();
-    assert!(
-        run.stdout_str().starts_with("HTTP/1.1 200 OK"),
-        "{}",
-        run.context()
-    );
+    assert_head_shown(&run);
     assert!(
         !run.stdout_str().contains("the-body"),
         "only HTTP_CONFIG_DIR's file is read\n{}",
@@ -1008,10 +915,7 @@ fn http_config_dir_moves_the_config_directory() {
     let show =
         http(&["--config-show", &server.url("/")]).env("HTTP_CONFIG_DIR", dir.to_str().unwrap());
     let run = show.run().success();
-    assert_eq!(
-        shown_config_file(&run),
-        dir.join("config.json").display().to_string()
-    );
+    assert_config_file(&run, dir.join("config.json"));
 }
 
 #[test]
@@ -1029,17 +933,11 @@ fn config_dir_falls_back_to_xdg_then_home() {
         .env("XDG_CONFIG_HOME", home.join("xdg").to_str().unwrap())
         .run()
         .success();
-    assert_eq!(
-        shown_config_file(&run),
-        home.join("xdg/http/config.json").display().to_string()
-    );
+    assert_config_file(&run, home.join("xdg/http/config.json"));
 
     // Neither variable: ~/.config/http.
     let run = cmd.clone().env_remove("XDG_CONFIG_HOME").run().success();
-    assert_eq!(
-        shown_config_file(&run),
-        home.join(".config/http/config.json").display().to_string()
-    );
+    assert_config_file(&run, home.join(".config/http/config.json"));
 
     // An empty HTTP_CONFIG_DIR is unset.
     let run = cmd
@@ -1048,10 +946,7 @@ fn config_dir_falls_back_to_xdg_then_home() {
         .env("XDG_CONFIG_HOME", home.join("xdg").to_str().unwrap())
         .run()
         .success();
-    assert_eq!(
-        shown_config_file(&run),
-        home.join("xdg/http/config.json").display().to_string()
-    );
+    assert_config_file(&run, home.join("xdg/http/config.json"));
 
     // HTTP_CONFIG_DIR wins over XDG_CONFIG_HOME.
     let run = cmd
@@ -1059,8 +954,5 @@ fn config_dir_falls_back_to_xdg_then_home() {
         .env("XDG_CONFIG_HOME", home.join("xdg").to_str().unwrap())
         .run()
         .success();
-    assert_eq!(
-        shown_config_file(&run),
-        home.join("hcd/config.json").display().to_string()
-    );
+    assert_config_file(&run, home.join("hcd/config.json"));
 }

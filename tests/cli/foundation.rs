@@ -4,7 +4,6 @@
 //! redirects. Every request goes to a real server on 127.0.0.1.
 
 use std::io::Read;
-use std::net::TcpListener;
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -39,6 +38,19 @@ fn with_url(args: &[&str], url: &str) -> Vec<String> {
 fn cmd(args: &[String]) -> Cmd {
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     http(&refs)
+}
+
+/// Runs `http ARGS...` (`{url}` in ARGS is a capture server's base URL), as
+/// prepared by `setup`; returns the one request the server received and
+/// the server's `host:port`.
+#[track_caller]
+fn send_one(args: &[&str], setup: impl FnOnce(Cmd) -> Cmd) -> (RawRequest, String) {
+    let server = capture();
+    let url = server.url("");
+    setup(cmd(&with_url(args, url.trim_end_matches('/'))))
+        .run()
+        .success();
+    (server.request(), server.addr())
 }
 
 /// Runs `args` (with `{url}` pointing at a capture server) against the
@@ -88,14 +100,6 @@ fn strip_ansi(s: &str) -> String {
         out.push(c);
     }
     out
-}
-
-/// A port on 127.0.0.1 that nothing listens on (bound, then released).
-fn closed_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
-    port
 }
 
 /// A raw server that reads the request and then never answers (until it
@@ -300,88 +304,64 @@ fn dot_segments_are_collapsed_unless_path_as_is() {
 
 #[test]
 fn header_items_set_unset_and_empty() {
-    let server = capture();
-    http(&[
-        &server.url("/h"),
-        "X-Plain:v 1",
-        "User-Agent:",
-        "Accept:",
-        "X-Empty;",
-        "X-File:@hv.txt",
-    ])
-    .home_file("hv.txt", "from file\n")
-    .run()
-    .success();
-    let got = server.request();
+    let (got, addr) = send_one(
+        &[
+            "{url}/h",
+            "X-Plain:v 1",
+            "User-Agent:",
+            "Accept:",
+            "X-Empty;",
+            "X-File:@hv.txt",
+        ],
+        |c| c.home_file("hv.txt", "from file\n"),
+    );
     assert_eq!(
         got.head_str(),
-        format!(
-            "GET /h HTTP/1.1\r\nHost: {}\r\n{AE}X-Plain: v 1\r\nX-Empty: \r\nX-File: from file\r\n\r\n",
-            server.addr()
-        )
+        format!("GET /h HTTP/1.1\r\nHost: {addr}\r\n{AE}X-Plain: v 1\r\nX-Empty: \r\nX-File: from file\r\n\r\n")
     );
 }
 
 #[test]
 fn user_header_replaces_a_default_in_place() {
-    let server = capture();
-    http(&[
-        &server.url("/"),
-        "X-Z:1",
-        "user-agent:me/1",
-        "Accept:text/html",
-    ])
-    .run()
-    .success();
-    let got = server.request();
+    let (got, addr) = send_one(
+        &["{url}/", "X-Z:1", "user-agent:me/1", "Accept:text/html"],
+        |c| c,
+    );
     assert_eq!(
         got.head_str(),
-        format!(
-            "GET / HTTP/1.1\r\nHost: {}\r\nuser-agent: me/1\r\n{AE}Accept: text/html\r\nX-Z: 1\r\n\r\n",
-            server.addr()
-        )
+        format!("GET / HTTP/1.1\r\nHost: {addr}\r\nuser-agent: me/1\r\n{AE}Accept: text/html\r\nX-Z: 1\r\n\r\n")
     );
 }
 
 #[test]
 fn query_items_append_in_order_and_read_files() {
-    let server = capture();
-    http(&[
-        &server.url("/q?pre=0"),
-        "a==1",
-        "b==x y&z",
-        "a==2",
-        "f==@q.txt",
-    ])
-    .home_file("q.txt", "filed")
-    .run()
-    .success();
-    assert_eq!(
-        server.request().target(),
-        "/q?pre=0&a=1&b=x+y%26z&a=2&f=filed"
+    let (got, _) = send_one(
+        &["{url}/q?pre=0", "a==1", "b==x y&z", "a==2", "f==@q.txt"],
+        |c| c.home_file("q.txt", "filed"),
     );
+    assert_eq!(got.target(), "/q?pre=0&a=1&b=x+y%26z&a=2&f=filed");
 }
 
 #[test]
 fn data_items_json_types_files_and_escapes() {
-    let server = capture();
-    http(&[
-        &server.url("/d"),
-        "s=text",
-        "n:=2",
-        "t:=true",
-        "o:={\"k\": [1, null]}",
-        "ft=@t.txt",
-        "fj:=@j.json",
-        r"a\:b=1",
-        r"c\=d=2",
-        r"e\@f=3",
-    ])
-    .home_file("t.txt", "line\n")
-    .home_file("j.json", "{\"z\": 1.50}\n")
-    .run()
-    .success();
-    let got = server.request();
+    let (got, _) = send_one(
+        &[
+            "{url}/d",
+            "s=text",
+            "n:=2",
+            "t:=true",
+            "o:={\"k\": [1, null]}",
+            "ft=@t.txt",
+            "fj:=@j.json",
+            r"a\:b=1",
+            r"c\=d=2",
+            r"e\@f=3",
+        ],
+        |c| {
+            c.home_file("t.txt", "line\n")
+                .home_file("j.json", "{\"z\": 1.50}\n")
+        },
+    );
     assert_eq!(
         text(&got.body),
         r#"{"s": "text", "n": 2, "t": true, "o": {"k": [1, null]}, "ft": "line\n", "fj": {"z": 1.50}, "a:b": "1", "c=d": "2", "e@f": "3"}"#
@@ -398,45 +378,40 @@ fn data_items_json_types_files_and_escapes() {
 
 #[test]
 fn nested_json_paths_build_objects_and_arrays() {
-    let server = capture();
-    http(&[
-        &server.url("/n"),
-        "a[b][0]=x",
-        "a[b][2]:=1",
-        "c[]:=1",
-        "c[]=2",
-        r"foo\[bar\]:=1",
-        "d[e][f]=g",
-    ])
-    .run()
-    .success();
+    let (got, _) = send_one(
+        &[
+            "{url}/n",
+            "a[b][0]=x",
+            "a[b][2]:=1",
+            "c[]:=1",
+            "c[]=2",
+            r"foo\[bar\]:=1",
+            "d[e][f]=g",
+        ],
+        |c| c,
+    );
     assert_eq!(
-        text(&server.request().body),
+        text(&got.body),
         r#"{"a": {"b": ["x", null, 1]}, "c": [1, "2"], "foo[bar]": 1, "d": {"e": {"f": "g"}}}"#
     );
 
-    let server = capture();
-    http(&[&server.url("/top"), "[]=x", "[]:=2"])
-        .run()
-        .success();
-    assert_eq!(text(&server.request().body), r#"["x", 2]"#);
+    let (got, _) = send_one(&["{url}/top", "[]=x", "[]:=2"], |c| c);
+    assert_eq!(text(&got.body), r#"["x", 2]"#);
 }
 
 #[test]
 fn multipart_upload_with_declared_type() {
-    let server = capture();
-    http(&[
-        "--form",
-        "--boundary=BOUND",
-        &server.url("/up"),
-        "a=1",
-        "f@up.txt",
-        "g@up.txt;type=text/x-custom",
-    ])
-    .home_file("up.txt", "hello\n")
-    .run()
-    .success();
-    let got = server.request();
+    let (got, _) = send_one(
+        &[
+            "--form",
+            "--boundary=BOUND",
+            "{url}/up",
+            "a=1",
+            "f@up.txt",
+            "g@up.txt;type=text/x-custom",
+        ],
+        |c| c.home_file("up.txt", "hello\n"),
+    );
     assert_eq!(
         got.header("Content-Type").as_deref(),
         Some("multipart/form-data; boundary=BOUND")
@@ -453,22 +428,14 @@ fn multipart_upload_with_declared_type() {
 #[test]
 fn whole_body_from_file_with_guessed_content_type() {
     let png: Vec<u8> = [0x89, b'P', b'N', b'G', 0, 0xff, b'\r', b'\n'].to_vec();
-    let server = capture();
-    http(&[&server.url("/img"), "@pic.png"])
-        .home_file("pic.png", &png)
-        .run()
-        .success();
-    let got = server.request();
+    let (got, _) = send_one(&["{url}/img", "@pic.png"], |c| c.home_file("pic.png", &png));
     assert_eq!(got.method(), "POST");
     assert_eq!(got.header("Content-Type").as_deref(), Some("image/png"));
     assert_eq!(got.decoded_body(), png);
 
-    let server = capture();
-    http(&["PUT", &server.url("/t"), "@notes.txt"])
-        .home_file("notes.txt", "some text\n")
-        .run()
-        .success();
-    let got = server.request();
+    let (got, _) = send_one(&["PUT", "{url}/t", "@notes.txt"], |c| {
+        c.home_file("notes.txt", "some text\n")
+    });
     assert_eq!(got.request_line(), "PUT /t HTTP/1.1");
     assert_eq!(got.header("Content-Type").as_deref(), Some("text/plain"));
     assert_eq!(got.decoded_body(), b"some text\n");
@@ -478,15 +445,10 @@ fn whole_body_from_file_with_guessed_content_type() {
 
 #[test]
 fn json_body_exact_bytes_and_headers() {
-    let server = capture();
-    http(&[&server.url("/j"), "a=1", "n:=2"]).run().success();
-    let got = server.request();
+    let (got, addr) = send_one(&["{url}/j", "a=1", "n:=2"], |c| c);
     assert_eq!(
         text(&got.bytes()),
-        format!(
-            "POST /j HTTP/1.1\r\nHost: {}\r\n{UA}{AE}{ACCEPT_JSON}Content-Type: application/json\r\nContent-Length: 18\r\n\r\n{{\"a\": \"1\", \"n\": 2}}",
-            server.addr()
-        )
+        format!("POST /j HTTP/1.1\r\nHost: {addr}\r\n{UA}{AE}{ACCEPT_JSON}Content-Type: application/json\r\nContent-Length: 18\r\n\r\n{{\"a\": \"1\", \"n\": 2}}")
     );
 }
 
@@ -517,11 +479,7 @@ fn json_flag_sets_headers_without_data() {
 
 #[test]
 fn form_body_is_urlencoded() {
-    let server = capture();
-    http(&["-f", &server.url("/f"), "a=1", "b=x y&z", "c=é"])
-        .run()
-        .success();
-    let got = server.request();
+    let (got, _) = send_one(&["-f", "{url}/f", "a=1", "b=x y&z", "c=é"], |c| c);
     assert_eq!(
         got.header("Content-Type").as_deref(),
         Some("application/x-www-form-urlencoded; charset=utf-8")
@@ -532,11 +490,7 @@ fn form_body_is_urlencoded() {
 
 #[test]
 fn raw_flag_sends_data_verbatim() {
-    let server = capture();
-    http(&["--raw", "line1\nline2 {not json", &server.url("/r")])
-        .run()
-        .success();
-    let got = server.request();
+    let (got, _) = send_one(&["--raw", "line1\nline2 {not json", "{url}/r"], |c| c);
     assert_eq!(got.method(), "POST");
     assert_eq!(got.body, b"line1\nline2 {not json");
     assert_eq!(got.header("Content-Length").as_deref(), Some("21"));
@@ -545,39 +499,21 @@ fn raw_flag_sends_data_verbatim() {
 #[test]
 fn piped_stdin_is_the_body_unless_ignored() {
     let bytes: Vec<u8> = (0u8..=255).collect();
-    let server = capture();
-    http(&[&server.url("/s")])
-        .stdin(bytes.clone())
-        .run()
-        .success();
-    let got = server.request();
+    let (got, _) = send_one(&["{url}/s"], |c| c.stdin(bytes.clone()));
     assert_eq!(got.method(), "POST");
     assert_eq!(got.decoded_body(), bytes);
 
-    let server = capture();
-    http(&["-I", &server.url("/i"), "a=1"])
-        .stdin("ignored")
-        .run()
-        .success();
-    assert_eq!(server.request().body, br#"{"a": "1"}"#);
+    let (got, _) = send_one(&["-I", "{url}/i", "a=1"], |c| c.stdin("ignored"));
+    assert_eq!(got.body, br#"{"a": "1"}"#);
 
-    let server = capture();
-    http(&["--ignore-stdin", &server.url("/g")])
-        .stdin("ignored")
-        .run()
-        .success();
-    let got = server.request();
+    let (got, _) = send_one(&["--ignore-stdin", "{url}/g"], |c| c.stdin("ignored"));
     assert_eq!(got.request_line(), "GET /g HTTP/1.1");
     assert!(got.body.is_empty());
 }
 
 #[test]
 fn chunked_flag_uses_transfer_encoding() {
-    let server = capture();
-    http(&["--chunked", &server.url("/c"), "a=1"])
-        .run()
-        .success();
-    let got = server.request();
+    let (got, _) = send_one(&["--chunked", "{url}/c", "a=1"], |c| c);
     assert_eq!(got.header("Transfer-Encoding").as_deref(), Some("chunked"));
     assert_eq!(got.header("Content-Length"), None);
     assert!(got.is_chunked());
@@ -596,19 +532,13 @@ fn inflate(bytes: &[u8]) -> Vec<u8> {
 #[test]
 fn compress_deflates_only_when_smaller_and_xx_always() {
     // Too small to shrink: sent as is.
-    let server = capture();
-    http(&["-x", &server.url("/small"), "a=1"]).run().success();
-    let got = server.request();
+    let (got, _) = send_one(&["-x", "{url}/small", "a=1"], |c| c);
     assert_eq!(got.header("Content-Encoding"), None);
     assert_eq!(got.body, br#"{"a": "1"}"#);
 
     // Compressible: deflated, with a Content-Length of the compressed size.
     let long = "x".repeat(500);
-    let server = capture();
-    http(&["-x", &server.url("/big"), &format!("a={long}")])
-        .run()
-        .success();
-    let got = server.request();
+    let (got, _) = send_one(&["-x", "{url}/big", &format!("a={long}")], |c| c);
     assert_eq!(got.header("Content-Encoding").as_deref(), Some("deflate"));
     assert_eq!(
         got.header("Content-Length"),
@@ -618,11 +548,7 @@ fn compress_deflates_only_when_smaller_and_xx_always() {
     assert_eq!(text(&inflate(&got.body)), format!("{{\"a\": \"{long}\"}}"));
 
     // -xx: deflated even though it grows.
-    let server = capture();
-    http(&["-xx", &server.url("/forced"), "a=1"])
-        .run()
-        .success();
-    let got = server.request();
+    let (got, _) = send_one(&["-xx", "{url}/forced", "a=1"], |c| c);
     assert_eq!(got.header("Content-Encoding").as_deref(), Some("deflate"));
     assert_eq!(inflate(&got.body), br#"{"a": "1"}"#);
 }
@@ -656,25 +582,13 @@ fn bodyless_post_put_patch_send_content_length_zero() {
 
 #[test]
 fn default_header_order_with_auth_type_user_headers_and_length() {
-    let server = capture();
-    http(&[
-        "-a",
-        "u:p",
-        &server.url("/o"),
-        "X-B:2",
-        "X-A:1",
-        "X-B:3",
-        "k=v",
-    ])
-    .run()
-    .success();
-    let got = server.request();
+    let (got, addr) = send_one(
+        &["-a", "u:p", "{url}/o", "X-B:2", "X-A:1", "X-B:3", "k=v"],
+        |c| c,
+    );
     assert_eq!(
         got.head_str(),
-        format!(
-            "POST /o HTTP/1.1\r\nHost: {}\r\n{UA}{AE}{ACCEPT_JSON}Authorization: Basic dTpw\r\nContent-Type: application/json\r\nX-B: 2\r\nX-B: 3\r\nX-A: 1\r\nContent-Length: 10\r\n\r\n",
-            server.addr()
-        )
+        format!("POST /o HTTP/1.1\r\nHost: {addr}\r\n{UA}{AE}{ACCEPT_JSON}Authorization: Basic dTpw\r\nContent-Type: application/json\r\nX-B: 2\r\nX-B: 3\r\nX-A: 1\r\nContent-Length: 10\r\n\r\n")
     );
 }
 
@@ -968,7 +882,7 @@ fn check_status_with_follow_uses_the_final_status() {
 
 #[test]
 fn connection_refused_exits_one_with_one_error_line() {
-    let port = closed_port();
+    let port = dead_port();
     let run = http(&[&format!("127.0.0.1:{port}/x")]).run().assert_code(1);
     let err = run.stderr_str();
     assert_no_panic(&err);
@@ -980,17 +894,26 @@ fn connection_refused_exits_one_with_one_error_line() {
 
 // ----------------------------------------------------------- timeouts
 
-#[test]
-fn read_timeout_exits_two() {
+/// Runs `http --timeout TIMEOUT URL/slow` against a server that reads the
+/// request and never answers; the run must exit 2 with a read timeout.
+/// Returns the run's stderr and the server's request notifications.
+#[track_caller]
+fn read_timeout(timeout: &str) -> (Run, String, mpsc::Receiver<()>) {
     let (server, requests) = silent_server();
-    let run = http(&["--timeout", "0.5", &server.url("/slow")])
+    let run = http(&["--timeout", timeout, &server.url("/slow")])
         .run()
         .assert_code(2);
     let err = run.stderr_str();
+    assert!(err.contains("read timeout"), "{run:?}");
+    (run, err, requests)
+}
+
+#[test]
+fn read_timeout_exits_two() {
+    let (run, err, requests) = read_timeout("0.5");
     assert_no_panic(&err);
     assert!(err.starts_with("http: error: "), "{run:?}");
     assert_eq!(err.lines().count(), 1, "{run:?}");
-    assert!(err.contains("read timeout"), "{run:?}");
     assert!(err.contains("0.5s"), "{run:?}");
     assert!(run.stdout.is_empty(), "{run:?}");
     requests
@@ -1000,12 +923,7 @@ fn read_timeout_exits_two() {
 
 #[test]
 fn split_timeout_applies_the_second_value_to_reads() {
-    let (server, _requests) = silent_server();
-    let run = http(&["--timeout", "5,0.3", &server.url("/slow")])
-        .run()
-        .assert_code(2);
-    let err = run.stderr_str();
-    assert!(err.contains("read timeout"), "{run:?}");
+    let (run, err, _requests) = read_timeout("5,0.3");
     assert!(err.contains("0.3s"), "{run:?}");
 }
 
@@ -1037,18 +955,25 @@ fn timeout_is_per_read_so_a_slow_drip_completes() {
 
 // ---------------------------------------------------------- redirects
 
-#[test]
-fn follow_302_turns_post_into_get_without_body() {
-    let server = Server::start(|r| match r.path() {
-        "/start" => Reply::redirect(302, "/end"),
+/// Runs `http ARGS...` (`{url}` in ARGS is `URL/start`) against a
+/// server that redirects `/start` to `/end` with `status` and answers
+/// `done` there; returns the two requests it received.
+#[track_caller]
+fn follow_redirect(status: u16, args: &[&str]) -> Vec<Recorded> {
+    let server = Server::start(move |r| match r.path() {
+        "/start" => Reply::redirect(status, "/end"),
         _ => Reply::text("done"),
     });
-    let run = http(&["--follow", &server.url("/start"), "a=1"])
-        .run()
-        .success();
+    let run = cmd(&with_url(args, &server.url("/start"))).run().success();
     assert_eq!(run.stdout_str(), "done");
     let got = server.requests();
     assert_eq!(got.len(), 2, "{got:#?}");
+    got
+}
+
+#[test]
+fn follow_302_turns_post_into_get_without_body() {
+    let got = follow_redirect(302, &["--follow", "{url}", "a=1"]);
     assert_eq!(
         (got[0].method.as_str(), got[0].url.as_str()),
         ("POST", "/start")
@@ -1065,16 +990,7 @@ fn follow_302_turns_post_into_get_without_body() {
 
 #[test]
 fn follow_307_keeps_method_and_body() {
-    let server = Server::start(|r| match r.path() {
-        "/start" => Reply::redirect(307, "/end"),
-        _ => Reply::text("done"),
-    });
-    let run = http(&["--follow", "PUT", &server.url("/start"), "a=1"])
-        .run()
-        .success();
-    assert_eq!(run.stdout_str(), "done");
-    let got = server.requests();
-    assert_eq!(got.len(), 2, "{got:#?}");
+    let got = follow_redirect(307, &["--follow", "PUT", "{url}", "a=1"]);
     assert_eq!(
         (got[1].method.as_str(), got[1].url.as_str()),
         ("PUT", "/end")
@@ -1093,15 +1009,7 @@ fn without_follow_a_redirect_is_the_response() {
 
 #[test]
 fn same_host_redirect_keeps_authorization() {
-    let server = Server::start(|r| match r.path() {
-        "/start" => Reply::redirect(302, "/end"),
-        _ => Reply::text("done"),
-    });
-    http(&["--follow", "-a", "u:p", &server.url("/start")])
-        .run()
-        .success();
-    let got = server.requests();
-    assert_eq!(got.len(), 2, "{got:#?}");
+    let got = follow_redirect(302, &["--follow", "-a", "u:p", "{url}"]);
     assert_eq!(got[0].header("Authorization"), Some("Basic dTpw"));
     assert_eq!(got[1].header("Authorization"), Some("Basic dTpw"));
 }
@@ -1177,4 +1085,30 @@ fn removing_host_warns_and_still_sends_it() {
         run.stderr_str(),
         "http: warning: the Host header cannot be removed (HTTP/1.1 requires it); it is sent as usual\n"
     );
+}
+
+/// A stdin body past the in-memory limit (16 MiB) is spilled to an anonymous temporary file:
+/// it is still sent whole, with a Content-Length, and replayed on a 307 redirect.
+#[test]
+fn large_stdin_body_is_sent_whole_and_replayed() {
+    let body: Vec<u8> = (0..(20u32 << 20)).map(|i| (i % 251) as u8).collect();
+    let server = Server::start(|req| {
+        if req.url == "/start" {
+            Reply::redirect(307, "/end")
+        } else {
+            Reply::text(&format!("{}", req.body.len()))
+        }
+    });
+    let run = http(&["--follow", "POST", &server.url("/start")])
+        .stdin(body.clone())
+        .run()
+        .success();
+    assert_eq!(run.stdout_str(), (20u32 << 20).to_string(), "{run:?}");
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    for r in &reqs {
+        assert_eq!(r.body.len(), body.len());
+        assert!(r.body == body, "body bytes differ on {}", r.url);
+        assert_eq!(r.header("content-length"), Some("20971520"));
+    }
 }

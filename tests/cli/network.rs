@@ -3,408 +3,25 @@
 //! flag and by environment) and redirects (limits, Location resolution,
 //! credentials across origins, `--check-status`).
 //!
-//! The proxies used here are written in this file: a CONNECT proxy and a
-//! SOCKS5 proxy, each a thread on 127.0.0.1:0 that records what the client
-//! asked for and then pipes bytes to the real (test) origin. Everything is
-//! bound before use; nothing leaves the machine.
+//! The proxies are the harness's CONNECT and SOCKS5 proxies: threads on
+//! 127.0.0.1:0 that record what the client asked for and then pipe bytes to
+//! the real (test) origin. Everything is bound before use; nothing leaves
+//! the machine.
 
-use std::fs::OpenOptions;
-use std::io::{self, Read, Write};
-use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::os::unix::fs::OpenOptionsExt;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::net::Ipv4Addr;
+use std::sync::Mutex;
 
-use base64::Engine as _;
 use md5::Md5;
-use nix::sys::termios::{tcgetattr, LocalFlags};
 use sha2::{Digest, Sha256};
 
-use crate::harness::{http, read_head, Cmd, Recorded, Reply, Server};
-
-// ---------------------------------------------------------------------------
-// Small helpers
-// ---------------------------------------------------------------------------
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn b64(s: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(s)
-}
-
-/// The `Authorization: Basic` value for `user:pass`.
-fn basic(user_pass: &str) -> String {
-    format!("Basic {}", b64(user_pass))
-}
-
-/// First value of header `name` in a raw request head.
-fn head_header(head: &str, name: &str) -> Option<String> {
-    head.split("\r\n")
-        .skip(1)
-        .filter_map(|l| l.split_once(':'))
-        .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.trim().to_string())
-}
+use crate::harness::{
+    basic_auth, dead_port, head_header, http, Cmd, ConnectProxy, Dest, Recorded, Reply, Run,
+    Server, Socks5Proxy, SocksRecord,
+};
 
 /// A server answering every request with 200 `ok`.
 fn ok_server() -> Server {
     Server::start(|_| Reply::text("ok"))
-}
-
-// ---------------------------------------------------------------------------
-// A listener thread shared by both test proxies
-// ---------------------------------------------------------------------------
-
-/// Streams a proxy holds open, so dropping the proxy can shut them down and
-/// release its piping threads even when a test fails half-way.
-#[derive(Clone, Default)]
-struct OpenStreams(Arc<Mutex<Vec<TcpStream>>>);
-
-impl OpenStreams {
-    fn track(&self, stream: &TcpStream) {
-        if let Ok(clone) = stream.try_clone() {
-            lock(&self.0).push(clone);
-        }
-    }
-
-    fn shutdown_all(&self) {
-        for s in lock(&self.0).iter() {
-            let _ = s.shutdown(Shutdown::Both);
-        }
-    }
-}
-
-/// Accepts connections on 127.0.0.1:0 (bound before `start` returns) and
-/// hands each to `handle` on its own thread.
-struct Listener {
-    port: u16,
-    stop: Arc<AtomicBool>,
-    connections: Arc<AtomicUsize>,
-    open: OpenStreams,
-    accept: Option<JoinHandle<()>>,
-}
-
-impl Listener {
-    fn start(handle: impl Fn(TcpStream, &OpenStreams) + Send + Sync + 'static) -> Listener {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind test proxy");
-        let port = listener.local_addr().expect("proxy address").port();
-        let stop = Arc::new(AtomicBool::new(false));
-        let connections = Arc::new(AtomicUsize::new(0));
-        let open = OpenStreams::default();
-        let handle = Arc::new(handle);
-        let accept = {
-            let (stop, connections, open) = (stop.clone(), connections.clone(), open.clone());
-            thread::spawn(move || loop {
-                let accepted = listener.accept();
-                if stop.load(Ordering::SeqCst) {
-                    return;
-                }
-                let Ok((stream, _)) = accepted else { continue };
-                connections.fetch_add(1, Ordering::SeqCst);
-                open.track(&stream);
-                let (handle, open) = (handle.clone(), open.clone());
-                thread::spawn(move || handle(stream, &open));
-            })
-        };
-        Listener {
-            port,
-            stop,
-            connections,
-            open,
-            accept: Some(accept),
-        }
-    }
-
-    fn connections(&self) -> usize {
-        self.connections.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
-        if let Some(accept) = self.accept.take() {
-            let _ = accept.join();
-        }
-        self.open.shutdown_all();
-    }
-}
-
-/// Copies bytes both ways until each side has closed its half.
-fn pipe(client: TcpStream, upstream: TcpStream) {
-    let (Ok(mut client_in), Ok(mut upstream_out)) = (client.try_clone(), upstream.try_clone())
-    else {
-        return;
-    };
-    let up = thread::spawn(move || {
-        let _ = io::copy(&mut client_in, &mut upstream_out);
-        let _ = upstream_out.shutdown(Shutdown::Write);
-    });
-    let (mut upstream_in, mut client_out) = (upstream, client);
-    let _ = io::copy(&mut upstream_in, &mut client_out);
-    let _ = client_out.shutdown(Shutdown::Write);
-    let _ = up.join();
-}
-
-// ---------------------------------------------------------------------------
-// HTTP CONNECT proxy
-// ---------------------------------------------------------------------------
-
-/// A CONNECT proxy. Records every request head it receives (before
-/// answering), optionally demands `Proxy-Authorization: Basic`, answers
-/// `200 Connection established` and tunnels to the requested host:port.
-struct ConnectProxy {
-    listener: Listener,
-    heads: Arc<Mutex<Vec<String>>>,
-}
-
-impl ConnectProxy {
-    fn start() -> ConnectProxy {
-        ConnectProxy::with_auth(None)
-    }
-
-    /// Demands `Proxy-Authorization: Basic base64(user_pass)`, else 407.
-    fn with_auth(user_pass: Option<&str>) -> ConnectProxy {
-        let want = user_pass.map(basic);
-        let heads = Arc::new(Mutex::new(Vec::new()));
-        let recorded = heads.clone();
-        let listener = Listener::start(move |mut stream, open| {
-            let Ok(head) = read_head(&mut stream) else {
-                return;
-            };
-            let head = String::from_utf8_lossy(&head).into_owned();
-            lock(&recorded).push(head.clone());
-            let line = head.split("\r\n").next().unwrap_or_default().to_string();
-            let mut parts = line.split(' ');
-            let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-            if method != "CONNECT" {
-                let _ = stream.write_all(
-                    b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                );
-                return;
-            }
-            if let Some(want) = &want {
-                if head_header(&head, "Proxy-Authorization").as_deref() != Some(want) {
-                    let _ = stream.write_all(
-                        b"HTTP/1.1 407 Proxy Authentication Required\r\n\
-                          Proxy-Authenticate: Basic realm=\"test-proxy\"\r\n\
-                          Content-Length: 0\r\nConnection: close\r\n\r\n",
-                    );
-                    return;
-                }
-            }
-            let Some((host, port)) = target.rsplit_once(':') else {
-                return;
-            };
-            let host = host.trim_start_matches('[').trim_end_matches(']');
-            let Ok(port) = port.parse::<u16>() else {
-                return;
-            };
-            let upstream = match TcpStream::connect((host, port)) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = stream.write_all(
-                        b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                    );
-                    return;
-                }
-            };
-            open.track(&upstream);
-            if stream
-                .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                .is_err()
-            {
-                return;
-            }
-            pipe(stream, upstream);
-        });
-        ConnectProxy { listener, heads }
-    }
-
-    /// `http://127.0.0.1:PORT`
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.listener.port)
-    }
-
-    /// `http://USER_PASS@127.0.0.1:PORT`
-    fn url_with(&self, user_pass: &str) -> String {
-        format!("http://{user_pass}@127.0.0.1:{}", self.listener.port)
-    }
-
-    /// Every request head received, in order.
-    fn heads(&self) -> Vec<String> {
-        lock(&self.heads).clone()
-    }
-
-    /// The request line of every head.
-    fn request_lines(&self) -> Vec<String> {
-        self.heads()
-            .iter()
-            .map(|h| h.split("\r\n").next().unwrap_or_default().to_string())
-            .collect()
-    }
-
-    fn connections(&self) -> usize {
-        self.listener.connections()
-    }
-}
-
-// ---------------------------------------------------------------------------
-// SOCKS5 proxy (RFC 1928, username/password RFC 1929)
-// ---------------------------------------------------------------------------
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Dest {
-    V4(Ipv4Addr, u16),
-    V6(Ipv6Addr, u16),
-    Domain(String, u16),
-}
-
-/// What one SOCKS5 client said.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct SocksRecord {
-    /// Authentication methods offered in the greeting.
-    methods: Vec<u8>,
-    /// Username and password sent (RFC 1929), if any.
-    credentials: Option<(String, String)>,
-    /// The CONNECT destination, if the client got that far.
-    dest: Option<Dest>,
-}
-
-struct SocksProxy {
-    listener: Listener,
-    records: Arc<Mutex<Vec<SocksRecord>>>,
-}
-
-impl SocksProxy {
-    fn start() -> SocksProxy {
-        SocksProxy::with_auth(None)
-    }
-
-    /// Demands username/password authentication with these credentials.
-    fn with_auth(credentials: Option<(&str, &str)>) -> SocksProxy {
-        let want = credentials.map(|(u, p)| (u.to_string(), p.to_string()));
-        let records = Arc::new(Mutex::new(Vec::new()));
-        let recorded = records.clone();
-        let listener = Listener::start(move |mut stream, open| {
-            let mut record = SocksRecord::default();
-            let outcome = socks_session(&mut stream, want.as_ref(), &mut record);
-            // Recorded before the final reply, so the record is complete
-            // once the client has finished.
-            lock(&recorded).push(record);
-            let Ok((reply, upstream)) = outcome else {
-                return;
-            };
-            if stream.write_all(&reply).is_err() {
-                return;
-            }
-            if let Some(upstream) = upstream {
-                open.track(&upstream);
-                pipe(stream, upstream);
-            }
-        });
-        SocksProxy { listener, records }
-    }
-
-    /// `SCHEME://127.0.0.1:PORT` (scheme `socks5` or `socks5h`).
-    fn url(&self, scheme: &str) -> String {
-        format!("{scheme}://127.0.0.1:{}", self.listener.port)
-    }
-
-    fn records(&self) -> Vec<SocksRecord> {
-        lock(&self.records).clone()
-    }
-
-    fn connections(&self) -> usize {
-        self.listener.connections()
-    }
-}
-
-fn read_n(stream: &mut TcpStream, n: usize) -> io::Result<Vec<u8>> {
-    let mut buf = vec![0; n];
-    stream.read_exact(&mut buf)?;
-    Ok(buf)
-}
-
-/// Runs the handshake up to the final reply; returns that reply and, on
-/// success, the connection to the destination.
-fn socks_session(
-    stream: &mut TcpStream,
-    want: Option<&(String, String)>,
-    record: &mut SocksRecord,
-) -> io::Result<(Vec<u8>, Option<TcpStream>)> {
-    const FAIL: u8 = 0xff;
-    let greeting = read_n(stream, 2)?;
-    if greeting[0] != 5 {
-        return Ok((vec![5, FAIL], None));
-    }
-    record.methods = read_n(stream, greeting[1] as usize)?;
-    match want {
-        Some((user, pass)) => {
-            if !record.methods.contains(&2) {
-                return Ok((vec![5, FAIL], None));
-            }
-            stream.write_all(&[5, 2])?;
-            let ver_ulen = read_n(stream, 2)?;
-            let got_user = read_n(stream, ver_ulen[1] as usize)?;
-            let plen = read_n(stream, 1)?;
-            let got_pass = read_n(stream, plen[0] as usize)?;
-            let got = (
-                String::from_utf8_lossy(&got_user).into_owned(),
-                String::from_utf8_lossy(&got_pass).into_owned(),
-            );
-            record.credentials = Some(got.clone());
-            if ver_ulen[0] != 1 || (&got.0, &got.1) != (user, pass) {
-                return Ok((vec![1, 1], None));
-            }
-            stream.write_all(&[1, 0])?;
-        }
-        None => {
-            if !record.methods.contains(&0) {
-                return Ok((vec![5, FAIL], None));
-            }
-            stream.write_all(&[5, 0])?;
-        }
-    }
-    let request = read_n(stream, 4)?;
-    let port = |b: Vec<u8>| u16::from_be_bytes([b[0], b[1]]);
-    let dest = match request[3] {
-        1 => {
-            let ip = read_n(stream, 4)?;
-            Dest::V4(
-                Ipv4Addr::new(ip[0], ip[1], ip[2], ip[3]),
-                port(read_n(stream, 2)?),
-            )
-        }
-        3 => {
-            let len = read_n(stream, 1)?[0] as usize;
-            let name = String::from_utf8_lossy(&read_n(stream, len)?).into_owned();
-            Dest::Domain(name, port(read_n(stream, 2)?))
-        }
-        4 => {
-            let ip: [u8; 16] = read_n(stream, 16)?.try_into().expect("16 bytes");
-            Dest::V6(Ipv6Addr::from(ip), port(read_n(stream, 2)?))
-        }
-        _ => return Ok((vec![5, 8, 0, 1, 0, 0, 0, 0, 0, 0], None)),
-    };
-    record.dest = Some(dest.clone());
-    if request[1] != 1 {
-        return Ok((vec![5, 7, 0, 1, 0, 0, 0, 0, 0, 0], None));
-    }
-    let upstream = match &dest {
-        Dest::V4(ip, p) => TcpStream::connect(SocketAddr::from((*ip, *p))),
-        Dest::V6(ip, p) => TcpStream::connect(SocketAddr::from((*ip, *p))),
-        Dest::Domain(name, p) => TcpStream::connect((name.as_str(), *p)),
-    };
-    match upstream {
-        Ok(up) => Ok((vec![5, 0, 0, 1, 127, 0, 0, 1, 0, 0], Some(up))),
-        Err(_) => Ok((vec![5, 5, 0, 1, 0, 0, 0, 0, 0, 0], None)),
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -534,7 +151,7 @@ fn digest_server(opts: DigestOpts) -> Server {
                 return Reply::status(400).body(format!("body not replayed: {:?}", r.body_str()));
             }
         }
-        let mut state = lock(&nonce);
+        let mut state = nonce.lock().unwrap_or_else(|e| e.into_inner());
         let (current, stale_sent) = &mut *state;
         if r.header("Authorization").is_none() {
             return challenge(opts.algorithm, current, false);
@@ -555,19 +172,20 @@ fn digest_url(server: &Server) -> String {
     server.url("/dir/index.html?x=1")
 }
 
+/// `http BEFORE... -A digest -a Mufasa:PASS AFTER...` with the right
+/// password.
+fn digest_cmd(before: &[&str], after: &[&str]) -> Cmd {
+    let credentials = format!("{DUSER}:{DPASS}");
+    http(before)
+        .args(&["-A", "digest", "-a", &credentials])
+        .args(after)
+}
+
 /// Runs `-A digest -a Mufasa:PASS` against a digest server and checks the
 /// two-step exchange.
 fn check_digest(algorithm: &'static str) {
     let server = digest_server(DigestOpts::alg(algorithm));
-    let run = http(&[
-        "-A",
-        "digest",
-        "-a",
-        &format!("{DUSER}:{DPASS}"),
-        &digest_url(&server),
-    ])
-    .run()
-    .success();
+    let run = digest_cmd(&[], &[&digest_url(&server)]).run().success();
     assert_eq!(run.stdout_str(), "digest ok", "{run:?}");
     let reqs = server.requests();
     assert_eq!(reqs.len(), 2, "{reqs:#?}");
@@ -630,43 +248,17 @@ fn bearer_token() {
     );
 }
 
-/// Blocks until the terminal of process `pid` has echo turned off (the
-/// password reader configures the terminal only after printing the prompt;
-/// typing before that would be echoed by the terminal itself). Polls the
-/// terminal state with a safety deadline.
-fn wait_echo_off(pid: i32) {
-    let tty = std::fs::read_link(format!("/proc/{pid}/fd/0")).expect("child's stdin terminal");
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(nix::libc::O_NOCTTY)
-        .open(&tty)
-        .expect("open the child's terminal");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let attrs = tcgetattr(&file).expect("tcgetattr");
-        if !attrs.local_flags.contains(LocalFlags::ECHO) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "terminal echo never turned off for the password prompt"
-        );
-        thread::sleep(Duration::from_millis(2));
-    }
-}
-
 #[test]
 fn auth_without_password_prompts_on_terminal_without_echo() {
     let server = ok_server();
     let mut session = http(&["-a", "alice", &server.url("/p")]).spawn_pty();
     session.wait_output("http: password for alice: ");
-    wait_echo_off(session.pid());
+    session.wait_echo_off();
     session.write(b"pr0mpt-s3cret\n");
     let run = session.wait().success();
     assert_eq!(
         server.request().header("Authorization"),
-        Some(basic("alice:pr0mpt-s3cret").as_str())
+        Some(basic_auth("alice:pr0mpt-s3cret").as_str())
     );
     assert!(
         !run.text().contains("pr0mpt-s3cret"),
@@ -725,17 +317,9 @@ fn digest_sha256() {
 #[test]
 fn digest_all_shows_both_exchanges() {
     let server = digest_server(DigestOpts::alg("MD5"));
-    let run = http(&[
-        "--all",
-        "-h",
-        "-A",
-        "digest",
-        "-a",
-        &format!("{DUSER}:{DPASS}"),
-        &digest_url(&server),
-    ])
-    .run()
-    .success();
+    let run = digest_cmd(&["--all", "-h"], &[&digest_url(&server)])
+        .run()
+        .success();
     let out = run.stdout_str();
     let first = out.find("HTTP/1.1 401 Unauthorized").expect("401 shown");
     let second = out.find("HTTP/1.1 200 OK").expect("200 shown");
@@ -747,16 +331,7 @@ fn digest_all_shows_both_exchanges() {
 #[test]
 fn digest_verbose_shows_both_requests() {
     let server = digest_server(DigestOpts::alg("SHA-256"));
-    let run = http(&[
-        "-v",
-        "-A",
-        "digest",
-        "-a",
-        &format!("{DUSER}:{DPASS}"),
-        &digest_url(&server),
-    ])
-    .run()
-    .success();
+    let run = digest_cmd(&["-v"], &[&digest_url(&server)]).run().success();
     let out = run.stdout_str();
     assert_eq!(
         out.matches("GET /dir/index.html?x=1 HTTP/1.1").count(),
@@ -782,18 +357,9 @@ fn digest_replays_post_body() {
         body: Some(body),
         ..DigestOpts::alg("MD5")
     });
-    let run = http(&[
-        "-A",
-        "digest",
-        "-a",
-        &format!("{DUSER}:{DPASS}"),
-        "POST",
-        &digest_url(&server),
-        "name=widget",
-        "n:=3",
-    ])
-    .run()
-    .success();
+    let run = digest_cmd(&[], &["POST", &digest_url(&server), "name=widget", "n:=3"])
+        .run()
+        .success();
     assert_eq!(run.stdout_str(), "digest ok", "{run:?}");
     let reqs = server.requests();
     assert_eq!(reqs.len(), 2, "{reqs:#?}");
@@ -813,15 +379,7 @@ fn digest_stale_nonce_is_retried_with_the_new_nonce() {
         stale_once: true,
         ..DigestOpts::alg("MD5")
     });
-    let run = http(&[
-        "-A",
-        "digest",
-        "-a",
-        &format!("{DUSER}:{DPASS}"),
-        &digest_url(&server),
-    ])
-    .run()
-    .success();
+    let run = digest_cmd(&[], &[&digest_url(&server)]).run().success();
     assert_eq!(run.stdout_str(), "digest ok", "{run:?}");
     let reqs = server.requests();
     assert_eq!(reqs.len(), 3, "{reqs:#?}");
@@ -889,11 +447,11 @@ fn netrc_env_credentials_by_host() {
     assert_eq!(reqs.len(), 2);
     assert_eq!(
         reqs[0].header("Authorization"),
-        Some(basic("alice:a1ice-pw").as_str())
+        Some(basic_auth("alice:a1ice-pw").as_str())
     );
     assert_eq!(
         reqs[1].header("Authorization"),
-        Some(basic("bob:b0b pw").as_str())
+        Some(basic_auth("bob:b0b pw").as_str())
     );
 }
 
@@ -906,7 +464,7 @@ fn netrc_in_home() {
         .success();
     assert_eq!(
         server.request().header("Authorization"),
-        Some(basic("bob:b0b pw").as_str())
+        Some(basic_auth("bob:b0b pw").as_str())
     );
 }
 
@@ -938,8 +496,8 @@ fn explicit_auth_and_url_credentials_win_over_netrc() {
     let url = format!("http://dave:d@127.0.0.1:{}/n", server.port);
     with_netrc_env(http(&[&url]), NETRC).run().success();
     let reqs = server.requests();
-    assert_eq!(reqs[0].header_all("Authorization"), [basic("carol:c")]);
-    assert_eq!(reqs[1].header_all("Authorization"), [basic("dave:d")]);
+    assert_eq!(reqs[0].header_all("Authorization"), [basic_auth("carol:c")]);
+    assert_eq!(reqs[1].header_all("Authorization"), [basic_auth("dave:d")]);
 }
 
 #[test]
@@ -961,23 +519,13 @@ fn malformed_netrc_warns_with_line_and_request_still_runs() {
     );
     assert_eq!(
         server.request().header("Authorization"),
-        Some(basic("alice:a1ice-pw").as_str())
+        Some(basic_auth("alice:a1ice-pw").as_str())
     );
 }
 
 // ---------------------------------------------------------------------------
 // Proxies
 // ---------------------------------------------------------------------------
-
-/// Asserts `proxy` saw exactly one CONNECT to `origin` and returns its head.
-#[track_caller]
-fn single_connect(proxy: &ConnectProxy, origin: &Server) -> String {
-    assert_eq!(
-        proxy.request_lines(),
-        [format!("CONNECT 127.0.0.1:{} HTTP/1.1", origin.port)]
-    );
-    proxy.heads().remove(0)
-}
 
 #[test]
 fn proxy_flag_tunnels_http_url_with_connect() {
@@ -988,7 +536,7 @@ fn proxy_flag_tunnels_http_url_with_connect() {
         .run()
         .success();
     assert_eq!(run.stdout_str(), "ok");
-    let head = single_connect(&proxy, &origin);
+    let head = proxy.single_connect(origin.port);
     assert_eq!(head_header(&head, "Proxy-Authorization"), None);
     let got = origin.request();
     assert_eq!(got.url, "/via?q=1", "origin-form target inside the tunnel");
@@ -999,10 +547,10 @@ fn proxy_flag_tunnels_http_url_with_connect() {
 #[test]
 fn proxy_credentials_go_to_the_proxy_only() {
     let origin = ok_server();
-    let proxy = ConnectProxy::with_auth(Some("puser:ppass"));
+    let proxy = ConnectProxy::with_auth("puser:ppass");
     let flag = format!("http:{}", proxy.url_with("puser:ppass"));
     http(&["--proxy", &flag, &origin.url("/x")]).run().success();
-    let head = single_connect(&proxy, &origin);
+    let head = proxy.single_connect(origin.port);
     assert_eq!(
         head_header(&head, "Proxy-Authorization").as_deref(),
         Some("Basic cHVzZXI6cHBhc3M=")
@@ -1015,7 +563,7 @@ fn proxy_credentials_go_to_the_proxy_only() {
 #[test]
 fn proxy_407_is_an_error() {
     let origin = ok_server();
-    let proxy = ConnectProxy::with_auth(Some("puser:ppass"));
+    let proxy = ConnectProxy::with_auth("puser:ppass");
     let flag = format!("http:{}", proxy.url());
     let run = http(&["--proxy", &flag, &origin.url("/x")])
         .run()
@@ -1026,52 +574,43 @@ fn proxy_407_is_an_error() {
     assert_eq!(origin.hits(), 0);
 }
 
-#[test]
-fn http_proxy_env_upper_case() {
+/// Runs `GET ORIGIN/e` with the URL of a CONNECT proxy in environment
+/// variable `var`; asserts the origin got exactly that one request and
+/// returns the proxy and the origin.
+#[track_caller]
+fn run_with_env_proxy(var: &str) -> (ConnectProxy, Server) {
     let origin = ok_server();
     let proxy = ConnectProxy::start();
     http(&[&origin.url("/e")])
-        .env("HTTP_PROXY", &proxy.url())
+        .env(var, &proxy.url())
         .run()
         .success();
-    single_connect(&proxy, &origin);
     assert_eq!(origin.request().url, "/e");
+    (proxy, origin)
+}
+
+#[test]
+fn http_proxy_env_upper_case() {
+    let (proxy, origin) = run_with_env_proxy("HTTP_PROXY");
+    proxy.single_connect(origin.port);
 }
 
 #[test]
 fn http_proxy_env_lower_case() {
-    let origin = ok_server();
-    let proxy = ConnectProxy::start();
-    http(&[&origin.url("/e")])
-        .env("http_proxy", &proxy.url())
-        .run()
-        .success();
-    single_connect(&proxy, &origin);
-    assert_eq!(origin.hits(), 1);
+    let (proxy, origin) = run_with_env_proxy("http_proxy");
+    proxy.single_connect(origin.port);
 }
 
 #[test]
 fn all_proxy_env() {
-    let origin = ok_server();
-    let proxy = ConnectProxy::start();
-    http(&[&origin.url("/e")])
-        .env("ALL_PROXY", &proxy.url())
-        .run()
-        .success();
-    single_connect(&proxy, &origin);
-    assert_eq!(origin.hits(), 1);
+    let (proxy, origin) = run_with_env_proxy("ALL_PROXY");
+    proxy.single_connect(origin.port);
 }
 
 #[test]
 fn https_proxy_env_is_not_used_for_http_urls() {
-    let origin = ok_server();
-    let proxy = ConnectProxy::start();
-    http(&[&origin.url("/e")])
-        .env("HTTPS_PROXY", &proxy.url())
-        .run()
-        .success();
+    let (proxy, _origin) = run_with_env_proxy("HTTPS_PROXY");
     assert_eq!(proxy.connections(), 0);
-    assert_eq!(origin.hits(), 1);
 }
 
 #[test]
@@ -1098,7 +637,7 @@ fn proxy_flag_wins_over_env() {
         .env("ALL_PROXY", &env_proxy.url())
         .run()
         .success();
-    single_connect(&flag_proxy, &origin);
+    flag_proxy.single_connect(origin.port);
     assert_eq!(env_proxy.connections(), 0);
 }
 
@@ -1115,7 +654,7 @@ fn proxy_flag_for_another_scheme_is_not_used() {
 #[test]
 fn socks5_proxy_gets_the_ip_destination() {
     let origin = ok_server();
-    let socks = SocksProxy::start();
+    let socks = Socks5Proxy::start();
     let flag = format!("http:{}", socks.url("socks5"));
     let run = http(&["--proxy", &flag, &origin.url("/s")]).run().success();
     assert_eq!(run.stdout_str(), "ok");
@@ -1133,7 +672,7 @@ fn socks5_proxy_gets_the_ip_destination() {
 #[test]
 fn socks5h_proxy_gets_the_host_name() {
     let origin = ok_server();
-    let socks = SocksProxy::start();
+    let socks = Socks5Proxy::start();
     let flag = format!("http:{}", socks.url("socks5h"));
     let url = format!("http://localhost:{}/s", origin.port);
     http(&["--proxy", &flag, &url]).run().success();
@@ -1153,11 +692,8 @@ fn socks5h_proxy_gets_the_host_name() {
 #[test]
 fn socks5_with_username_and_password() {
     let origin = ok_server();
-    let socks = SocksProxy::with_auth(Some(("sockuser", "sockpass")));
-    let flag = format!(
-        "http:socks5://sockuser:sockpass@127.0.0.1:{}",
-        socks.listener.port
-    );
+    let socks = Socks5Proxy::with_auth("sockuser", "sockpass");
+    let flag = format!("http:socks5://sockuser:sockpass@127.0.0.1:{}", socks.port);
     http(&["--proxy", &flag, &origin.url("/s")]).run().success();
     let records = socks.records();
     assert_eq!(records.len(), 1, "{records:?}");
@@ -1176,11 +712,8 @@ fn socks5_with_username_and_password() {
 #[test]
 fn socks5_wrong_password_is_an_error() {
     let origin = ok_server();
-    let socks = SocksProxy::with_auth(Some(("sockuser", "sockpass")));
-    let flag = format!(
-        "http:socks5://sockuser:nope@127.0.0.1:{}",
-        socks.listener.port
-    );
+    let socks = Socks5Proxy::with_auth("sockuser", "sockpass");
+    let flag = format!("http:socks5://sockuser:nope@127.0.0.1:{}", socks.port);
     let run = http(&["--proxy", &flag, &origin.url("/s")])
         .run()
         .assert_code(1);
@@ -1224,12 +757,6 @@ fn invalid_proxy_env_is_an_error_without_connecting() {
     assert_eq!(origin.hits(), 0);
 }
 
-/// A port nothing listens on: bound, then released.
-fn dead_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("address").port()
-}
-
 #[test]
 fn unreachable_proxy_is_reported_as_the_proxy() {
     let origin = ok_server();
@@ -1253,32 +780,37 @@ fn unreachable_proxy_is_reported_as_the_proxy() {
     assert_eq!(origin.hits(), 0);
 }
 
-#[test]
-fn response_through_connect_proxy_shows_the_origin_head() {
+/// Runs `http -h --proxy http:PROXY ORIGIN/h` against an origin answering
+/// 201 with `X-Origin: yes`; asserts the origin's head is what is shown and
+/// returns the origin and the run.
+#[track_caller]
+fn origin_head_through(proxy: &str) -> (Server, Run) {
     let origin = Server::start(|_| Reply::status(201).header("X-Origin", "yes").body("made"));
-    let proxy = ConnectProxy::start();
-    let flag = format!("http:{}", proxy.url());
+    let flag = format!("http:{proxy}");
     let run = http(&["-h", "--proxy", &flag, &origin.url("/h")])
         .run()
         .success();
     let out = run.stdout_str();
     assert!(out.starts_with("HTTP/1.1 201 Created\r\n"), "{run:?}");
     assert!(out.contains("X-Origin: yes\r\n"), "{run:?}");
-    assert!(!out.contains("Connection established"), "{run:?}");
-    single_connect(&proxy, &origin);
+    (origin, run)
+}
+
+#[test]
+fn response_through_connect_proxy_shows_the_origin_head() {
+    let proxy = ConnectProxy::start();
+    let (origin, run) = origin_head_through(&proxy.url());
+    assert!(
+        !run.stdout_str().contains("Connection established"),
+        "{run:?}"
+    );
+    proxy.single_connect(origin.port);
 }
 
 #[test]
 fn response_through_socks_proxy_shows_the_origin_head() {
-    let origin = Server::start(|_| Reply::status(201).header("X-Origin", "yes").body("made"));
-    let socks = SocksProxy::start();
-    let flag = format!("http:{}", socks.url("socks5h"));
-    let run = http(&["-h", "--proxy", &flag, &origin.url("/h")])
-        .run()
-        .success();
-    let out = run.stdout_str();
-    assert!(out.starts_with("HTTP/1.1 201 Created\r\n"), "{run:?}");
-    assert!(out.contains("X-Origin: yes\r\n"), "{run:?}");
+    let socks = Socks5Proxy::start();
+    origin_head_through(&socks.url("socks5h"));
     assert_eq!(socks.connections(), 1);
 }
 
@@ -1287,17 +819,9 @@ fn digest_through_connect_proxy() {
     let origin = digest_server(DigestOpts::alg("MD5"));
     let proxy = ConnectProxy::start();
     let flag = format!("http:{}", proxy.url());
-    let run = http(&[
-        "--proxy",
-        &flag,
-        "-A",
-        "digest",
-        "-a",
-        &format!("{DUSER}:{DPASS}"),
-        &digest_url(&origin),
-    ])
-    .run()
-    .success();
+    let run = digest_cmd(&["--proxy", &flag], &[&digest_url(&origin)])
+        .run()
+        .success();
     assert_eq!(run.stdout_str(), "digest ok", "{run:?}");
     assert_eq!(origin.hits(), 2);
 }
@@ -1448,7 +972,7 @@ fn cross_host_redirect_through_proxy_keeps_proxy_credentials_at_the_proxy() {
     let b = Server::start(|_| Reply::text("b"));
     let target = format!("http://localhost:{}/landing", b.port);
     let a = Server::start(move |_| Reply::redirect(302, &target));
-    let proxy = ConnectProxy::with_auth(Some("puser:ppass"));
+    let proxy = ConnectProxy::with_auth("puser:ppass");
     let flag = format!("http:{}", proxy.url_with("puser:ppass"));
     http(&[
         "--follow",

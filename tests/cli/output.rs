@@ -62,13 +62,24 @@ fn serve(bytes: Vec<u8>) -> RawServer {
     RawServer::respond(bytes)
 }
 
+/// A 200 `application/json` response with `body`.
+fn json_response(body: &[u8]) -> Vec<u8> {
+    response("200 OK", &[("Content-Type", "application/json")], body)
+}
+
 /// 200 JSON response served verbatim.
 fn serve_json(body: &str) -> RawServer {
-    serve(response(
-        "200 OK",
-        &[("Content-Type", "application/json")],
-        body.as_bytes(),
-    ))
+    serve(json_response(body.as_bytes()))
+}
+
+/// Runs `http ARGS... URL` with stdout on a terminal against a server
+/// answering [`DOC`] as JSON; returns that response's head and the run.
+fn doc_on_a_terminal(args: &[&str]) -> (Vec<u8>, PtyRun) {
+    let resp = json_response(DOC.as_bytes());
+    let (head, _) = split(&resp);
+    let server = serve(resp);
+    let run = http(args).arg(server.url("/")).run_pty_split().success();
+    (head, run)
 }
 
 /// Removes CSI escape sequences (`ESC [ params final`), i.e. our own colours.
@@ -111,12 +122,6 @@ fn tty(run: &PtyRun) -> Vec<u8> {
 const DOC: &str = r#"{"b":1,"a":[true,null],"s":"x"}"#;
 const DOC_FORMATTED: &str =
     "{\n    \"b\": 1,\n    \"a\": [\n        true,\n        null\n    ],\n    \"s\": \"x\"\n}";
-
-/// A port with nothing listening (bound, then released).
-fn dead_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
-}
 
 fn python() -> &'static str {
     if Path::new("/usr/bin/python3").exists() {
@@ -309,11 +314,7 @@ fn quiet_prints_nothing_keeps_exit_codes_and_errors() {
 #[test]
 fn all_with_follow_shows_the_redirect_response_too() {
     let moved = response("302 Found", &[("Location", "/new")], b"moved\n");
-    let fin = response(
-        "200 OK",
-        &[("Content-Type", "application/json")],
-        br#"{"final":true}"#,
-    );
+    let fin = json_response(br#"{"final":true}"#);
     let (m, f) = (moved.clone(), fin.clone());
     let server = RawServer::scripted(move |conn| {
         let Ok(req) = conn.read_request() else { return };
@@ -369,14 +370,7 @@ fn body_is_not_read_unless_printed() {
 
 #[test]
 fn terminal_default_is_status_headers_and_formatted_coloured_body() {
-    let resp = response(
-        "200 OK",
-        &[("Content-Type", "application/json")],
-        DOC.as_bytes(),
-    );
-    let (head, _) = split(&resp);
-    let server = serve(resp);
-    let run = http(&[&server.url("/")]).run_pty_split().success();
+    let (head, run) = doc_on_a_terminal(&[]);
     let out = tty(&run);
     assert!(has_esc(&out), "colours on a terminal\n{run:?}");
     let want = [head, DOC_FORMATTED.as_bytes().to_vec(), b"\n".to_vec()].concat();
@@ -386,11 +380,7 @@ fn terminal_default_is_status_headers_and_formatted_coloured_body() {
 #[test]
 fn redirected_default_is_the_body_byte_exact() {
     let body = b"{\"b\":1,  \"a\":[true,null]}\r\n\t\x1b[0m \xff\xfe tail";
-    let server = serve(response(
-        "200 OK",
-        &[("Content-Type", "application/json")],
-        body,
-    ));
+    let server = serve(json_response(body));
     let run = http(&[&server.url("/")]).run().success();
     assert_eq!(run.stdout, body, "{run:?}");
     assert!(run.stderr.is_empty(), "{run:?}");
@@ -442,16 +432,7 @@ fn pretty_colors_highlights_the_body_without_reformatting() {
 
 #[test]
 fn pretty_none_on_a_terminal_shows_the_body_as_received() {
-    let resp = response(
-        "200 OK",
-        &[("Content-Type", "application/json")],
-        DOC.as_bytes(),
-    );
-    let (head, _) = split(&resp);
-    let server = serve(resp);
-    let run = http(&["--pretty=none", &server.url("/")])
-        .run_pty_split()
-        .success();
+    let (head, run) = doc_on_a_terminal(&["--pretty=none"]);
     let want = [head, DOC.as_bytes().to_vec(), b"\n".to_vec()].concat();
     assert_eq!(text(&tty(&run)), text(&want), "{run:?}");
 }
@@ -703,11 +684,7 @@ fn json_layout_matches_python_json_dumps() {
 #[test]
 fn invalid_json_is_shown_as_received() {
     let body = "{\"a\": 1,, \"b\": [tru]\n";
-    let resp = response(
-        "200 OK",
-        &[("Content-Type", "application/json")],
-        body.as_bytes(),
-    );
+    let resp = json_response(body.as_bytes());
     let (head, _) = split(&resp);
     let server = serve(resp);
     let run = http(&["--pretty=format", &server.url("/")]).run().success();
@@ -1139,11 +1116,7 @@ fn output_file_gets_what_stdout_would_as_not_a_terminal() {
     assert_eq!(text(&saved), DOC, "body only, raw, no colours");
 
     // With explicit print selection the file gets exactly that, uncoloured.
-    let resp = response(
-        "200 OK",
-        &[("Content-Type", "application/json")],
-        DOC.as_bytes(),
-    );
+    let resp = json_response(DOC.as_bytes());
     let server = serve(resp.clone());
     let run = http(&["-p", "hb", "--output", "all.txt", &server.url("/")])
         .run()

@@ -29,7 +29,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use nix::libc;
 
-use crate::harness::{http, read_request, Conn, RawServer, Recorded, Reply, Run, Server};
+use crate::harness::{
+    http, read_request, Cmd, Conn, RawServer, Recorded, Reply, Run, Server, TlsServer,
+};
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -40,11 +42,24 @@ const OK_RESPONSE: &str =
 
 /// Lines of stderr that announce a retry.
 fn announcements(run: &Run) -> Vec<String> {
-    run.stderr_str()
-        .lines()
-        .filter(|l| l.starts_with("http: retrying ("))
-        .map(str::to_string)
-        .collect()
+    run.stderr_lines_starting("http: retrying (")
+}
+
+/// Asserts stdout shows `text` exactly `times` times.
+#[track_caller]
+fn assert_shown_times(run: &Run, text: &str, times: usize) {
+    assert_eq!(
+        run.stdout_str().matches(text).count(),
+        times,
+        "{text:?} on stdout\n{}",
+        run.context()
+    );
+}
+
+/// Asserts stderr contains `text`.
+#[track_caller]
+fn assert_stderr_has(run: &Run, text: &str) {
+    assert!(run.stderr_str().contains(text), "{}", run.context());
 }
 
 /// Asserts stderr announces exactly retries `1..=n` of `of`, in order, each
@@ -80,6 +95,37 @@ fn assert_announced(run: &Run, n: u32, of: u32) -> Vec<String> {
             reason.to_string()
         })
         .collect()
+}
+
+/// `--retries N --retry-backoff 0.05`: N retries with short waits.
+fn retries(n: &str) -> [&str; 4] {
+    ["--retries", n, "--retry-backoff", "0.05"]
+}
+
+/// `--retries N --retry-status 503`: N retries, a 503 among the reasons.
+fn retries_on_503(n: &str) -> [&str; 4] {
+    ["--retries", n, "--retry-status", "503"]
+}
+
+/// `--retries N --retry-status 503 --retry-backoff 0.05`.
+fn retries_on_503_quickly(n: &str) -> [&str; 6] {
+    [
+        "--retries",
+        n,
+        "--retry-status",
+        "503",
+        "--retry-backoff",
+        "0.05",
+    ]
+}
+
+/// Runs `cmd`, which must succeed; returns the run and how long it took.
+#[track_caller]
+fn timed_success(cmd: Cmd) -> (Run, Duration) {
+    let start = Instant::now();
+    let run = cmd.run();
+    let elapsed = start.elapsed();
+    (run.success(), elapsed)
 }
 
 /// A raw server whose first `failures` connections read the request and
@@ -219,9 +265,7 @@ fn connection_refused_then_server_appears_is_retried() {
 #[test]
 fn all_attempts_refused_exits_1_after_announcing_each_retry() {
     let held = HeldPort::new();
-    let run = http(&["--retries", "2", "--retry-backoff", "0.05", &held.url("/")])
-        .run()
-        .assert_code(1);
+    let run = http(&retries("2")).arg(held.url("/")).run().assert_code(1);
     let reasons = assert_announced(&run, 2, 2);
     for r in &reasons {
         assert!(r.contains("connection refused"), "{r:?}");
@@ -239,32 +283,17 @@ fn connection_refused_is_retried_for_post_too() {
     // Nothing reached the server, so even a non-idempotent request is safe
     // to repeat.
     let held = HeldPort::new();
-    let run = http(&[
-        "--retries",
-        "2",
-        "--retry-backoff",
-        "0.05",
-        "POST",
-        &held.url("/items"),
-        "name=widget",
-    ])
-    .run()
-    .assert_code(1);
+    let run = http(&retries("2"))
+        .args(&["POST", &held.url("/items"), "name=widget"])
+        .run()
+        .assert_code(1);
     assert_announced(&run, 2, 2);
 }
 
 #[test]
 fn connection_reset_twice_then_success_for_get() {
     let server = reset_then_ok(2);
-    let run = http(&[
-        "--retries",
-        "3",
-        "--retry-backoff",
-        "0.05",
-        &server.url("/r"),
-    ])
-    .run()
-    .success();
+    let run = http(&retries("3")).arg(server.url("/r")).run().success();
     assert_eq!(run.stdout_str(), "hello");
     assert_eq!(server.connections(), 3);
     assert_eq!(server.received().len(), 3);
@@ -284,15 +313,7 @@ fn connection_closed_before_the_request_is_read_is_retried_for_get() {
             conn.finish();
         }
     });
-    let run = http(&[
-        "--retries",
-        "3",
-        "--retry-backoff",
-        "0.05",
-        &server.url("/"),
-    ])
-    .run()
-    .success();
+    let run = http(&retries("3")).arg(server.url("/")).run().success();
     assert_eq!(run.stdout_str(), "hello");
     assert_eq!(server.connections(), 3);
     assert_announced(&run, 2, 3);
@@ -302,17 +323,10 @@ fn connection_closed_before_the_request_is_read_is_retried_for_get() {
 fn reset_after_a_post_body_was_sent_is_not_retried() {
     for method in ["POST", "PATCH"] {
         let server = reset_then_ok(1);
-        let run = http(&[
-            "--retries",
-            "3",
-            "--retry-backoff",
-            "0.05",
-            method,
-            &server.url("/orders"),
-            "item=1",
-        ])
-        .run()
-        .assert_code(1);
+        let run = http(&retries("3"))
+            .args(&[method, &server.url("/orders"), "item=1"])
+            .run()
+            .assert_code(1);
         assert_eq!(
             server.connections(),
             1,
@@ -324,11 +338,7 @@ fn reset_after_a_post_body_was_sent_is_not_retried() {
         assert_eq!(got[0].method(), method);
         assert_eq!(got[0].body, br#"{"item": "1"}"#);
         assert!(announcements(&run).is_empty(), "{}", run.context());
-        assert!(
-            run.stderr_str().contains("http: error: "),
-            "{}",
-            run.context()
-        );
+        assert_stderr_has(&run, "http: error: ");
     }
 }
 
@@ -336,16 +346,10 @@ fn reset_after_a_post_body_was_sent_is_not_retried() {
 fn reset_after_an_idempotent_request_was_sent_is_retried() {
     for method in ["GET", "PUT", "DELETE"] {
         let server = reset_then_ok(1);
-        let run = http(&[
-            "--retries",
-            "3",
-            "--retry-backoff",
-            "0.05",
-            method,
-            &server.url("/orders/1"),
-        ])
-        .run()
-        .success();
+        let run = http(&retries("3"))
+            .args(&[method, &server.url("/orders/1")])
+            .run()
+            .success();
         assert_eq!(run.stdout_str(), "hello", "{method}");
         let got = server.received();
         assert_eq!(got.len(), 2, "{method}: {got:#?}");
@@ -373,17 +377,11 @@ fn read_timeout_is_retried_for_get_but_not_for_post() {
         })
     };
     let server = silent_first();
-    let run = http(&[
-        "--timeout",
-        "5,0.2",
-        "--retries",
-        "1",
-        "--retry-backoff",
-        "0.05",
-        &server.url("/slow"),
-    ])
-    .run()
-    .success();
+    let run = http(&["--timeout", "5,0.2"])
+        .args(&retries("1"))
+        .arg(server.url("/slow"))
+        .run()
+        .success();
     assert_eq!(run.stdout_str(), "hello");
     assert_eq!(server.received().len(), 2);
     let reasons = assert_announced(&run, 1, 1);
@@ -393,19 +391,11 @@ fn read_timeout_is_retried_for_get_but_not_for_post() {
     );
 
     let server = silent_first();
-    let run = http(&[
-        "--timeout",
-        "5,0.2",
-        "--retries",
-        "1",
-        "--retry-backoff",
-        "0.05",
-        "POST",
-        &server.url("/slow"),
-        "a=1",
-    ])
-    .run()
-    .assert_code(2);
+    let run = http(&["--timeout", "5,0.2"])
+        .args(&retries("1"))
+        .args(&["POST", &server.url("/slow"), "a=1"])
+        .run()
+        .assert_code(2);
     assert_eq!(server.received().len(), 1, "{}", run.context());
     assert!(announcements(&run).is_empty(), "{}", run.context());
 }
@@ -424,19 +414,8 @@ fn unavailable(retry_after: &str) -> Reply {
 #[test]
 fn status_503_with_retry_after_is_retried_after_the_delay() {
     let server = sequence(vec![unavailable("1"), Reply::text("done")]);
-    let start = Instant::now();
-    let run = http(&[
-        "--retries",
-        "2",
-        "--retry-status",
-        "503",
-        "--retry-backoff",
-        "0.05",
-        &server.url("/job"),
-    ])
-    .run();
-    let elapsed = start.elapsed();
-    let run = run.success();
+    let cmd = http(&retries_on_503_quickly("2")).arg(server.url("/job"));
+    let (run, elapsed) = timed_success(cmd);
     assert_eq!(run.stdout_str(), "done");
     assert_eq!(server.hits(), 2);
     assert!(
@@ -456,15 +435,7 @@ fn status_503_with_retry_after_is_retried_after_the_delay() {
 #[test]
 fn status_not_listed_is_final() {
     let server = sequence(vec![unavailable("1"), Reply::text("done")]);
-    let run = http(&[
-        "--retries",
-        "2",
-        "--retry-backoff",
-        "0.05",
-        &server.url("/job"),
-    ])
-    .run()
-    .success();
+    let run = http(&retries("2")).arg(server.url("/job")).run().success();
     assert_eq!(run.stdout_str(), "busy");
     assert_eq!(server.hits(), 1);
     assert!(announcements(&run).is_empty(), "{}", run.context());
@@ -492,29 +463,14 @@ fn status_not_listed_is_final() {
     .assert_code(5);
     assert_eq!(server.hits(), 1);
     assert!(announcements(&run).is_empty(), "{}", run.context());
-    assert!(
-        run.stderr_str().contains("http: warning: HTTP 503"),
-        "{}",
-        run.context()
-    );
+    assert_stderr_has(&run, "http: warning: HTTP 503");
 }
 
 #[test]
 fn retry_max_wait_caps_a_long_retry_after() {
     let server = sequence(vec![unavailable("30"), Reply::text("done")]);
-    let start = Instant::now();
-    let run = http(&[
-        "--retries",
-        "1",
-        "--retry-status",
-        "503",
-        "--retry-max-wait",
-        "0.2",
-        &server.url("/"),
-    ])
-    .run();
-    let elapsed = start.elapsed();
-    let run = run.success();
+    let cmd = http(&retries_on_503("1")).args(&["--retry-max-wait", "0.2", &server.url("/")]);
+    let (run, elapsed) = timed_success(cmd);
     assert_eq!(run.stdout_str(), "done");
     assert!(
         elapsed < Duration::from_secs(10),
@@ -541,19 +497,8 @@ fn retry_after_as_an_http_date() {
             }
         }
     });
-    let start = Instant::now();
-    let run = http(&[
-        "--retries",
-        "1",
-        "--retry-status",
-        "503",
-        "--retry-backoff",
-        "0.05",
-        &server.url("/"),
-    ])
-    .run();
-    let elapsed = start.elapsed();
-    let run = run.success();
+    let cmd = http(&retries_on_503_quickly("1")).arg(server.url("/"));
+    let (run, elapsed) = timed_success(cmd);
     assert_eq!(run.stdout_str(), "done");
     assert_eq!(server.hits(), 2);
     assert!(
@@ -573,7 +518,8 @@ fn retry_after_as_an_http_date() {
         unavailable("Wed, 21 Oct 2015 07:28:00 GMT"),
         Reply::text("done"),
     ]);
-    let run = http(&["--retries", "1", "--retry-status", "503", &server.url("/")])
+    let run = http(&retries_on_503("1"))
+        .arg(server.url("/"))
         .run()
         .success();
     assert_eq!(run.stdout_str(), "done");
@@ -587,26 +533,14 @@ fn retry_after_as_an_http_date() {
 #[test]
 fn all_attempts_503_exit_5_with_check_status() {
     let server = sequence(vec![unavailable("0")]);
-    let run = http(&[
-        "--retries",
-        "2",
-        "--retry-status",
-        "503",
-        "--retry-backoff",
-        "0.05",
-        "--check-status",
-        &server.url("/"),
-    ])
-    .run()
-    .assert_code(5);
+    let run = http(&retries_on_503_quickly("2"))
+        .args(&["--check-status", &server.url("/")])
+        .run()
+        .assert_code(5);
     assert_eq!(server.hits(), 3);
     assert_eq!(run.stdout_str(), "busy", "the last response is shown");
     assert_announced(&run, 2, 2);
-    assert!(
-        run.stderr_str().contains("http: warning: HTTP 503"),
-        "{}",
-        run.context()
-    );
+    assert_stderr_has(&run, "http: warning: HTTP 503");
 }
 
 #[test]
@@ -625,18 +559,10 @@ fn exit_code_is_the_last_attempts() {
         );
         conn.finish();
     });
-    let run = http(&[
-        "--retries",
-        "1",
-        "--retry-status",
-        "503",
-        "--retry-backoff",
-        "0.05",
-        "--check-status",
-        &server.url("/"),
-    ])
-    .run()
-    .assert_code(5);
+    let run = http(&retries_on_503_quickly("1"))
+        .args(&["--check-status", &server.url("/")])
+        .run()
+        .assert_code(5);
     assert_eq!(server.connections(), 2);
     assert_announced(&run, 1, 1);
 
@@ -654,40 +580,24 @@ fn exit_code_is_the_last_attempts() {
         }
         conn.reset();
     });
-    let run = http(&[
-        "--retries",
-        "1",
-        "--retry-status",
-        "503",
-        "--check-status",
-        &server.url("/"),
-    ])
-    .run()
-    .assert_code(1);
+    let run = http(&retries_on_503("1"))
+        .args(&["--check-status", &server.url("/")])
+        .run()
+        .assert_code(1);
     assert_eq!(server.connections(), 2);
     let reasons = assert_announced(&run, 1, 1);
     assert!(reasons[0].starts_with("HTTP 503"), "{reasons:?}");
-    assert!(
-        run.stderr_str().contains("http: error: "),
-        "{}",
-        run.context()
-    );
+    assert_stderr_has(&run, "http: error: ");
 }
 
 #[test]
 fn retried_post_resends_the_same_stdin_body() {
     let server = sequence(vec![unavailable("0"), Reply::text("stored")]);
-    let run = http(&[
-        "--retries",
-        "1",
-        "--retry-status",
-        "503",
-        "POST",
-        &server.url("/upload"),
-    ])
-    .stdin("line one\nline two\n")
-    .run()
-    .success();
+    let run = http(&retries_on_503("1"))
+        .args(&["POST", &server.url("/upload")])
+        .stdin("line one\nline two\n")
+        .run()
+        .success();
     assert_eq!(run.stdout_str(), "stored");
     let got: Vec<Recorded> = server.requests();
     assert_eq!(got.len(), 2);
@@ -705,16 +615,11 @@ fn each_redirect_hop_is_retried_on_its_own() {
         _ if count.fetch_add(1, Ordering::SeqCst) == 0 => unavailable("0"),
         _ => Reply::text("arrived"),
     });
-    let run = http(&[
-        "--follow",
-        "--retries",
-        "1",
-        "--retry-status",
-        "503",
-        &server.url("/start"),
-    ])
-    .run()
-    .success();
+    let run = http(&["--follow"])
+        .args(&retries_on_503("1"))
+        .arg(server.url("/start"))
+        .run()
+        .success();
     assert_eq!(run.stdout_str(), "arrived");
     let paths: Vec<String> = server.requests().iter().map(|r| r.url.clone()).collect();
     assert_eq!(paths, ["/start", "/end", "/end"]);
@@ -728,18 +633,11 @@ fn each_redirect_hop_is_retried_on_its_own() {
 #[test]
 fn all_shows_every_attempts_exchange() {
     let server = sequence(vec![unavailable("0"), Reply::text("done")]);
-    let run = http(&[
-        "--all",
-        "-p",
-        "Hhb",
-        "--retries",
-        "1",
-        "--retry-status",
-        "503",
-        &server.url("/job"),
-    ])
-    .run()
-    .success();
+    let run = http(&["--all", "-p", "Hhb"])
+        .args(&retries_on_503("1"))
+        .arg(server.url("/job"))
+        .run()
+        .success();
     let out = run.stdout_str();
     assert_eq!(
         out.matches("GET /job HTTP/1.1").count(),
@@ -760,24 +658,13 @@ fn all_shows_every_attempts_exchange() {
 
     // Without --all only the final exchange is shown.
     let server = sequence(vec![unavailable("0"), Reply::text("done")]);
-    let run = http(&[
-        "-p",
-        "Hhb",
-        "--retries",
-        "1",
-        "--retry-status",
-        "503",
-        &server.url("/job"),
-    ])
-    .run()
-    .success();
+    let run = http(&["-p", "Hhb"])
+        .args(&retries_on_503("1"))
+        .arg(server.url("/job"))
+        .run()
+        .success();
     let out = run.stdout_str();
-    assert_eq!(
-        out.matches("GET /job HTTP/1.1").count(),
-        1,
-        "{}",
-        run.context()
-    );
+    assert_shown_times(&run, "GET /job HTTP/1.1", 1);
     assert!(!out.contains("503"), "{}", run.context());
     assert!(out.contains("HTTP/1.1 200 OK"), "{}", run.context());
     assert_announced(&run, 1, 1);
@@ -786,63 +673,36 @@ fn all_shows_every_attempts_exchange() {
 #[test]
 fn all_shows_the_request_of_each_failed_connection_attempt() {
     let server = reset_then_ok(1);
-    let run = http(&[
-        "--all",
-        "-p",
-        "Hhb",
-        "--retries",
-        "2",
-        "--retry-backoff",
-        "0.05",
-        &server.url("/again"),
-    ])
-    .run()
-    .success();
+    let run = http(&["--all", "-p", "Hhb"])
+        .args(&retries("2"))
+        .arg(server.url("/again"))
+        .run()
+        .success();
     let out = run.stdout_str();
-    assert_eq!(
-        out.matches("GET /again HTTP/1.1").count(),
-        2,
-        "{}",
-        run.context()
-    );
-    assert_eq!(
-        out.matches("HTTP/1.1 200 OK").count(),
-        1,
-        "{}",
-        run.context()
-    );
+    assert_shown_times(&run, "GET /again HTTP/1.1", 2);
+    assert_shown_times(&run, "HTTP/1.1 200 OK", 1);
     assert!(out.trim_end().ends_with("hello"));
 }
 
 #[test]
 fn quiet_silences_the_announcements() {
     let server = reset_then_ok(2);
-    let run = http(&[
-        "-q",
-        "--retries",
-        "3",
-        "--retry-backoff",
-        "0.05",
-        &server.url("/"),
-    ])
-    .run()
-    .success();
+    let run = http(&["-q"])
+        .args(&retries("3"))
+        .arg(server.url("/"))
+        .run()
+        .success();
     assert_eq!(server.connections(), 3, "retries still happen");
     assert_eq!(run.stderr_str(), "", "{}", run.context());
     assert_eq!(run.stdout_str(), "");
 
     // Errors are still reported.
     let held = HeldPort::new();
-    let run = http(&[
-        "-q",
-        "--retries",
-        "1",
-        "--retry-backoff",
-        "0.05",
-        &held.url("/"),
-    ])
-    .run()
-    .assert_code(1);
+    let run = http(&["-q"])
+        .args(&retries("1"))
+        .arg(held.url("/"))
+        .run()
+        .assert_code(1);
     let err = run.stderr_str();
     assert_eq!(err.lines().count(), 1, "{}", run.context());
     assert!(err.starts_with("http: error: "), "{}", run.context());
@@ -860,16 +720,10 @@ fn no_retries_by_default() {
 fn certificate_verification_failures_are_not_retried() {
     // A rejected certificate is not a transient network failure: the next
     // attempt would be rejected the same way, only later.
-    let port = crate::config::self_signed_tls_server();
-    let url = format!("https://127.0.0.1:{port}/");
-    let run = http(&["--retries", "2", "--retry-backoff", "0.05", &url])
-        .run()
-        .assert_code(1);
-    assert!(
-        run.stderr_str().contains("certificate"),
-        "{}",
-        run.context()
-    );
+    let server = TlsServer::self_signed();
+    let url = server.url("/");
+    let run = http(&retries("2")).arg(url).run().assert_code(1);
+    assert_stderr_has(&run, "certificate");
     assert!(
         announcements(&run).is_empty(),
         "a certificate error was retried\n{}",

@@ -3,13 +3,9 @@
 //! read-only sessions, the on-disk layout and modes, HTTPie's file layouts, concurrent runs
 //! on one file, and a corrupt file left alone. Real servers on 127.0.0.1, no sleeps.
 
-use std::fs::OpenOptions;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::thread;
-use std::time::{Duration, Instant};
 
-use nix::sys::termios::{tcgetattr, LocalFlags};
 use serde_json::{json, Value};
 
 use crate::harness::*;
@@ -25,6 +21,13 @@ fn read_json(path: &Path) -> Value {
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("{} is not JSON: {e}\n{text}", path.display()))
+}
+
+/// Runs `home` (a command with no arguments yet, whose HOME holds the
+/// session) with `--session=./s.json ARGS...`; it must succeed.
+#[track_caller]
+fn in_session(home: &Cmd, args: &[&str]) -> Run {
+    home.clone().arg(SESSION).args(args).run().success()
 }
 
 fn session_json(cmd: &Cmd) -> Value {
@@ -58,12 +61,13 @@ fn cookie<'a>(doc: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no cookie {name} in {doc:#}"))
 }
 
-fn basic(pair: &str) -> String {
-    use base64::Engine;
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(pair)
-    )
+/// Header `name` of every request `server` received, in order.
+fn header_values(server: &Server, name: &str) -> Vec<Option<String>> {
+    server
+        .requests()
+        .iter()
+        .map(|r| r.header(name).map(str::to_string))
+        .collect()
 }
 
 /// A server that answers each path with the `Set-Cookie` lines `cookies` gives for it.
@@ -72,6 +76,20 @@ fn cookie_server(cookies: fn(&str) -> Vec<String>) -> Server {
         let mut reply = Reply::text("ok");
         for line in cookies(r.path()) {
             reply = reply.header("Set-Cookie", &line);
+        }
+        reply
+    })
+}
+
+/// A server that answers `path` with the `Set-Cookie` lines `cookies`, and
+/// any other path without cookies.
+fn cookies_on(path: &'static str, cookies: &'static [&'static str]) -> Server {
+    Server::start(move |r| {
+        let mut reply = Reply::text("ok");
+        if r.path() == path {
+            for line in cookies {
+                reply = reply.header("Set-Cookie", line);
+            }
         }
         reply
     })
@@ -89,28 +107,16 @@ fn mode(path: &Path) -> u32 {
 
 #[test]
 fn login_cookie_is_replayed_on_the_next_run() {
-    let server = cookie_server(|path| match path {
-        "/login" => vec!["sid=abc123; Path=/; HttpOnly".into()],
-        _ => vec![],
-    });
+    let server = cookies_on("/login", &["sid=abc123; Path=/; HttpOnly"]);
     let home = http(&[]);
-    home.clone()
-        .args(&[SESSION, "POST", &server.url("/login"), "user=me"])
-        .run()
-        .success();
-    home.clone()
-        .args(&[SESSION, &server.url("/me")])
-        .run()
-        .success();
+    in_session(&home, &["POST", &server.url("/login"), "user=me"]);
+    in_session(&home, &[&server.url("/me")]);
     let reqs = server.requests();
     assert_eq!((reqs[0].path(), reqs[1].path()), ("/login", "/me"));
     assert_eq!(reqs[0].header("Cookie"), None);
     assert_eq!(reqs[1].header_all("Cookie"), ["sid=abc123"]);
     // `Cookie:` alone sends no cookies this time, and keeps them.
-    home.clone()
-        .args(&[SESSION, &server.url("/anon"), "Cookie:"])
-        .run()
-        .success();
+    in_session(&home, &[&server.url("/anon"), "Cookie:"]);
     assert_eq!(server.requests()[2].header("Cookie"), None);
     let doc = session_json(&home);
     let sid = cookie(&doc, "sid");
@@ -123,24 +129,13 @@ fn login_cookie_is_replayed_on_the_next_run() {
 
 #[test]
 fn cookie_paths_scope_what_is_sent() {
-    let server = cookie_server(|path| match path {
-        "/a/set" => vec!["scoped=1; Path=/a".into(), "root=2; Path=/".into()],
-        _ => vec![],
-    });
+    let server = cookies_on("/a/set", &["scoped=1; Path=/a", "root=2; Path=/"]);
     let cmd = http(&[]);
     for path in ["/a/set", "/a/deeper/x", "/b", "/ab"] {
-        cmd.clone()
-            .args(&[SESSION, &server.url(path)])
-            .run()
-            .success();
+        in_session(&cmd, &[&server.url(path)]);
     }
-    let cookies: Vec<Option<String>> = server
-        .requests()
-        .iter()
-        .map(|r| r.header("Cookie").map(str::to_string))
-        .collect();
     assert_eq!(
-        cookies,
+        header_values(&server, "Cookie"),
         [
             None,
             Some("scoped=1; root=2".into()),
@@ -166,10 +161,7 @@ fn max_age_zero_and_past_expires_delete_cookies() {
     });
     let cmd = http(&[]);
     for path in ["/set", "/logout", "/check"] {
-        cmd.clone()
-            .args(&[SESSION, &server.url(path)])
-            .run()
-            .success();
+        in_session(&cmd, &[&server.url(path)]);
     }
     let reqs = server.requests();
     assert_eq!(reqs[1].header("Cookie"), Some("a=1; b=2; keep=3"));
@@ -190,26 +182,14 @@ fn max_age_zero_and_past_expires_delete_cookies() {
 /// as browsers and HTTPie 3.2 do for localhost.
 #[test]
 fn secure_cookie_goes_to_loopback_over_http() {
-    let server = cookie_server(|path| match path {
-        "/set" => vec!["s=1; Secure; Path=/".into()],
-        _ => vec![],
-    });
+    let server = cookies_on("/set", &["s=1; Secure; Path=/"]);
     let cmd = http(&[]);
-    cmd.clone()
-        .args(&[SESSION, &server.url("/set")])
-        .run()
-        .success();
-    cmd.clone()
-        .args(&[SESSION, &server.url("/next")])
-        .run()
-        .success();
-    cmd.clone()
-        .args(&[
-            SESSION,
-            &format!("http://localhost:{}/other-host", server.port),
-        ])
-        .run()
-        .success();
+    in_session(&cmd, &[&server.url("/set")]);
+    in_session(&cmd, &[&server.url("/next")]);
+    in_session(
+        &cmd,
+        &[&format!("http://localhost:{}/other-host", server.port)],
+    );
     let reqs = server.requests();
     assert_eq!(reqs[1].header("Cookie"), Some("s=1"));
     assert_eq!(
@@ -222,20 +202,17 @@ fn secure_cookie_goes_to_loopback_over_http() {
 
 #[test]
 fn cookie_for_another_domain_is_rejected() {
-    let server = cookie_server(|path| match path {
-        "/set" => vec![
-            "evil=1; Domain=example.com; Path=/".into(),
-            "tld=1; Domain=com; Path=/".into(),
-            "own=1; Domain=127.0.0.1; Path=/".into(),
+    let server = cookies_on(
+        "/set",
+        &[
+            "evil=1; Domain=example.com; Path=/",
+            "tld=1; Domain=com; Path=/",
+            "own=1; Domain=127.0.0.1; Path=/",
         ],
-        _ => vec![],
-    });
+    );
     let cmd = http(&[]);
     for path in ["/set", "/next"] {
-        cmd.clone()
-            .args(&[SESSION, &server.url(path)])
-            .run()
-            .success();
+        in_session(&cmd, &[&server.url(path)]);
     }
     assert_eq!(server.requests()[1].header("Cookie"), Some("own=1"));
     let doc = session_json(&cmd);
@@ -256,14 +233,8 @@ fn cross_host_redirect_does_not_carry_cookies() {
         _ => Reply::redirect(302, &to).header("Set-Cookie", "hop=1; Path=/"),
     });
     let cmd = http(&[]);
-    cmd.clone()
-        .args(&[SESSION, &origin.url("/set")])
-        .run()
-        .success();
-    cmd.clone()
-        .args(&[SESSION, "--follow", &origin.url("/go"), "Cookie:mine=x"])
-        .run()
-        .success();
+    in_session(&cmd, &[&origin.url("/set")]);
+    in_session(&cmd, &["--follow", &origin.url("/go"), "Cookie:mine=x"]);
     let o = origin.requests();
     assert_eq!(o[1].header_all("Cookie"), ["a=1; mine=x"]);
     let t = target.request();
@@ -275,7 +246,7 @@ fn cross_host_redirect_does_not_carry_cookies() {
     assert_eq!(cookie(&doc, "mine")["domain"], "127.0.0.1");
 
     // On the next run each host gets only its own cookies.
-    cmd.clone().args(&[SESSION, &land]).run().success();
+    in_session(&cmd, &[&land]);
     assert_eq!(target.requests()[1].header("Cookie"), Some("b=2"));
 }
 
@@ -290,13 +261,8 @@ fn cookies_set_during_a_redirect_chain_are_sent_and_kept() {
     let cmd = http(&[SESSION, "--follow", &server.url("/one")]);
     let home = cmd.clone();
     cmd.run().success();
-    let cookies: Vec<Option<String>> = server
-        .requests()
-        .iter()
-        .map(|r| r.header("Cookie").map(str::to_string))
-        .collect();
     assert_eq!(
-        cookies,
+        header_values(&server, "Cookie"),
         [None, Some("one=1".into()), Some("one=1; two=2".into())]
     );
     assert_eq!(cookie_pairs(&session_json(&home)), ["one=1", "two=2"]);
@@ -308,9 +274,9 @@ fn cookies_set_during_a_redirect_chain_are_sent_and_kept() {
 fn headers_are_persisted_and_the_command_line_replaces_them() {
     let server = Server::echo();
     let cmd = http(&[]);
-    cmd.clone()
-        .args(&[
-            SESSION,
+    in_session(
+        &cmd,
+        &[
             &server.url("/1"),
             "X-A:1",
             "X-B:2",
@@ -320,9 +286,8 @@ fn headers_are_persisted_and_the_command_line_replaces_them() {
             "If-None-Match:abc",
             "X-Gone:",
             "Host:example.org",
-        ])
-        .run()
-        .success();
+        ],
+    );
     let doc = session_json(&cmd);
     assert_eq!(
         doc["headers"],
@@ -334,10 +299,7 @@ fn headers_are_persisted_and_the_command_line_replaces_them() {
         ])
     );
 
-    cmd.clone()
-        .args(&[SESSION, &server.url("/2"), "X-A:9", "X-C:new"])
-        .run()
-        .success();
+    in_session(&cmd, &[&server.url("/2"), "X-A:9", "X-C:new"]);
     let r = &server.requests()[1];
     assert_eq!(r.header_all("X-A"), ["9"]);
     assert_eq!(r.header_all("X-B"), ["2", "3"]);
@@ -346,10 +308,7 @@ fn headers_are_persisted_and_the_command_line_replaces_them() {
     assert_eq!(r.header("If-None-Match"), None);
 
     // Unsetting a header on the command line removes it from the session too.
-    cmd.clone()
-        .args(&[SESSION, &server.url("/3"), "X-B:"])
-        .run()
-        .success();
+    in_session(&cmd, &[&server.url("/3"), "X-B:"]);
     let r = &server.requests()[2];
     assert_eq!(r.header("X-B"), None);
     assert_eq!(r.header_all("X-A"), ["9"]);
@@ -373,7 +332,7 @@ fn auth_is_persisted_reused_and_overridden() {
     let server = Server::echo();
     let cmd = http(&[]);
     let run = |args: &[&str]| {
-        cmd.clone().arg(SESSION).args(args).run().success();
+        in_session(&cmd, args);
     };
     run(&["-a", "alice:pw", &server.url("/1")]);
     assert_eq!(
@@ -387,19 +346,14 @@ fn auth_is_persisted_reused_and_overridden() {
     run(&[&format!("http://carol:c@127.0.0.1:{}/5", server.port)]);
     run(&["-A", "bearer", "-a", "T0KEN", &server.url("/6")]);
     run(&[&server.url("/7")]);
-    let auths: Vec<Option<String>> = server
-        .requests()
-        .iter()
-        .map(|r| r.header("Authorization").map(str::to_string))
-        .collect();
     assert_eq!(
-        auths,
+        header_values(&server, "Authorization"),
         [
-            Some(basic("alice:pw")),
-            Some(basic("alice:pw")),
-            Some(basic("bob:other")),
-            Some(basic("bob:other")),
-            Some(basic("carol:c")),
+            Some(basic_auth("alice:pw")),
+            Some(basic_auth("alice:pw")),
+            Some(basic_auth("bob:other")),
+            Some(basic_auth("bob:other")),
+            Some(basic_auth("carol:c")),
             Some("Bearer T0KEN".into()),
             Some("Bearer T0KEN".into()),
         ]
@@ -414,55 +368,21 @@ fn auth_is_persisted_reused_and_overridden() {
 fn netrc_credentials_are_used_but_not_saved_and_session_auth_wins() {
     let server = Server::echo();
     let cmd = http(&[]).home_file(".netrc", "machine 127.0.0.1 login net password rc\n");
-    cmd.clone()
-        .args(&[SESSION, &server.url("/1")])
-        .run()
-        .success();
+    in_session(&cmd, &[&server.url("/1")]);
     assert_eq!(
         session_json(&cmd)["auth"],
         json!({"type": null, "raw_auth": null})
     );
-    cmd.clone()
-        .args(&[SESSION, "-a", "s:p", &server.url("/2")])
-        .run()
-        .success();
-    cmd.clone()
-        .args(&[SESSION, &server.url("/3")])
-        .run()
-        .success();
-    let auths: Vec<Option<String>> = server
-        .requests()
-        .iter()
-        .map(|r| r.header("Authorization").map(str::to_string))
-        .collect();
+    in_session(&cmd, &["-a", "s:p", &server.url("/2")]);
+    in_session(&cmd, &[&server.url("/3")]);
     assert_eq!(
-        auths,
+        header_values(&server, "Authorization"),
         [
-            Some(basic("net:rc")),
-            Some(basic("s:p")),
-            Some(basic("s:p"))
+            Some(basic_auth("net:rc")),
+            Some(basic_auth("s:p")),
+            Some(basic_auth("s:p"))
         ]
     );
-}
-
-/// Blocks until the terminal of `pid` has echo off (the password prompt is up).
-fn wait_echo_off(pid: i32) {
-    let tty = std::fs::read_link(format!("/proc/{pid}/fd/0")).expect("child's stdin terminal");
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(nix::libc::O_NOCTTY)
-        .open(&tty)
-        .expect("open the child's terminal");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while tcgetattr(&file)
-        .expect("tcgetattr")
-        .local_flags
-        .contains(LocalFlags::ECHO)
-    {
-        assert!(Instant::now() < deadline, "echo never turned off");
-        thread::sleep(Duration::from_millis(2));
-    }
 }
 
 #[test]
@@ -474,20 +394,17 @@ fn password_typed_at_the_prompt_is_saved() {
         .args(&[SESSION, "-a", "alice", &server.url("/p")])
         .spawn_pty();
     pty.wait_output("http: password for alice: ");
-    wait_echo_off(pty.pid());
+    pty.wait_echo_off();
     pty.write(b"typed-pw\n");
     pty.wait().success();
     assert_eq!(
         session_json(&home)["auth"],
         json!({"type": "basic", "raw_auth": "alice:typed-pw"})
     );
-    home.clone()
-        .args(&[SESSION, &server.url("/again")])
-        .run()
-        .success();
+    in_session(&home, &[&server.url("/again")]);
     assert_eq!(
         server.requests()[1].header("Authorization"),
-        Some(basic("alice:typed-pw").as_str())
+        Some(basic_auth("alice:typed-pw").as_str())
     );
 }
 
@@ -515,14 +432,20 @@ fn read_only_session_is_used_but_never_written() {
     let reqs = server.requests();
     assert_eq!(reqs[0].header("Cookie"), Some("old=v"));
     assert_eq!(reqs[0].header("X-S"), Some("1"));
-    assert_eq!(reqs[0].header("Authorization"), Some(basic("v:w").as_str()));
+    assert_eq!(
+        reqs[0].header("Authorization"),
+        Some(basic_auth("v:w").as_str())
+    );
     assert_eq!(
         reqs[1].header("Cookie"),
         Some("old=v"),
         "fresh cookie stored"
     );
     assert_eq!(reqs[1].header("X-New"), None);
-    assert_eq!(reqs[1].header("Authorization"), Some(basic("u:p").as_str()));
+    assert_eq!(
+        reqs[1].header("Authorization"),
+        Some(basic_auth("u:p").as_str())
+    );
     assert_eq!(
         std::fs::read_to_string(cmd.home().join(FILE)).unwrap(),
         original
@@ -672,7 +595,7 @@ fn httpie_current_layout_is_read() {
     assert_eq!(r.header_all("X-Twice"), ["a", "b"]);
     assert_eq!(
         r.header("Authorization"),
-        Some(basic("pie:secret").as_str())
+        Some(basic_auth("pie:secret").as_str())
     );
     let doc = session_json(&home);
     assert_eq!(cookie_pairs(&doc), ["bound=1", "elsewhere=3", "unbound=2"]);
@@ -701,7 +624,10 @@ fn httpie_old_layout_is_read_and_rewritten_in_the_current_one() {
     assert_eq!(r.header("Cookie"), Some("sid=x"));
     assert_eq!(r.header("X-Old"), Some("1"));
     assert_eq!(r.header_all("User-Agent"), ["custom/1"]);
-    assert_eq!(r.header("Authorization"), Some(basic("old:pw").as_str()));
+    assert_eq!(
+        r.header("Authorization"),
+        Some(basic_auth("old:pw").as_str())
+    );
     let doc = session_json(&home);
     assert!(
         doc["cookies"].is_array() && doc["headers"].is_array(),

@@ -216,10 +216,10 @@ impl Cmd {
         let stdout = Capture::drain(child.stdout.take().expect("piped stdout"));
         let stderr = Capture::drain(child.stderr.take().expect("piped stderr"));
         Running {
-            child: Some(child),
+            child: Spawned::new(child),
             stdout,
             stderr,
-            cursors: (0, 0),
+            cursors: [0, 0],
             cmd: self,
         }
     }
@@ -313,6 +313,84 @@ pub(crate) fn exit_code(status: ExitStatus) -> (i32, Option<i32>) {
     }
 }
 
+/// How a child ended, once its output was drained.
+pub(crate) struct Exit {
+    pub(crate) code: i32,
+    pub(crate) signal: Option<i32>,
+    timed_out: bool,
+    drained: bool,
+}
+
+impl Exit {
+    /// Waits for `child` (see [`wait_child`]), then for every capture to
+    /// reach EOF (at most [`DRAIN_LIMIT`] each).
+    pub(crate) fn wait(child: Child, limit: Duration, captures: &[&Capture]) -> Exit {
+        let status = wait_child(child, limit);
+        let drained = captures.iter().all(|c| c.wait_eof(DRAIN_LIMIT));
+        let (code, signal) = exit_code(status.unwrap_or_else(|s| s));
+        Exit {
+            code,
+            signal,
+            timed_out: status.is_err(),
+            drained,
+        }
+    }
+
+    /// Panics if the child had to be killed (showing `context`); warns if
+    /// its `what` (output, terminal) stayed open after it exited.
+    pub(crate) fn check(&self, cmd: &Cmd, what: &str, context: impl FnOnce() -> String) {
+        if self.timed_out {
+            panic!(
+                "harness: timed out after {:?}; killed\n{}",
+                cmd.timeout,
+                context()
+            );
+        }
+        if !self.drained {
+            eprintln!(
+                "harness: {what} of `{}` still open after exit",
+                cmd.describe()
+            );
+        }
+    }
+}
+
+/// A spawned child (a session leader). Dropped before [`Spawned::take`]
+/// (a run abandoned by a failing test), it kills the child's process group
+/// and reaps it.
+pub(crate) struct Spawned(Option<Child>);
+
+impl Spawned {
+    pub(crate) fn new(child: Child) -> Spawned {
+        Spawned(Some(child))
+    }
+
+    /// Process id (also the process group id); 0 once taken.
+    pub(crate) fn pid(&self) -> i32 {
+        self.0.as_ref().map_or(0, |c| c.id() as i32)
+    }
+
+    /// Sends `sig` to the child (not its group); panics on failure.
+    pub(crate) fn signal(&self, sig: Signal) {
+        signal::kill(Pid::from_raw(self.pid()), sig)
+            .unwrap_or_else(|e| panic!("harness: kill({sig:?}) failed: {e}"));
+    }
+
+    /// The child, to wait for; the caller is now responsible for it.
+    pub(crate) fn take(&mut self) -> Child {
+        self.0.take().expect("child present until wait")
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = signal::killpg(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
+            let _ = child.wait();
+        }
+    }
+}
+
 /// Result of a finished run. Keeps the temp `HOME` alive so tests can
 /// inspect files the binary wrote.
 pub struct Run {
@@ -333,6 +411,15 @@ impl Run {
     /// stderr as text (lossy UTF-8).
     pub fn stderr_str(&self) -> String {
         String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+
+    /// The lines of stderr that start with `prefix`, in order.
+    pub fn stderr_lines_starting(&self, prefix: &str) -> Vec<String> {
+        self.stderr_str()
+            .lines()
+            .filter(|l| l.starts_with(prefix))
+            .map(str::to_string)
+            .collect()
     }
 
     /// The `HOME` the command ran with.
@@ -382,43 +469,50 @@ impl fmt::Debug for Run {
 /// A child started with [`Cmd::spawn`]. Dropping it kills the child's
 /// process group and reaps it.
 pub struct Running {
-    child: Option<Child>,
+    child: Spawned,
     stdout: Capture,
     stderr: Capture,
-    /// Offsets already consumed by `wait_stdout` / `wait_stderr`.
-    cursors: (usize, usize),
+    /// Offsets of stdout and stderr already consumed by `wait_stdout` /
+    /// `wait_stderr`.
+    cursors: [usize; 2],
     cmd: Cmd,
 }
 
 impl Running {
     /// Process id (also the process group id).
     pub fn pid(&self) -> i32 {
-        self.child.as_ref().map_or(0, |c| c.id() as i32)
+        self.child.pid()
     }
 
     /// Sends `sig` to the child (not its group).
     pub fn signal(&self, sig: Signal) {
-        signal::kill(Pid::from_raw(self.pid()), sig)
-            .unwrap_or_else(|e| panic!("harness: kill({sig:?}) failed: {e}"));
+        self.child.signal(sig);
     }
 
     /// Blocks until `pattern` appears on stdout after what earlier calls
     /// consumed; returns the bytes up to and including it.
     #[track_caller]
     pub fn wait_stdout(&mut self, pattern: &str) -> Vec<u8> {
-        let from = self.cursors.0;
-        let end = self.expect(&self.stdout, pattern, from, "stdout");
-        self.cursors.0 = end;
-        self.stdout.snapshot()[from..end].to_vec()
+        self.wait_on(0, pattern)
     }
 
     /// Like [`Running::wait_stdout`] for stderr.
     #[track_caller]
     pub fn wait_stderr(&mut self, pattern: &str) -> Vec<u8> {
-        let from = self.cursors.1;
-        let end = self.expect(&self.stderr, pattern, from, "stderr");
-        self.cursors.1 = end;
-        self.stderr.snapshot()[from..end].to_vec()
+        self.wait_on(1, pattern)
+    }
+
+    /// [`Running::wait_stdout`] (`stream` 0) or [`Running::wait_stderr`] (1).
+    #[track_caller]
+    fn wait_on(&mut self, stream: usize, pattern: &str) -> Vec<u8> {
+        let (capture, name) = match stream {
+            0 => (&self.stdout, "stdout"),
+            _ => (&self.stderr, "stderr"),
+        };
+        let from = self.cursors[stream];
+        let end = self.expect(capture, pattern, from, name);
+        self.cursors[stream] = end;
+        capture.snapshot()[from..end].to_vec()
     }
 
     #[track_caller]
@@ -435,40 +529,19 @@ impl Running {
 
     /// Waits for exit (safety timeout: kill and panic) and collects output.
     pub fn wait(mut self) -> Run {
-        let child = self.child.take().expect("child present until wait");
-        let status = wait_child(child, self.cmd.timeout);
-        let drained = self.stdout.wait_eof(DRAIN_LIMIT) && self.stderr.wait_eof(DRAIN_LIMIT);
-        let (code, signal) = exit_code(status.unwrap_or_else(|s| s));
+        let exit = Exit::wait(
+            self.child.take(),
+            self.cmd.timeout,
+            &[&self.stdout, &self.stderr],
+        );
         let run = Run {
-            code,
-            signal,
+            code: exit.code,
+            signal: exit.signal,
             stdout: self.stdout.snapshot(),
             stderr: self.stderr.snapshot(),
             cmd: self.cmd.clone(),
         };
-        if status.is_err() {
-            panic!(
-                "harness: timed out after {:?}; killed\n{}",
-                self.cmd.timeout,
-                run.context()
-            );
-        }
-        if !drained {
-            eprintln!(
-                "harness: output of `{}` still open after exit",
-                self.cmd.describe()
-            );
-        }
+        exit.check(&self.cmd, "output", || run.context());
         run
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let pid = Pid::from_raw(child.id() as i32);
-            let _ = signal::killpg(pid, Signal::SIGKILL);
-            let _ = child.wait();
-        }
     }
 }

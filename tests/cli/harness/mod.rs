@@ -1,6 +1,7 @@
 //! Test harness for the `http` / `https` binaries: hermetic command runs
 //! (pipes or a real pseudo-terminal), a recording HTTP server, a raw
-//! scripted TCP server, and gates for sleep-free synchronisation.
+//! scripted TCP server, a TLS server with a per-test PKI, CONNECT and SOCKS
+//! proxies, and gates for sleep-free synchronisation.
 //!
 //! Rules it enforces: real binaries against real servers on 127.0.0.1
 //! ephemeral ports; servers are bound before their constructor returns
@@ -13,13 +14,20 @@
 mod capture;
 mod cmd;
 mod gate;
+mod listener;
+mod proxy;
 mod pty;
 mod raw;
 mod server;
+mod socks;
+mod tls;
 
 pub use cmd::{http, https, Cmd, Run, Running, TIMEOUT};
 pub use gate::{gate, Gate, Opener};
 pub use nix::sys::signal::Signal;
+pub use proxy::{basic_auth, head_header, request_line, ConnectProxy};
 pub use pty::{normalize_newlines, PtyRun, PtySession, Tty};
-pub use raw::{read_body, read_head, read_request, reset, Conn, RawRequest, RawServer};
+pub use raw::{dead_port, read_body, read_head, read_request, reset, Conn, RawRequest, RawServer};
 pub use server::{echo_json, Recorded, Reply, Server};
+pub use socks::{Dest, Socks4Proxy, Socks4Request, Socks5Proxy, SocksRecord};
+pub use tls::{Leaf, Pki, Seen, TlsServer, Versions};

@@ -25,15 +25,17 @@ use std::io::{self, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::process::{Child, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
 
 use nix::fcntl::OFlag;
 use nix::libc;
 use nix::pty::{grantpt, posix_openpt, ptsname_r, unlockpt};
-use nix::sys::signal::{self, Signal};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
+use nix::sys::termios::{tcgetattr, LocalFlags};
 
 use super::capture::Capture;
-use super::cmd::{exit_code, feed, new_session, wait_child, Cmd, DRAIN_LIMIT};
+use super::cmd::{feed, new_session, Cmd, Exit, Spawned};
 
 /// Which standard streams are connected to the terminal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -204,7 +206,7 @@ impl Cmd {
             .take()
             .map_or_else(Capture::empty, Capture::drain);
         PtySession {
-            child: Some(child),
+            child: Spawned::new(child),
             master,
             output,
             stdout,
@@ -269,7 +271,7 @@ fn open_pty((cols, rows): (u16, u16)) -> io::Result<(File, OwnedFd)> {
 /// A child running on a pseudo-terminal. Dropping it kills the child's
 /// process group and reaps it.
 pub struct PtySession {
-    child: Option<Child>,
+    child: Spawned,
     master: File,
     output: Capture,
     stdout: Capture,
@@ -282,14 +284,41 @@ pub struct PtySession {
 impl PtySession {
     /// Process id (also the process group and session id).
     pub fn pid(&self) -> i32 {
-        self.child.as_ref().map_or(0, |c| c.id() as i32)
+        self.child.pid()
     }
 
     /// Sends `sig` to the child. (Writing `\x03` instead makes the terminal
     /// send SIGINT to the foreground process group, like a real ^C.)
     pub fn signal(&self, sig: Signal) {
-        signal::kill(Pid::from_raw(self.pid()), sig)
-            .unwrap_or_else(|e| panic!("harness: kill({sig:?}) failed: {e}"));
+        self.child.signal(sig);
+    }
+
+    /// Blocks until the child's terminal has echo turned off (a password
+    /// reader configures the terminal only after printing its prompt;
+    /// typing before that would be echoed by the terminal itself). Polls
+    /// the terminal state of the child's stdin with a safety deadline.
+    #[track_caller]
+    pub fn wait_echo_off(&self) {
+        let tty = std::fs::read_link(format!("/proc/{}/fd/0", self.pid()))
+            .expect("child's stdin terminal");
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NOCTTY)
+            .open(&tty)
+            .expect("open the child's terminal");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while tcgetattr(&file)
+            .expect("tcgetattr")
+            .local_flags
+            .contains(LocalFlags::ECHO)
+        {
+            assert!(
+                Instant::now() < deadline,
+                "terminal echo never turned off for the password prompt"
+            );
+            thread::sleep(Duration::from_millis(2));
+        }
     }
 
     /// Types `bytes` into the terminal (use `\r` or `\n` for Enter).
@@ -325,42 +354,17 @@ impl PtySession {
 
     /// Waits for exit (safety timeout: kill and panic) and collects output.
     pub fn wait(mut self) -> PtyRun {
-        let child = self.child.take().expect("child present until wait");
-        let status = wait_child(child, self.cmd.timeout);
-        let drained = [&self.output, &self.stdout, &self.stderr]
-            .iter()
-            .all(|c| c.wait_eof(DRAIN_LIMIT));
-        let (code, signal) = exit_code(status.unwrap_or_else(|s| s));
+        let captures = [&self.output, &self.stdout, &self.stderr];
+        let exit = Exit::wait(self.child.take(), self.cmd.timeout, &captures);
         let run = PtyRun {
-            code,
-            signal,
+            code: exit.code,
+            signal: exit.signal,
             output: self.output.snapshot(),
             stdout: self.stdout.snapshot(),
             stderr: self.stderr.snapshot(),
             cmd: self.cmd.clone(),
         };
-        if status.is_err() {
-            panic!(
-                "harness: timed out after {:?}; killed\n{}",
-                self.cmd.timeout,
-                run.context()
-            );
-        }
-        if !drained {
-            eprintln!(
-                "harness: terminal of `{}` still open after exit",
-                self.cmd.describe()
-            );
-        }
+        exit.check(&self.cmd, "terminal", || run.context());
         run
-    }
-}
-
-impl Drop for PtySession {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = signal::killpg(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
-            let _ = child.wait();
-        }
     }
 }

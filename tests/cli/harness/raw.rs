@@ -270,6 +270,20 @@ fn read_line<R: Read + ?Sized>(stream: &mut R, raw: &mut Vec<u8>) -> io::Result<
     Ok(String::from_utf8_lossy(&raw[start..raw.len() - 2]).into_owned())
 }
 
+/// `SCHEME://127.0.0.1:PORT/path` (a leading `/` in `path` is optional).
+pub(super) fn local_url(scheme: &str, port: u16, path: &str) -> String {
+    format!(
+        "{scheme}://127.0.0.1:{port}/{}",
+        path.trim_start_matches('/')
+    )
+}
+
+/// A port on 127.0.0.1 that nothing listens on: bound, then released.
+pub fn dead_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("harness: bind");
+    listener.local_addr().expect("harness: address").port()
+}
+
 /// Arms `stream` so that closing it sends a TCP RST instead of a FIN
 /// (SO_LINGER with a zero timeout), to test how the client reports a reset
 /// connection. The RST goes out when the connection closes, i.e. when the
@@ -307,7 +321,8 @@ struct Shared {
     hold: Gate,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+/// Locks `m`, even if a panicking thread poisoned it.
+pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -448,11 +463,7 @@ impl RawServer {
 
     /// `http://127.0.0.1:PORT/path` (a leading `/` in `path` is optional).
     pub fn url(&self, path: &str) -> String {
-        format!(
-            "http://127.0.0.1:{}/{}",
-            self.port,
-            path.trim_start_matches('/')
-        )
+        local_url("http", self.port, path)
     }
 
     /// `127.0.0.1:PORT`.

@@ -209,11 +209,7 @@ impl Server {
 
     /// `http://127.0.0.1:PORT/path` (a leading `/` in `path` is optional).
     pub fn url(&self, path: &str) -> String {
-        format!(
-            "http://127.0.0.1:{}/{}",
-            self.port,
-            path.trim_start_matches('/')
-        )
+        super::raw::local_url("http", self.port, path)
     }
 
     /// `127.0.0.1:PORT`.
