@@ -221,6 +221,9 @@ q() { printf '%q' "$1"; }
 
 HTTP=$(q "$http_bin")
 OUT=$(q "$work/out.json")
+# curl writes its own file: rewriting a 50 MB file another process just wrote (truncate, page
+# cache, writeback) costs whoever comes next and skews an alternating comparison.
+CURL_OUT=$(q "$work/out-curl.json")
 BIGFILE=$(q "$work/srv/big.json")
 
 # ----------------------------------------------------------------- sanity
@@ -254,7 +257,7 @@ note "bench: case 3, ${BIG_MB} MB JSON raw x $BIG_RUNS"
 if have curl; then
     bench_pair "$BIG_RUNS" \
         "3 http --pretty=none" "$HTTP --pretty=none -b $(q "$big_url") > $OUT" \
-        "3 curl -s" "curl -s $(q "$big_url") > $OUT"
+        "3 curl -s" "curl -s $(q "$big_url") > $CURL_OUT"
 else
     bench_one "$BIG_RUNS" "3 http --pretty=none" "$HTTP --pretty=none -b $(q "$big_url") > $OUT"
 fi
