@@ -441,8 +441,7 @@ fn build_body(cli: &Cli, env: &Env, items: &[Item]) -> Result<BodySpec> {
         });
     }
     if stdin {
-        let read = crate::spool::read_all(&mut std::io::stdin().lock(), crate::spool::MEMORY_LIMIT)
-            .context("cannot read the request body from stdin")?;
+        let read = read_stdin(env)?;
         return Ok(match read {
             crate::spool::Stdin::Memory(b) if b.is_empty() => BodySpec::Empty,
             crate::spool::Stdin::Memory(b) => BodySpec::Bytes(b),
@@ -475,6 +474,44 @@ fn build_body(cli: &Cli, env: &Env, items: &[Item]) -> Result<BodySpec> {
         return Ok(BodySpec::Form(pairs));
     }
     json_body(&data, env)
+}
+
+/// A piped stdin that never sends anything (a script run from ssh, a subprocess with an open
+/// pipe) would hang silently: after a while without a first byte, say why we are waiting.
+const STDIN_WARN_AFTER: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A reader that reports its first byte on a channel.
+struct FirstByte<R> {
+    inner: R,
+    seen: Option<std::sync::mpsc::Sender<()>>,
+}
+
+impl<R: std::io::Read> std::io::Read for FirstByte<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.seen.take();
+        Ok(n)
+    }
+}
+
+fn read_stdin(env: &Env) -> Result<crate::spool::Stdin> {
+    let (seen, wait) = std::sync::mpsc::channel::<()>();
+    let program = env.program.clone();
+    std::thread::spawn(move || {
+        // Any outcome but a timeout (data, EOF, an error, the sender dropped) means no warning.
+        if wait.recv_timeout(STDIN_WARN_AFTER) == Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
+            eprintln!(
+                "{program}: warning: no stdin data read in {}s (perhaps you want --ignore-stdin)",
+                STDIN_WARN_AFTER.as_secs()
+            );
+        }
+    });
+    let mut input = FirstByte {
+        inner: std::io::stdin().lock(),
+        seen: Some(seen),
+    };
+    crate::spool::read_all(&mut input, crate::spool::MEMORY_LIMIT)
+        .context("cannot read the request body from stdin")
 }
 
 fn json_body(data: &[&Item], env: &Env) -> Result<BodySpec> {

@@ -1112,3 +1112,32 @@ fn large_stdin_body_is_sent_whole_and_replayed() {
         assert_eq!(r.header("content-length"), Some("20971520"));
     }
 }
+
+/// A stdin pipe that stays open with nothing in it (ssh, a subprocess) gets a warning after
+/// 10 s instead of a silent hang; no request is sent while it waits.
+#[test]
+fn silent_stdin_pipe_gets_a_warning() {
+    let server = Server::echo();
+    let script = format!(
+        "sleep 30 | '{}' POST '{}'",
+        env!("CARGO_BIN_EXE_http"),
+        server.url("/x")
+    );
+    let mut running = Cmd::program("sh", &["-c", &script]).spawn();
+    let err = running
+        .wait_stderr("http: warning: no stdin data read in 10s (perhaps you want --ignore-stdin)");
+    assert!(!String::from_utf8_lossy(&err).contains("error"));
+    assert_eq!(server.hits(), 0);
+}
+
+/// Stdin that delivers its first byte in time gets no warning.
+#[test]
+fn prompt_stdin_gets_no_warning() {
+    let server = Server::echo();
+    let run = http(&["POST", &server.url("/x")])
+        .stdin("hello")
+        .run()
+        .success();
+    assert_eq!(run.stderr_str(), "");
+    assert_eq!(server.request().body, b"hello");
+}
