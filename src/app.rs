@@ -226,6 +226,7 @@ fn exchange(
     env: &Env,
     mut session: Option<Session>,
 ) -> Result<i32> {
+    crate::interrupt::install();
     let client = Client::new(&spec.net, env)?;
     if matches!(spec.net.verify, Some(crate::cli::values::Verify::No)) && spec.output.quiet < 2 {
         warn(env, "TLS certificate verification is off (--verify=no)");

@@ -563,7 +563,7 @@ pub fn save(
     // "Downloading" appears Ctrl-C is handled.
     {
         let tx = tx.clone();
-        let _ = ctrlc::set_handler(move || {
+        crate::interrupt::on_next(move || {
             let _ = tx.send(Event::Interrupted);
         });
     }

@@ -11,6 +11,7 @@ pub mod decode;
 pub mod download;
 pub mod env;
 pub mod error;
+pub mod interrupt;
 pub mod netrc;
 pub mod output;
 pub mod prepare;

@@ -1141,3 +1141,24 @@ fn prompt_stdin_gets_no_warning() {
     assert_eq!(run.stderr_str(), "");
     assert_eq!(server.request().body, b"hello");
 }
+
+/// Ctrl-C while waiting for a response ends the run with exit 130 (not death by signal), as
+/// HTTPie does.
+#[test]
+fn ctrl_c_while_waiting_exits_130() {
+    let (arrived, wait) = mpsc::channel();
+    let arrived = Mutex::new(arrived);
+    let server = RawServer::scripted(move |conn| {
+        if conn.read_request().is_ok() {
+            let _ = arrived.lock().unwrap().send(());
+        }
+        conn.hold();
+    });
+    let mut running = http(&[&server.url("/slow")]).spawn();
+    wait.recv_timeout(Duration::from_secs(20))
+        .expect("the request reached the server");
+    running.signal(Signal::SIGINT);
+    let run = running.wait();
+    assert_eq!((run.code, run.signal), (130, None), "{run:?}");
+    assert_eq!(run.stderr_str(), "\n", "{run:?}");
+}
