@@ -1154,7 +1154,7 @@ fn ctrl_c_while_waiting_exits_130() {
         }
         conn.hold();
     });
-    let mut running = http(&[&server.url("/slow")]).spawn();
+    let running = http(&[&server.url("/slow")]).spawn();
     wait.recv_timeout(Duration::from_secs(20))
         .expect("the request reached the server");
     running.signal(Signal::SIGINT);
