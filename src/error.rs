@@ -37,7 +37,6 @@ pub enum Failure {
     TooManyRedirects(u32),
     /// The transfer ended before the promised length.
     Incomplete(String),
-    Interrupted,
 }
 
 impl fmt::Display for Failure {
@@ -52,7 +51,6 @@ impl fmt::Display for Failure {
                 write!(f, "Request timed out ({what} {})", seconds(*secs))
             }
             Failure::TooManyRedirects(n) => write!(f, "Too many redirects (--max-redirects={n})"),
-            Failure::Interrupted => f.write_str("Interrupted"),
         }
     }
 }
@@ -71,7 +69,6 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
     match err.downcast_ref::<Failure>() {
         Some(Failure::Timeout { .. }) => code::TIMEOUT,
         Some(Failure::TooManyRedirects(_)) => code::TOO_MANY_REDIRECTS,
-        Some(Failure::Interrupted) => code::INTERRUPTED,
         _ => code::ERROR,
     }
 }
@@ -132,7 +129,6 @@ mod tests {
             "Request timed out (read timeout: no data received for 2.5s)"
         );
         assert_eq!(exit_code(&Failure::TooManyRedirects(3).into()), 6);
-        assert_eq!(exit_code(&Failure::Interrupted.into()), 130);
         assert_eq!(exit_code(&usage("bad")), 1);
         assert_eq!(exit_code(&anyhow::anyhow!("other")), 1);
     }
