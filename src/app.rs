@@ -70,17 +70,22 @@ fn parse_cli(args: Vec<OsString>, env: &Env) -> Result<std::result::Result<Cli, 
                 };
                 return Ok(Err(code));
             }
-            return Err(error::usage(clap_message(&e)));
+            return Err(error::usage(clap_message(&e, &env.program)));
         }
     };
     Cli::from_arg_matches(&matches)
         .map(Ok)
-        .map_err(|e| error::usage(clap_message(&e)))
+        .map_err(|e| error::usage(clap_message(&e, &env.program)))
 }
 
 /// clap's message without its usage block, on one line: the problem (with the lines clap
 /// puts under it, such as the missing arguments), then any tip.
-fn clap_message(e: &clap::Error) -> String {
+fn clap_message(e: &clap::Error, program: &str) -> String {
+    if e.kind() == clap::error::ErrorKind::MissingRequiredArgument {
+        return format!(
+            "no URL given: usage is {program} [OPTIONS] [METHOD] URL [ITEM]... (see --help)"
+        );
+    }
     let rendered = e.render().to_string();
     let mut problem = Vec::new();
     let mut tips = Vec::new();

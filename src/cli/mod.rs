@@ -49,8 +49,8 @@ EXIT STATUS:
     max_term_width = 100
 )]
 pub struct Cli {
-    /// [METHOD] URL [ITEM]...: the method (optional), the URL, then request items.
-    #[arg(value_name = "[METHOD] URL [ITEM]", required = true, num_args = 1..)]
+    /// The method (optional: GET without a body, POST with one), the URL, then request items.
+    #[arg(value_name = "ARGS", required = true, num_args = 1..)]
     pub args: Vec<String>,
 
     // ---- Content type
@@ -303,6 +303,9 @@ impl Cli {
     pub fn command_for(program: &str) -> clap::Command {
         use clap::CommandFactory;
         let name: &'static str = if program == "https" { "https" } else { "http" };
-        Cli::command().name(name).bin_name(name)
+        Cli::command()
+            .name(name)
+            .bin_name(name)
+            .override_usage(format!("{name} [OPTIONS] [METHOD] URL [ITEM]..."))
     }
 }
