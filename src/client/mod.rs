@@ -134,7 +134,19 @@ impl Client {
         self.tap
             .begin(proxy.as_ref().and_then(connect_proxy_authority));
         match self.agent.run(request) {
-            Ok(response) => Ok(self.response(response)),
+            Ok(response) => {
+                let resp = self.response(response);
+                match self.net.max_headers {
+                    Some(max) if resp.headers.len() > max => Err(SendFailure::fatal(
+                        Failure::Network(format!(
+                            "got more than {max} headers from {} (--max-headers={max})",
+                            authority(&req.url)
+                        ))
+                        .into(),
+                    )),
+                    _ => Ok(resp),
+                }
+            }
             Err(e) => {
                 let o = self.tap.snapshot();
                 // A new connection that never finished its setup: nothing reached the server.
