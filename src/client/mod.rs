@@ -52,10 +52,46 @@ impl Response {
     /// [`describe_io`] explains.
     pub fn take_body(&mut self) -> Box<dyn Read + Send> {
         match self.body.take() {
-            Some(b) => Box::new(b.into_reader()),
+            Some(b) => Box::new(NetReader(b.into_reader())),
             None => Box::new(std::io::empty()),
         }
     }
+}
+
+/// A read error that came off the connection (not from a decoder stacked on top of it).
+#[derive(Debug)]
+struct FromNetwork(std::io::Error);
+
+impl std::fmt::Display for FromNetwork {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for FromNetwork {}
+
+/// Tags the body reader's errors as the network's, so that after decoding layers a cut
+/// connection and a corrupt gzip stream are still told apart.
+struct NetReader<R>(R);
+
+impl<R: Read> Read for NetReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0
+            .read(buf)
+            .map_err(|e| std::io::Error::new(e.kind(), FromNetwork(e)))
+    }
+}
+
+/// The network's own error, or `Err` with the error as it is when a decoder raised it.
+fn from_network(e: std::io::Error) -> std::result::Result<std::io::Error, std::io::Error> {
+    if e.get_ref().is_some_and(|i| i.is::<FromNetwork>()) {
+        let kind = e.kind();
+        return match e.into_inner().map(|i| i.downcast::<FromNetwork>()) {
+            Some(Ok(tagged)) => Ok(tagged.0),
+            _ => Ok(std::io::Error::from(kind)),
+        };
+    }
+    Err(e)
 }
 
 /// A failed attempt: the error for the user, and whether trying again is safe.
@@ -426,6 +462,16 @@ fn io_failure(io: std::io::Error, host: &str, net: &NetSpec) -> anyhow::Error {
 
 /// Explain an error met while reading a response body.
 pub fn describe_io(e: std::io::Error, url: &url::Url, net: &NetSpec) -> anyhow::Error {
+    let e = match from_network(e) {
+        Ok(e) => e,
+        Err(decoding) => {
+            return Failure::Network(format!(
+                "cannot decode the response body from {} (Content-Encoding): {decoding}",
+                host_of(url)
+            ))
+            .into()
+        }
+    };
     let inner = e.get_ref().and_then(|r| r.downcast_ref::<ureq::Error>());
     if let Some(ureq::Error::Timeout(t)) = inner {
         return timeout_failure(*t, net).into();

@@ -137,6 +137,14 @@ pub fn write_body(
     write_text(first, &mut reader, out, style)
 }
 
+/// A binary body is not shown on a terminal, but the rest of a small one is still read so a
+/// cut connection or a corrupt encoding is reported rather than passed off as success; a
+/// large one is dropped unread (the point of the notice is not to download it).
+pub fn drain(reader: &mut dyn Read) -> io::Result<()> {
+    const CHECK_UP_TO: u64 = 1 << 20;
+    io::copy(&mut Marked(reader).take(CHECK_UP_TO), &mut io::sink()).map(|_| ())
+}
+
 /// Copy bytes as they are; `flush` each chunk when streaming.
 fn copy_raw(reader: &mut dyn Read, out: &mut dyn Write, flush: bool) -> io::Result<Written> {
     let mut buf = vec![0u8; CHUNK];

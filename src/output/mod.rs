@@ -56,7 +56,7 @@ pub fn visible(bytes: &[u8]) -> Cow<'_, str> {
 /// Writes messages in order, with HTTPie's separators: a body is followed by a blank line
 /// only when something else follows it; output to a terminal always ends with a newline.
 pub struct Printer<'a> {
-    out: Box<dyn Write + 'a>,
+    out: Tracked<'a>,
     spec: &'a OutputSpec,
     theme: Option<Theme>,
     options: FormatOptions,
@@ -81,7 +81,10 @@ impl<'a> Printer<'a> {
         // Themes cost a little to build: only when colours are on.
         let theme = spec.colors.then(|| Theme::new(style));
         Ok(Printer {
-            out,
+            out: Tracked {
+                inner: out,
+                last: None,
+            },
             spec,
             theme,
             options,
@@ -185,6 +188,10 @@ impl<'a> Printer<'a> {
         );
         let w = body::write_body(reader, &mut self.out, &style)?;
         self.body_done(&w)?;
+        if w.binary_suppressed {
+            // The notice is shown; the rest is still checked for a cut or corrupt transfer.
+            body::drain(reader)?;
+        }
         Ok(w)
     }
 
@@ -203,7 +210,8 @@ impl<'a> Printer<'a> {
 
     /// End the output: a terminal gets a final newline after a body that lacked one.
     pub fn finish(&mut self) -> io::Result<()> {
-        if self.spec.to_terminal && self.after_body == Some(false) {
+        // Also after an error cut a body short, so the error starts on its own line.
+        if self.spec.to_terminal && self.out.last.is_some_and(|b| b != b'\n') {
             self.out.write_all(b"\n")?;
         }
         self.after_body = None;
@@ -212,6 +220,25 @@ impl<'a> Printer<'a> {
 
     pub fn theme(&self) -> Option<&Theme> {
         self.theme.as_ref()
+    }
+}
+
+/// The output, remembering the last byte written (for the final newline on terminals).
+struct Tracked<'a> {
+    inner: Box<dyn Write + 'a>,
+    last: Option<u8>,
+}
+
+impl Write for Tracked<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        if n > 0 {
+            self.last = Some(buf[n - 1]);
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
     }
 }
 

@@ -6,6 +6,7 @@
 mod config;
 mod download;
 mod errors;
+mod faults;
 mod foundation;
 mod generated;
 mod harness;
