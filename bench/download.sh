@@ -27,21 +27,9 @@ set -euo pipefail
 DOWNLOAD_MB=${DOWNLOAD_MB:-1024}
 RUNS=${RUNS:-3}
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-work=$(mktemp -d "${TMPDIR:-/tmp}/http-dl-bench.XXXXXX")
-server_pid=""
-
-cleanup() {
-    if [[ -n $server_pid ]]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-note() { printf '%s\n' "$*" >&2; }
-have() { command -v "$1" >/dev/null 2>&1; }
+work_prefix=http-dl-bench
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 have python3 || { note "bench: python3 is required"; exit 1; }
 

@@ -34,22 +34,9 @@ SMALL_RUNS=${SMALL_RUNS:-30}
 BIG_RUNS=${BIG_RUNS:-3}
 BIG_MB=${BIG_MB:-50}
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-work=$(mktemp -d "${TMPDIR:-/tmp}/http-bench.XXXXXX")
-server_pid=""
-
-cleanup() {
-    if [[ -n $server_pid ]]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-note() { printf '%s\n' "$*" >&2; }
-
-have() { command -v "$1" >/dev/null 2>&1; }
+work_prefix=http-bench
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 if ! have python3; then
     note "bench: python3 is required (file generation and the static server)"

@@ -13,17 +13,13 @@
 use std::net::Ipv4Addr;
 
 use crate::harness::{
-    dead_port, head_header, http, request_line, ConnectProxy, Pki, Reply, Run, Server, Socks4Proxy,
-    Socks4Request,
+    contains, dead_port, head_header, http, request_line, ConnectProxy, Pki, Reply, Run, Server,
+    Socks4Proxy, Socks4Request,
 };
 
 // ---------------------------------------------------------------------------
 // Small helpers
 // ---------------------------------------------------------------------------
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
 
 /// A server answering every request with 200 `ok`.
 fn ok_server() -> Server {

@@ -11,6 +11,7 @@
 // Not every test module uses every helper.
 #![allow(dead_code, unused_imports)]
 
+mod bytes;
 mod capture;
 mod cmd;
 mod gate;
@@ -22,6 +23,7 @@ mod server;
 mod socks;
 mod tls;
 
+pub use bytes::{contains, has_esc, strip_ansi};
 pub use cmd::{http, https, Cmd, Run, Running, TIMEOUT};
 pub use gate::{gate, Gate, Opener};
 pub use nix::sys::signal::Signal;

@@ -1,0 +1,17 @@
+# Shared by the benchmark scripts (sourced): a work dir removed on exit, the static server's
+# pid stopped on exit, and two small helpers. The caller sets $work_prefix first.
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/${work_prefix:-http-bench}.XXXXXX")
+server_pid=""
+
+cleanup() {
+    if [[ -n $server_pid ]]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+note() { printf '%s\n' "$*" >&2; }
+have() { command -v "$1" >/dev/null 2>&1; }
