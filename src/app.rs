@@ -1,21 +1,24 @@
-//! The pipeline, in the order of ARCHITECTURE.md: argv -> Cli -> RequestSpec ->
-//! PreparedRequest -> send (following redirects) -> print -> exit code. No policy here.
+//! The pipeline, in the order of the README's "Layout": argv -> Cli -> RequestSpec ->
+//! PreparedRequest -> send (following redirects) -> print or save -> Outcome. Each step is
+//! another module's; this one only wires them together and says which messages go to stderr.
 
 use std::ffi::OsString;
 use std::io::Write;
 use std::time::Instant;
 
 use anyhow::Result;
-use clap::FromArgMatches;
 
-use crate::cli::{AsFormat, Cli};
+use crate::cli::parse::{self, Parsed};
+use crate::cli::values::{PrintSet, Quiet, Verify};
+use crate::cli::{AsFormat, AuthType};
 use crate::client::redirect::{self, Hop};
-use crate::client::{self, Client, Response};
+use crate::client::Client;
 use crate::env::Env;
-use crate::error::{self, code};
-use crate::output::{body, convert, Printer};
+use crate::error::{self, Outcome};
+use crate::message::Response;
+use crate::output::{convert, Printer};
 use crate::prepare::{self, PreparedRequest};
-use crate::session::Session;
+use crate::session::Tracker;
 use crate::spec::{self, RequestSpec};
 
 /// Run the program named `program` (`http` or `https`) and return its exit code.
@@ -23,8 +26,14 @@ pub fn main(program: &str) -> i32 {
     let env = Env::capture(program);
     let args: Vec<OsString> = std::env::args_os().collect();
     match run(args, &env) {
-        Ok(code) => code,
-        Err(err) => report(&err, &env),
+        Ok(outcome) => outcome.code(),
+        Err(err) => {
+            // A closed pipe (`http ... | head -1`) is not worth a word.
+            if !error::is_broken_pipe(&err) {
+                let _ = writeln!(std::io::stderr(), "{}: error: {err:#}", env.program);
+            }
+            error::exit_code(&err)
+        }
     }
 }
 
@@ -33,144 +42,45 @@ fn warn(env: &Env, msg: impl std::fmt::Display) {
     let _ = writeln!(std::io::stderr(), "{}: warning: {msg}", env.program);
 }
 
-/// Print an error as one line (`http: error: ...`) and pick its exit code. A closed pipe
-/// (`http ... | head -1`) is not an error worth a word.
-fn report(err: &anyhow::Error, env: &Env) -> i32 {
-    if is_broken_pipe(err) {
-        return code::OK;
-    }
-    let _ = writeln!(std::io::stderr(), "{}: error: {err:#}", env.program);
-    error::exit_code(err)
-}
-
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| {
-        e.downcast_ref::<std::io::Error>().is_some_and(|io| {
-            io.kind() == std::io::ErrorKind::BrokenPipe && body::read_failure(io).is_none()
-        })
-    })
-}
-
-/// Parse argv; help and version print and exit 0, usage errors become one line and exit 1.
-fn parse_cli(args: Vec<OsString>, env: &Env) -> Result<std::result::Result<Cli, i32>> {
-    let matches = Cli::command_for(&env.program).try_get_matches_from(args);
-    let matches = match matches {
-        Ok(m) => m,
-        Err(e) => {
-            use clap::error::ErrorKind as K;
-            if matches!(
-                e.kind(),
-                K::DisplayHelp | K::DisplayVersion | K::DisplayHelpOnMissingArgumentOrSubcommand
-            ) {
-                let _ = e.print();
-                let code = if e.kind() == K::DisplayHelpOnMissingArgumentOrSubcommand {
-                    code::ERROR
-                } else {
-                    code::OK
-                };
-                return Ok(Err(code));
-            }
-            return Err(error::usage(clap_message(&e, &env.program)));
-        }
+fn run(args: Vec<OsString>, env: &Env) -> Result<Outcome> {
+    let (config, mut warnings) = crate::config::load(env);
+    let defaults = config.as_ref().map_or(&[][..], |c| &c.default_options[..]);
+    let args = parse::with_defaults(args, defaults, &env.program);
+    let cli = match parse::parse(args, &env.program)? {
+        Parsed::Run(cli) => cli,
+        Parsed::Shown(outcome) => return Ok(outcome),
     };
-    Cli::from_arg_matches(&matches)
-        .map(Ok)
-        .map_err(|e| error::usage(clap_message(&e, &env.program)))
-}
-
-/// clap's message without its usage block, on one line: the problem (with the lines clap
-/// puts under it, such as the missing arguments), then any tip.
-fn clap_message(e: &clap::Error, program: &str) -> String {
-    if e.kind() == clap::error::ErrorKind::MissingRequiredArgument {
-        return format!(
-            "no URL given: usage is {program} [OPTIONS] [METHOD] URL [ITEM]... (see --help)"
-        );
-    }
-    let rendered = e.render().to_string();
-    let mut problem = Vec::new();
-    let mut tips = Vec::new();
-    for line in rendered.lines().map(str::trim) {
-        if line.starts_with("Usage:") || line.starts_with("For more information") {
-            break;
-        }
-        if line.is_empty() {
-            continue;
-        }
-        if line.starts_with("tip:") {
-            tips.push(line);
-        } else {
-            problem.push(line.trim_start_matches("error: "));
-        }
-    }
-    let mut msg = problem.join(" ");
-    if msg.is_empty() {
-        msg = "invalid arguments".into();
-    }
-    if tips.is_empty() {
-        format!("{msg} (see --help)")
-    } else {
-        format!("{msg}; {}", tips.join("; "))
-    }
-}
-
-/// The config file's `default_options` go first, so the command line overrides them; then
-/// `--no-OPTION` cancels what came before it.
-fn with_defaults(
-    mut args: Vec<OsString>,
-    config: Option<&crate::config::Config>,
-    env: &Env,
-) -> Vec<OsString> {
-    if let Some(c) = config.filter(|c| !c.default_options.is_empty()) {
-        let rest = args.split_off(args.len().min(1));
-        args.extend(c.default_options.iter().map(OsString::from));
-        args.extend(rest);
-    }
-    crate::cli::negate::apply(args, &Cli::command_for(&env.program))
-}
-
-fn run(args: Vec<OsString>, env: &Env) -> Result<i32> {
-    let (config, config_warnings) = crate::config::load(env);
-    let args = with_defaults(args, config.as_ref(), env);
-    let cli = match parse_cli(args, env)? {
-        Ok(cli) => cli,
-        Err(code) => return Ok(code),
-    };
-    if cli.quiet < 2 {
-        config_warnings.iter().for_each(|w| warn(env, w));
+    let config = spec::prefix::check(config, &mut warnings);
+    if Quiet::from_count(cli.quiet).shows_warnings() {
+        warnings.iter().for_each(|w| warn(env, w));
     }
     if cli.config_show {
-        let text = crate::config::show_for(&cli, env, config.as_ref())?;
+        let text = spec::prefix::show_config(&cli, env, config.as_ref())?;
         std::io::stdout().write_all(text.as_bytes())?;
-        return Ok(code::OK);
+        return Ok(Outcome::Done);
     }
     let mut spec = spec::from_cli_with(&cli, env, config.as_ref())?;
-    let mut session = Session::open(&spec, env)?;
-    if let Some(s) = session.as_mut() {
-        s.apply(&mut spec);
-    }
-    if spec.output.quiet < 2 {
+    let session = Tracker::open(&mut spec, env)?;
+    if spec.output.quiet.shows_warnings() {
         spec.warnings.iter().for_each(|w| warn(env, w));
     }
     let mut req = prepare::prepare(&spec)?;
-    if let Some(s) = &session {
-        s.set_cookie_header(&mut req);
-    }
-    let out = open_output(&spec)?;
-    let mut printer = Printer::new(out, &spec.output)?;
+    session.sending(&mut req);
+    let mut printer = Printer::new(open_output(&spec)?, &spec.output)?;
     if let Some(format) = spec.output.as_format {
         let text = match format {
             AsFormat::Curl => format!("{}\n", convert::curl(&spec, &req)),
             AsFormat::Python => convert::python(&spec, &req),
         };
         std::io::stdout().write_all(text.as_bytes())?;
-        session.map(Session::save).transpose()?;
-        return Ok(code::OK);
+        session.save()?;
+        return Ok(Outcome::Done);
     }
     if spec.offline {
         printer.request(&req, spec.output.print)?;
         printer.finish()?;
-        session.map(Session::save).transpose()?;
-        return Ok(code::OK);
+        session.save()?;
+        return Ok(Outcome::Done);
     }
     exchange(&spec, req, &mut printer, env, session)
 }
@@ -190,7 +100,7 @@ fn open_output(spec: &RequestSpec) -> Result<Box<dyn Write>> {
             file,
         )));
     }
-    if o.quiet > 0 {
+    if !o.quiet.shows_output() {
         return Ok(Box::new(std::io::sink()));
     }
     if o.download && !spec.offline {
@@ -209,7 +119,7 @@ fn flow(spec: &RequestSpec) -> redirect::Flow<'_> {
     let digest = spec
         .auth
         .as_ref()
-        .filter(|a| a.kind == crate::cli::AuthType::Digest)
+        .filter(|a| a.kind == AuthType::Digest)
         .map(|a| (a.user.as_str(), a.password.as_deref().unwrap_or("")));
     redirect::Flow {
         follow: spec.net.follow,
@@ -224,83 +134,100 @@ fn flow(spec: &RequestSpec) -> redirect::Flow<'_> {
     }
 }
 
+/// What happens at each step of the send loop: cookies per hop, the first request (and with
+/// `--all` every exchange) printed, retries announced.
+struct Hops<'a, 'p> {
+    spec: &'a RequestSpec,
+    env: &'a Env,
+    printer: &'a mut Printer<'p>,
+    session: Tracker,
+    sent: usize,
+}
+
+impl Hops<'_, '_> {
+    fn on(&mut self, hop: Hop) -> Result<()> {
+        let o = &self.spec.output;
+        match hop {
+            Hop::Sending(r) => {
+                // Each hop gets the cookies of its own host, including ones set along the way.
+                self.session.sending(r);
+                // The first request is shown before it is sent; later hops only with --all.
+                if self.sent == 0 || o.all {
+                    self.printer.request(r, o.print)?;
+                    self.printer.flush()?;
+                }
+                self.sent += 1;
+            }
+            Hop::Retrying {
+                retry,
+                of,
+                wait,
+                reason,
+            } if o.quiet.shows_notes() => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "{}: retrying ({retry}/{of}) in {:.1}s: {reason}",
+                    self.env.program,
+                    wait.as_secs_f64()
+                );
+            }
+            Hop::Retrying { .. } => {}
+            Hop::Intermediate(r, mut resp) => {
+                self.session.received(&r.url, &resp.headers);
+                if o.all {
+                    show_response(self.printer, &mut resp, o.history_print)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 fn exchange(
     spec: &RequestSpec,
     req: PreparedRequest,
     printer: &mut Printer,
     env: &Env,
-    mut session: Option<Session>,
-) -> Result<i32> {
+    session: Tracker,
+) -> Result<Outcome> {
     crate::interrupt::install();
     let client = Client::new(&spec.net, env)?;
-    if matches!(spec.net.verify, Some(crate::cli::values::Verify::No)) && spec.output.quiet < 2 {
+    if matches!(spec.net.verify, Some(Verify::No)) && spec.output.quiet.shows_warnings() {
         warn(env, "TLS certificate verification is off (--verify=no)");
     }
-    let o = &spec.output;
-    let mut sent = 0usize;
     let flow = flow(spec);
-    let sent_all = redirect::send_following(&client, req, &flow, |hop| match hop {
-        Hop::Sending(r) => {
-            // Each hop gets the cookies of its own host, including ones set along the way.
-            if let Some(s) = &session {
-                s.set_cookie_header(r);
-            }
-            // The first request is shown before it is sent; later hops only with --all.
-            if sent == 0 || o.all {
-                printer.request(r, o.print)?;
-                printer.flush()?;
-            }
-            sent += 1;
-            Ok(())
-        }
-        Hop::Retrying {
-            retry,
-            of,
-            wait,
-            reason,
-        } => {
-            if o.quiet == 0 {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "{}: retrying ({retry}/{of}) in {:.1}s: {reason}",
-                    env.program,
-                    wait.as_secs_f64()
-                );
-            }
-            Ok(())
-        }
-        Hop::Intermediate(r, mut resp) => {
-            if let Some(s) = session.as_mut() {
-                s.absorb(&r.url, &resp.headers);
-            }
-            if o.all {
-                show_response(printer, &mut resp, o.history_print, &client, r)
-            } else {
-                Ok(())
-            }
-        }
-    });
+    let mut hops = Hops {
+        spec,
+        env,
+        printer,
+        session,
+        sent: 0,
+    };
+    let sent_all = redirect::send_following(&client, req, &flow, |hop| hops.on(hop));
+    let Hops {
+        printer,
+        mut session,
+        ..
+    } = hops;
     // The session is saved (and its lock released) as soon as the final head is in, before
     // a long body; cookies from earlier hops are kept even when a later hop fails.
     let (final_req, mut resp) = match sent_all {
         Ok(done) => done,
         Err(e) => {
-            if let Some(Err(save)) = session.map(Session::save) {
+            if let Err(save) = session.save() {
                 warn(env, format!("{save:#}"));
             }
             return Err(e);
         }
     };
-    if let Some(mut s) = session {
-        s.absorb(&final_req.url, &resp.headers);
-        s.save()?;
+    session.received(&final_req.url, &resp.headers);
+    session.save()?;
+    if spec.output.download {
+        return download(spec, printer, final_req, resp, env);
     }
-    if o.download {
-        return download(spec, printer, final_req, resp, &client, env);
-    }
-    show_response(printer, &mut resp, o.print, &client, &final_req)?;
+    show_response(printer, &mut resp, spec.output.print)?;
     printer.finish()?;
-    Ok(final_status(spec, &resp, env))
+    Ok(checked(spec, &resp, env))
 }
 
 /// `--download`: headers as selected (never the body), the status check (an already
@@ -310,120 +237,58 @@ fn download(
     printer: &mut Printer,
     req: PreparedRequest,
     mut resp: Response,
-    client: &Client,
     env: &Env,
-) -> Result<i32> {
-    let print = crate::cli::values::PrintSet {
+) -> Result<Outcome> {
+    let print = PrintSet {
         response_body: false,
         ..spec.output.print
     };
-    show_response(printer, &mut resp, print, client, &req)?;
+    show_response(printer, &mut resp, print)?;
     printer.finish()?;
     if !crate::download::already_complete(spec, &req, &resp) {
-        let status = final_status(spec, &resp, env);
-        if status != code::OK {
-            return Ok(status);
+        let outcome = checked(spec, &resp, env);
+        if !outcome.is_success() {
+            return Ok(outcome);
         }
     }
-    crate::download::save(spec, &req, resp, client, env)
+    crate::download::save(spec, &req, resp, env)
 }
 
 /// Print a response as `print` selects; the body is read only when it is shown.
-fn show_response(
-    printer: &mut Printer,
-    resp: &mut Response,
-    print: crate::cli::values::PrintSet,
-    client: &Client,
-    req: &PreparedRequest,
-) -> Result<()> {
+fn show_response(printer: &mut Printer, resp: &mut Response, print: PrintSet) -> Result<()> {
     if print.response_headers {
         printer.response_head(resp)?;
     }
     if print.response_body {
-        let raw = resp.take_body();
-        let mut reader = crate::decode::decoder(raw, resp.header_str("content-encoding"));
+        let mut reader = resp.take_decoded();
         if let Err(e) = printer.response_body(resp, &mut reader) {
             // Show what arrived before reporting what went wrong.
             let _ = printer.finish();
-            return Err(match body::read_failure(&e) {
-                Some(_) => client::describe_io(unwrap_read(e), &req.url, client.net()),
-                None => e.into(),
-            });
+            return Err(error::from_io(e));
         }
     }
     if print.meta {
-        printer.meta(&meta_text(resp))?;
+        printer.meta(&crate::output::meta::text(&resp.timings, Instant::now()))?;
     }
     printer.flush()?;
     Ok(())
 }
 
-fn unwrap_read(e: std::io::Error) -> std::io::Error {
-    let kind = e.kind();
-    match e.into_inner().map(|b| b.downcast::<body::ReadFailed>()) {
-        Some(Ok(r)) => r.0,
-        Some(Err(other)) => std::io::Error::new(kind, other),
-        None => std::io::Error::from(kind),
-    }
-}
-
-fn meta_text(resp: &Response) -> String {
-    let o = &resp.observed;
-    let now = Instant::now();
-    let start = o.started.unwrap_or(now);
-    let secs = |t: Option<Instant>| t.map(|t| t.duration_since(start).as_secs_f64());
-    let mut out = format!(
-        "Elapsed time: {:.6}s",
-        now.duration_since(start).as_secs_f64()
-    );
-    let mut parts = Vec::new();
-    if let Some(d) = secs(o.connect_start) {
-        parts.push(format!("dns {d:.6}s"));
-    }
-    if let (Some(a), Some(b)) = (secs(o.connect_start), secs(o.tcp_done)) {
-        parts.push(format!("connect {:.6}s", b - a));
-    }
-    if let (Some(a), Some(b)) = (secs(o.tcp_done), secs(o.connected)) {
-        if b - a > 0.0001 {
-            parts.push(format!("tls {:.6}s", b - a));
-        }
-    }
-    if let Some(f) = secs(o.first_byte) {
-        parts.push(format!("first byte {f:.6}s"));
-    }
-    if !parts.is_empty() {
-        out.push_str(&format!("\n  {}", parts.join(", ")));
-    }
-    if let Some(addr) = o.remote {
-        out.push_str(&format!("\nRemote address: {addr}"));
-    }
-    out
-}
-
-/// `--check-status`: the status decides the exit code, with a warning on stderr when the
+/// `--check-status`: the final status decides the outcome, with a warning on stderr when the
 /// status line was not visible on a terminal.
-fn final_status(spec: &RequestSpec, resp: &Response, env: &Env) -> i32 {
+fn checked(spec: &RequestSpec, resp: &Response, env: &Env) -> Outcome {
     if !spec.check_status {
-        return code::OK;
+        return Outcome::Done;
     }
-    let code = error::status_exit_code(resp.status, spec.net.follow);
+    let outcome = Outcome::Status {
+        status: resp.status,
+        followed: spec.net.follow,
+    };
     let o = &spec.output;
-    if code != code::OK && (!o.to_terminal || o.quiet == 1) && o.quiet < 2 {
-        let reason = if resp.reason.is_empty() {
-            ureq::http::StatusCode::from_u16(resp.status)
-                .ok()
-                .and_then(|s| s.canonical_reason())
-                .unwrap_or("")
-        } else {
-            &resp.reason
-        };
-        let _ = writeln!(
-            std::io::stderr(),
-            "{}: warning: HTTP {} {}",
-            env.program,
-            resp.status,
-            crate::output::visible(reason.as_bytes())
-        );
+    let unseen = !o.to_terminal || o.quiet == Quiet::Output;
+    if !outcome.is_success() && unseen && o.quiet.shows_warnings() {
+        let reason = crate::output::visible(resp.reason_or_standard().as_bytes()).into_owned();
+        warn(env, format!("HTTP {} {reason}", resp.status));
     }
-    code
+    outcome
 }

@@ -14,9 +14,9 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use url::Url;
 
-use crate::client::{self, Client, Response};
 use crate::env::Env;
-use crate::error::{code, Failure};
+use crate::error::{Failure, Outcome};
+use crate::message::Response;
 use crate::prepare::PreparedRequest;
 use crate::spec::RequestSpec;
 
@@ -307,17 +307,6 @@ pub fn parse_unsatisfied_range(value: &str) -> Option<u64> {
         .flatten()
 }
 
-/// With `-c`, the size of the partial `-o` file to resume from (None when there is nothing
-/// to resume: no such file, or an empty one). `prepare` turns it into `Range: bytes=N-`.
-pub fn resume_offset(spec: &RequestSpec) -> Option<u64> {
-    let o = &spec.output;
-    if !(o.download && o.resume) || spec.offline {
-        return None;
-    }
-    let len = std::fs::metadata(o.output_file.as_ref()?).ok()?.len();
-    (len > 0).then_some(len)
-}
-
 /// `bytes=N-` as sent, when resuming.
 fn sent_offset(spec: &RequestSpec, req: &PreparedRequest) -> Option<u64> {
     if !spec.output.resume {
@@ -528,16 +517,15 @@ enum Event {
     Interrupted,
 }
 
-/// Save the body of a response whose status has been accepted; returns the exit code.
+/// Save the body of a response whose status has been accepted.
 pub fn save(
     spec: &RequestSpec,
     req: &PreparedRequest,
     mut resp: Response,
-    client: &Client,
     env: &Env,
-) -> Result<i32> {
+) -> Result<Outcome> {
     let o = &spec.output;
-    let talk = o.quiet == 0;
+    let talk = o.quiet.shows_notes();
     if already_complete(spec, req, &resp) {
         if talk {
             let path = o.output_file.as_deref().unwrap_or(Path::new(""));
@@ -548,7 +536,7 @@ pub fn save(
                 human(size)
             ));
         }
-        return Ok(code::OK);
+        return Ok(Outcome::Done);
     }
     let plan = plan(spec, req, &resp)?;
     let (out, sink) = open_sink(spec, &resp, &plan, env)?;
@@ -577,7 +565,7 @@ pub fn save(
         inner: resp.take_body(),
         count: progress.raw.clone(),
     };
-    let reader = crate::decode::decoder(Box::new(raw), resp.header_str("content-encoding"));
+    let reader = resp.decode(Box::new(raw));
     let worker = {
         let (progress, bar) = (progress.clone(), bar.clone());
         let offset = plan.offset;
@@ -596,7 +584,7 @@ pub fn save(
             // Wait for a write in progress, so the count matches the file.
             let written = *progress.written.lock().unwrap_or_else(|e| e.into_inner());
             interrupted(spec, &sink, &plan, plan.offset + written, env);
-            return Ok(code::INTERRUPTED);
+            return Ok(Outcome::Interrupted);
         }
         Event::Done(r) => r,
     };
@@ -616,7 +604,7 @@ pub fn save(
     match result {
         Ok(()) => {}
         Err(CopyError::Read(e)) => {
-            let err = client::describe_io(e, &req.url, client.net());
+            let err = crate::error::from_io(e);
             let timed_out = matches!(err.downcast_ref::<Failure>(), Some(Failure::Timeout { .. }));
             return Err(match plan.full {
                 Some(full) if !timed_out && received < full => incomplete(full),
@@ -630,7 +618,7 @@ pub fn save(
             };
             return Err(anyhow::Error::new(e).context(what));
         }
-        Err(CopyError::Stopped) => return Ok(code::INTERRUPTED),
+        Err(CopyError::Stopped) => return Ok(Outcome::Interrupted),
     }
     if let Some(full) = plan.full.filter(|f| received < *f) {
         return Err(incomplete(full));
@@ -639,7 +627,7 @@ pub fn save(
         let written = *progress.written.lock().unwrap_or_else(|e| e.into_inner());
         note(&summary(written, started.elapsed()));
     }
-    Ok(code::OK)
+    Ok(Outcome::Done)
 }
 
 fn note(line: &str) {

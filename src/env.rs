@@ -1,6 +1,8 @@
 //! The only place that reads environment variables and terminal state. Everything else
-//! receives an [`Env`], so tests control behaviour through the real environment.
+//! receives an [`Env`], captured once at start-up, so unit tests can hand in a made-up one
+//! (`Env::default()` is a bare environment, whatever the developer's shell holds).
 
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -20,15 +22,18 @@ pub struct Env {
     pub home: Option<PathBuf>,
     /// `$HTTP_CONFIG_DIR`, else `$XDG_CONFIG_HOME/http`, else `~/.config/http`.
     pub config_dir: Option<PathBuf>,
-}
-
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
+    /// The variables with a non-empty UTF-8 value.
+    pub vars: HashMap<String, String>,
 }
 
 impl Env {
     /// Read the real process environment.
     pub fn capture(program: &str) -> Env {
+        let vars: HashMap<String, String> = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+        let var = |name: &str| vars.get(name).cloned();
         let home = var("HOME").map(PathBuf::from);
         let config_dir = var("HTTP_CONFIG_DIR")
             .map(PathBuf::from)
@@ -43,13 +48,14 @@ impl Env {
             force_color: var("FORCE_COLOR").is_some_and(|v| v != "0"),
             home,
             config_dir,
+            vars,
         }
     }
 
-    /// An environment variable, for the few modules that honour one (proxies, CA bundles,
-    /// netrc). Kept here so that every read of the environment is in this file.
+    /// An environment variable with a non-empty value, for the few modules that honour one
+    /// (proxies, CA bundles, netrc, config credentials).
     pub fn var(&self, name: &str) -> Option<String> {
-        var(name)
+        self.vars.get(name).cloned()
     }
 }
 

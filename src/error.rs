@@ -64,8 +64,41 @@ pub fn seconds(secs: f64) -> String {
     format!("{s}s")
 }
 
-/// The exit code for an error that ended the run.
+/// How a run ended when nothing went wrong on the way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done: the exchange, `--offline`, `--help`, `--version`, `--config-show`.
+    Done,
+    /// Help was printed because no URL was given.
+    HelpForMissingUrl,
+    /// `--check-status` (requests' `raise_for_status`): the final status decides.
+    Status { status: u16, followed: bool },
+    /// Ctrl-C ended the run.
+    Interrupted,
+}
+
+impl Outcome {
+    /// The exit code for this outcome.
+    pub fn code(self) -> i32 {
+        match self {
+            Outcome::Done => code::OK,
+            Outcome::HelpForMissingUrl => code::ERROR,
+            Outcome::Status { status, followed } => status_exit_code(status, followed),
+            Outcome::Interrupted => code::INTERRUPTED,
+        }
+    }
+
+    pub fn is_success(self) -> bool {
+        self.code() == code::OK
+    }
+}
+
+/// The exit code for an error that ended the run. A closed output pipe (`http ... | head -1`)
+/// is not worth one: it exits 0.
 pub fn exit_code(err: &anyhow::Error) -> i32 {
+    if is_broken_pipe(err) {
+        return code::OK;
+    }
     match err.downcast_ref::<Failure>() {
         Some(Failure::Timeout { .. }) => code::TIMEOUT,
         Some(Failure::TooManyRedirects(_)) => code::TOO_MANY_REDIRECTS,
@@ -73,9 +106,32 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
     }
 }
 
-/// The exit code for a final response status under `--check-status` (requests'
-/// `raise_for_status`). A 3xx only counts when redirects were not being followed.
-pub fn status_exit_code(status: u16, followed: bool) -> i32 {
+/// Writing the output failed because its reader went away (not a read from the network).
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>().is_some_and(|io| {
+            io.kind() == std::io::ErrorKind::BrokenPipe && crate::message::failure_in(io).is_none()
+        })
+    })
+}
+
+/// An I/O error met while showing or saving a body: a read failure carries its [`Failure`]
+/// (already worded by the transport), which is taken out so its exit code applies.
+pub fn from_io(e: std::io::Error) -> anyhow::Error {
+    if crate::message::failure_in(&e).is_none() {
+        return e.into();
+    }
+    let kind = e.kind();
+    match e.into_inner().map(|inner| inner.downcast::<Failure>()) {
+        Some(Ok(f)) => (*f).into(),
+        Some(Err(other)) => std::io::Error::new(kind, other).into(),
+        None => std::io::Error::from(kind).into(),
+    }
+}
+
+/// The exit code for a final response status under `--check-status`. A 3xx only counts when
+/// redirects were not being followed.
+fn status_exit_code(status: u16, followed: bool) -> i32 {
     match status {
         300..=399 if !followed => code::HTTP_3XX,
         400..=499 => code::HTTP_4XX,

@@ -22,7 +22,7 @@ pub fn install() {
                     // Not `process::exit`: it would flush stdout, whose lock the main
                     // thread may hold in the middle of a write.
                     // SAFETY: _exit ends the process at once; it touches no Rust state.
-                    unsafe { libc::_exit(crate::error::code::INTERRUPTED) };
+                    unsafe { libc::_exit(crate::error::Outcome::Interrupted.code()) };
                 }
             }
         });

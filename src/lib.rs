@@ -12,6 +12,7 @@ pub mod download;
 pub mod env;
 pub mod error;
 pub mod interrupt;
+pub mod message;
 pub mod netrc;
 pub mod output;
 pub mod prepare;

@@ -10,6 +10,7 @@ use url::Url;
 
 use crate::cli::AuthType;
 use crate::error::usage;
+use crate::message::{authority, Headers};
 use crate::spec::{BodySpec, Part, RequestSpec};
 
 pub const USER_AGENT: &str = concat!("http/", env!("CARGO_PKG_VERSION"));
@@ -79,7 +80,7 @@ pub struct PreparedRequest {
     /// The request-target on the request line: path and query.
     pub target: String,
     /// Header lines in wire order, names in the case they are sent.
-    pub headers: Vec<(String, Vec<u8>)>,
+    pub headers: Headers,
     pub body: Body,
     /// Send the body with `Transfer-Encoding: chunked`.
     pub chunked: bool,
@@ -87,10 +88,7 @@ pub struct PreparedRequest {
 
 impl PreparedRequest {
     pub fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_slice())
+        self.headers.get(name)
     }
 }
 
@@ -248,14 +246,6 @@ fn deflate(body: &Body) -> Result<Vec<u8>> {
     Ok(enc.finish()?)
 }
 
-fn host_header(url: &Url) -> String {
-    let host = url.host_str().unwrap_or_default();
-    match url.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.to_string(),
-    }
-}
-
 fn authorization(spec: &RequestSpec) -> Option<String> {
     let auth = spec.auth.as_ref()?;
     match auth.kind {
@@ -272,23 +262,9 @@ fn authorization(spec: &RequestSpec) -> Option<String> {
     }
 }
 
-/// Set, replace (in place) or remove a header, matching names case-insensitively.
-fn apply(headers: &mut Vec<(String, Vec<u8>)>, name: &str, value: Option<Vec<u8>>) {
-    match value {
-        None => headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name)),
-        Some(v) => match headers
-            .iter()
-            .position(|(n, _)| n.eq_ignore_ascii_case(name))
-        {
-            Some(i) => headers[i] = (name.to_string(), v),
-            None => headers.push((name.to_string(), v)),
-        },
-    }
-}
-
 /// The wire groups repeated names together (ureq keeps a header map), so the printed list
 /// does too: stable, by first occurrence.
-fn group_by_name(headers: Vec<(String, Vec<u8>)>) -> Vec<(String, Vec<u8>)> {
+fn group_by_name(headers: Headers) -> Headers {
     let mut out: Vec<(String, Vec<u8>)> = Vec::with_capacity(headers.len());
     for (name, value) in headers {
         match out.iter().rposition(|(n, _)| n.eq_ignore_ascii_case(&name)) {
@@ -296,7 +272,7 @@ fn group_by_name(headers: Vec<(String, Vec<u8>)>) -> Vec<(String, Vec<u8>)> {
             None => out.push((name, value)),
         }
     }
-    out
+    out.into()
 }
 
 fn method_expects_body(method: &str) -> bool {
@@ -326,21 +302,20 @@ pub fn prepare(spec: &RequestSpec) -> Result<PreparedRequest> {
     let json_mode = spec.json || matches!(spec.body, BodySpec::Json(_));
     let accept = if json_mode { JSON_ACCEPT } else { "*/*" };
 
-    let mut headers: Vec<(String, Vec<u8>)> = vec![
-        ("Host".into(), host_header(&spec.url).into_bytes()),
-        ("User-Agent".into(), USER_AGENT.into()),
-        // A download is saved as sent, so ask for it unencoded (the user may still override).
-        ("Accept-Encoding".into(), accept_encoding(spec).into()),
-        ("Accept".into(), accept.into()),
-    ];
+    let mut headers = Headers::new();
+    headers.push("Host", authority(&spec.url));
+    headers.push("User-Agent", USER_AGENT);
+    // A download is saved as sent, so ask for it unencoded (the user may still override).
+    headers.push("Accept-Encoding", accept_encoding(spec));
+    headers.push("Accept", accept);
     if let Some(a) = authorization(spec) {
-        headers.push(("Authorization".into(), a.into_bytes()));
+        headers.push("Authorization", a);
     }
     if let Some(ct) = content_type {
-        headers.push(("Content-Type".into(), ct.into_bytes()));
+        headers.push("Content-Type", ct);
     }
     if let Some(ce) = content_encoding {
-        headers.push(("Content-Encoding".into(), ce));
+        headers.push("Content-Encoding", ce);
     }
     // User headers: the first mention of a name replaces (or removes) the default in place;
     // later mentions of the same name add lines.
@@ -349,30 +324,33 @@ pub fn prepare(spec: &RequestSpec) -> Result<PreparedRequest> {
         let lower = h.name.to_ascii_lowercase();
         if seen.contains(&lower) {
             if let Some(v) = &h.value {
-                headers.push((h.name.clone(), v.clone()));
+                headers.push(h.name.clone(), v.clone());
             }
         } else {
-            apply(&mut headers, &h.name, h.value.clone());
+            match &h.value {
+                Some(v) => headers.set(&h.name, v.clone()),
+                None => headers.remove(&h.name),
+            }
             seen.push(lower);
         }
     }
     let user_range = seen.iter().any(|n| n == "range");
-    if let (Some(n), false) = (crate::download::resume_offset(spec), user_range) {
-        headers.push(("Range".into(), format!("bytes={n}-").into_bytes()));
+    if let (Some(n), false) = (spec.output.resume_from, user_range) {
+        headers.push("Range", format!("bytes={n}-"));
     }
     let user_framing = seen
         .iter()
         .any(|n| n == "content-length" || n == "transfer-encoding");
     if !user_framing {
         if spec.chunked && !body.is_empty() {
-            headers.push(("Transfer-Encoding".into(), b"chunked".to_vec()));
+            headers.push("Transfer-Encoding", "chunked");
         } else if !body.is_empty() || method_expects_body(&spec.method) {
-            headers.push(("Content-Length".into(), body.len().to_string().into_bytes()));
+            headers.push("Content-Length", body.len().to_string());
         }
     }
     // HTTP/1.1 requires Host; if the user removed it, ureq would add its own, so keep ours.
-    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
-        headers.insert(0, ("Host".into(), host_header(&spec.url).into_bytes()));
+    if !headers.contains("host") {
+        headers.insert(0, "Host", authority(&spec.url));
     }
 
     let path = spec

@@ -15,6 +15,7 @@ use url::{Host, Url};
 use crate::cli::AuthType;
 use crate::env::Env;
 use crate::error::usage;
+use crate::message::Headers;
 use crate::prepare::PreparedRequest;
 use crate::spec::{Auth, AuthSource, HeaderItem, RequestSpec};
 
@@ -166,11 +167,8 @@ fn key(c: &Cookie) -> (String, String, String) {
 
 impl SessionData {
     /// Store the `Set-Cookie` headers of a response to `url`; an expired one deletes.
-    pub fn absorb(&mut self, url: &Url, headers: &[(String, Vec<u8>)]) {
-        for (name, value) in headers {
-            if !name.eq_ignore_ascii_case("set-cookie") {
-                continue;
-            }
+    pub fn absorb(&mut self, url: &Url, headers: &Headers) {
+        for value in headers.get_all("set-cookie") {
             let Ok(text) = std::str::from_utf8(value) else {
                 continue;
             };
@@ -763,24 +761,19 @@ impl Session {
     /// Set this hop's `Cookie` header from the jar (in place of any earlier one), so each
     /// host gets only its own cookies.
     pub fn set_cookie_header(&self, req: &mut PreparedRequest) {
-        let at = req
-            .headers
-            .iter()
-            .position(|(n, _)| n.eq_ignore_ascii_case("cookie"));
-        req.headers
-            .retain(|(n, _)| !n.eq_ignore_ascii_case("cookie"));
+        let at = req.headers.position("cookie");
+        req.headers.remove("cookie");
         if self.no_cookies {
             return;
         }
         if let Some(value) = self.data.cookie_header(&req.url) {
-            let at = at.unwrap_or(req.headers.len()).min(req.headers.len());
-            req.headers
-                .insert(at, ("Cookie".to_string(), value.into_bytes()));
+            let at = at.unwrap_or(req.headers.len());
+            req.headers.insert(at, "Cookie", value);
         }
     }
 
     /// Keep the cookies a response to `url` sets.
-    pub fn absorb(&mut self, url: &Url, headers: &[(String, Vec<u8>)]) {
+    pub fn absorb(&mut self, url: &Url, headers: &Headers) {
         self.data.absorb(url, headers);
     }
 
@@ -790,6 +783,41 @@ impl Session {
             write_atomically(&self.path, render(&self.data).as_bytes())?;
         }
         Ok(())
+    }
+}
+
+/// The session of one run, if `--session` named one: merged into the spec when opened, given
+/// each hop's request (for its cookies) and each response (for the cookies it sets), and saved
+/// once the final head is in. Without a session every step does nothing.
+pub struct Tracker(Option<Session>);
+
+impl Tracker {
+    /// Open the spec's session, if any, and merge it into the spec.
+    pub fn open(spec: &mut RequestSpec, env: &Env) -> Result<Tracker> {
+        let mut session = Session::open(spec, env)?;
+        if let Some(s) = session.as_mut() {
+            s.apply(spec);
+        }
+        Ok(Tracker(session))
+    }
+
+    /// Set this hop's `Cookie` header from the jar.
+    pub fn sending(&self, req: &mut PreparedRequest) {
+        if let Some(s) = &self.0 {
+            s.set_cookie_header(req);
+        }
+    }
+
+    /// Keep the cookies a response to `url` sets.
+    pub fn received(&mut self, url: &Url, headers: &Headers) {
+        if let Some(s) = self.0.as_mut() {
+            s.absorb(url, headers);
+        }
+    }
+
+    /// Write the session (unless read-only or absent) and release its lock.
+    pub fn save(self) -> Result<()> {
+        self.0.map_or(Ok(()), Session::save)
     }
 }
 
@@ -806,7 +834,7 @@ mod tests {
             .iter()
             .map(|l| ("Set-Cookie".to_string(), l.as_bytes().to_vec()))
             .collect();
-        data.absorb(&url(at), &headers);
+        data.absorb(&url(at), &headers.into());
     }
 
     fn header(data: &SessionData, at: &str) -> Option<String> {

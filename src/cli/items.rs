@@ -41,6 +41,14 @@ pub struct Item {
 
 impl Item {
     /// Items that make up a request body (as opposed to headers and query parameters).
+    /// Sets, empties or removes a header.
+    pub fn is_header(&self) -> bool {
+        matches!(
+            self.kind,
+            ItemKind::Header | ItemKind::EmptyHeader | ItemKind::HeaderFile
+        )
+    }
+
     pub fn is_data(&self) -> bool {
         matches!(
             self.kind,

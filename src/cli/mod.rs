@@ -6,6 +6,7 @@ pub mod generate;
 pub mod items;
 pub mod negate;
 pub mod nested;
+pub mod parse;
 pub mod url;
 pub mod values;
 

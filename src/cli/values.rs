@@ -1,7 +1,10 @@
-//! Parsers for flag values (pure): `--timeout 2,5`, `--print HBhb`, `--verify yes|no|PATH`.
+//! Parsers for flag values (pure): `--timeout 2,5`, `--print HBhb`, `--verify yes|no|PATH`,
+//! `--proxy PROTOCOL:URL`.
 //! Each returns a message that names the flag and the accepted forms.
 
 use std::path::PathBuf;
+
+use url::Url;
 
 /// `--timeout`: requests' `(connect, read)`. `None` means no limit for that phase.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -57,20 +60,90 @@ pub struct PrintSet {
 }
 
 impl PrintSet {
-    pub const fn from_flags(h_req: bool, b_req: bool, h: bool, b: bool, m: bool) -> PrintSet {
-        PrintSet {
-            request_headers: h_req,
-            request_body: b_req,
-            response_headers: h,
-            response_body: b,
-            meta: m,
-        }
-    }
+    pub const NONE: PrintSet = PrintSet {
+        request_headers: false,
+        request_body: false,
+        response_headers: false,
+        response_body: false,
+        meta: false,
+    };
+    /// `H`
+    pub const REQUEST_HEADERS: PrintSet = PrintSet {
+        request_headers: true,
+        ..PrintSet::NONE
+    };
+    /// `B`
+    pub const REQUEST_BODY: PrintSet = PrintSet {
+        request_body: true,
+        ..PrintSet::NONE
+    };
+    /// `h`
+    pub const RESPONSE_HEADERS: PrintSet = PrintSet {
+        response_headers: true,
+        ..PrintSet::NONE
+    };
+    /// `b`
+    pub const RESPONSE_BODY: PrintSet = PrintSet {
+        response_body: true,
+        ..PrintSet::NONE
+    };
+    /// `m`
+    pub const META: PrintSet = PrintSet {
+        meta: true,
+        ..PrintSet::NONE
+    };
+
     pub fn any_request(&self) -> bool {
         self.request_headers || self.request_body
     }
     pub fn any_response(&self) -> bool {
         self.response_headers || self.response_body || self.meta
+    }
+}
+
+impl std::ops::BitOr for PrintSet {
+    type Output = PrintSet;
+    fn bitor(self, o: PrintSet) -> PrintSet {
+        PrintSet {
+            request_headers: self.request_headers || o.request_headers,
+            request_body: self.request_body || o.request_body,
+            response_headers: self.response_headers || o.response_headers,
+            response_body: self.response_body || o.response_body,
+            meta: self.meta || o.meta,
+        }
+    }
+}
+
+/// `-q` given once or twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Quiet {
+    #[default]
+    No,
+    /// `-q`: nothing on stdout; notes (download progress, retries) are silenced too.
+    Output,
+    /// `-qq`: warnings are silenced as well.
+    All,
+}
+
+impl Quiet {
+    pub fn from_count(n: u8) -> Quiet {
+        match n {
+            0 => Quiet::No,
+            1 => Quiet::Output,
+            _ => Quiet::All,
+        }
+    }
+    /// Responses and bodies reach stdout.
+    pub fn shows_output(self) -> bool {
+        self == Quiet::No
+    }
+    /// Progress, retry notices and download notes reach stderr.
+    pub fn shows_notes(self) -> bool {
+        self == Quiet::No
+    }
+    /// `warning:` lines reach stderr.
+    pub fn shows_warnings(self) -> bool {
+        self != Quiet::All
     }
 }
 
@@ -111,6 +184,55 @@ pub fn parse_verify(s: &str) -> Result<Verify, String> {
     }
 }
 
+/// One `--proxy` flag: the URL scheme it serves and the proxy URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxyFlag {
+    pub scheme: String,
+    pub url: String,
+}
+
+const PROXY_SCHEMES: &[&str] = &["http", "https", "socks4", "socks4a", "socks5", "socks5h"];
+
+/// Parse `http:http://proxy:3128` or `https:socks5h://user:pass@host:1080`.
+pub fn parse_proxy(s: &str) -> Result<ProxyFlag, String> {
+    let bad = || {
+        format!(
+            "invalid --proxy '{s}': use PROTOCOL:URL, e.g. http:http://proxy:3128 or \
+             https:socks5://proxy:1080"
+        )
+    };
+    let (scheme, url) = s.split_once(':').ok_or_else(bad)?;
+    let scheme = scheme.trim().to_ascii_lowercase();
+    if !matches!(scheme.as_str(), "http" | "https" | "all") || url.is_empty() {
+        return Err(bad());
+    }
+    check_proxy_url(url).map_err(|e| format!("invalid --proxy '{s}': {e}"))?;
+    Ok(ProxyFlag {
+        scheme,
+        url: url.to_string(),
+    })
+}
+
+fn check_proxy_url(url: &str) -> Result<(), String> {
+    let full = if url.contains("://") {
+        url.to_string()
+    } else {
+        format!("http://{url}")
+    };
+    let parsed = Url::parse(&full).map_err(|e| e.to_string())?;
+    if !PROXY_SCHEMES.contains(&parsed.scheme()) {
+        return Err(format!(
+            "unsupported proxy scheme '{}' (use {})",
+            parsed.scheme(),
+            PROXY_SCHEMES.join(", ")
+        ));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err("no host".into());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,10 +261,7 @@ mod tests {
         let p = parse_print("HBhbm").unwrap();
         assert!(p.request_headers && p.request_body && p.response_headers && p.response_body);
         assert!(p.meta);
-        assert_eq!(
-            parse_print("b").unwrap(),
-            PrintSet::from_flags(false, false, false, true, false)
-        );
+        assert_eq!(parse_print("b").unwrap(), PrintSet::RESPONSE_BODY);
         assert_eq!(parse_print("").unwrap(), PrintSet::default());
         assert!(parse_print("hx")
             .unwrap_err()
@@ -157,5 +276,24 @@ mod tests {
             parse_verify("/etc/ca.pem"),
             Ok(Verify::CaBundle("/etc/ca.pem".into()))
         );
+    }
+
+    #[test]
+    fn proxy_flags() {
+        let f = parse_proxy("http:http://p:3128").unwrap();
+        assert_eq!(
+            (f.scheme.as_str(), f.url.as_str()),
+            ("http", "http://p:3128")
+        );
+        assert!(parse_proxy("https:socks5h://u:p@h:1080").is_ok());
+        for bad in [
+            "nocolon",
+            "ftp:http://p",
+            "http:",
+            "http:gopher://p",
+            "http:http://",
+        ] {
+            assert!(parse_proxy(bad).is_err(), "{bad}");
+        }
     }
 }

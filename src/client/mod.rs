@@ -20,78 +20,29 @@ use ureq::unversioned::transport::{
 use ureq::Agent;
 
 use crate::error::{Failure, TimeoutKind};
+use crate::message::{authority, Headers, Response};
 use crate::prepare::PreparedRequest;
 use crate::spec::NetSpec;
-use tap::{Mark, Moment, Observed, Tap, TapConnector};
+use tap::{Mark, Moment, Tap, TapConnector};
 
-/// A response: head as received, body not yet read.
-pub struct Response {
-    /// `HTTP/1.1`
-    pub version: String,
-    pub status: u16,
-    /// The server's own reason phrase (may be empty).
-    pub reason: String,
-    /// Header lines as received: order, repeats and name case kept.
-    pub headers: Vec<(String, Vec<u8>)>,
-    /// What the tap saw: timings and the remote address.
-    pub observed: Observed,
-    body: Option<ureq::Body>,
+/// The connection's body reader, its errors worded for the user (host, timeouts, a cut
+/// transfer) as `message::Body` promises.
+struct NetBody<R> {
+    inner: R,
+    host: String,
+    timeout: crate::cli::values::Timeout,
 }
 
-impl Response {
-    pub fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_slice())
-    }
-    pub fn header_str(&self, name: &str) -> Option<&str> {
-        self.header(name).and_then(|v| std::str::from_utf8(v).ok())
-    }
-    /// The raw body (content-encoding not undone). Read errors are `io::Error`s that
-    /// [`describe_io`] explains.
-    pub fn take_body(&mut self) -> Box<dyn Read + Send> {
-        match self.body.take() {
-            Some(b) => Box::new(NetReader(b.into_reader())),
-            None => Box::new(std::io::empty()),
-        }
-    }
-}
-
-/// A read error that came off the connection (not from a decoder stacked on top of it).
-#[derive(Debug)]
-struct FromNetwork(std::io::Error);
-
-impl std::fmt::Display for FromNetwork {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl std::error::Error for FromNetwork {}
-
-/// Tags the body reader's errors as the network's, so that after decoding layers a cut
-/// connection and a corrupt gzip stream are still told apart.
-struct NetReader<R>(R);
-
-impl<R: Read> Read for NetReader<R> {
+impl<R: Read> Read for NetBody<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.0
-            .read(buf)
-            .map_err(|e| std::io::Error::new(e.kind(), FromNetwork(e)))
+        self.inner.read(buf).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                return e;
+            }
+            let kind = e.kind();
+            std::io::Error::new(kind, body_failure(e, &self.host, &self.timeout))
+        })
     }
-}
-
-/// The network's own error, or `Err` with the error as it is when a decoder raised it.
-fn from_network(e: std::io::Error) -> std::result::Result<std::io::Error, std::io::Error> {
-    if e.get_ref().is_some_and(|i| i.is::<FromNetwork>()) {
-        let kind = e.kind();
-        return match e.into_inner().map(|i| i.downcast::<FromNetwork>()) {
-            Some(Ok(tagged)) => Ok(tagged.0),
-            _ => Ok(std::io::Error::from(kind)),
-        };
-    }
-    Err(e)
 }
 
 /// A failed attempt: the error for the user, and whether trying again is safe.
@@ -171,7 +122,7 @@ impl Client {
             .begin(proxy.as_ref().and_then(connect_proxy_authority));
         match self.agent.run(request) {
             Ok(response) => {
-                let resp = self.response(response);
+                let resp = self.response(response, &req.url);
                 match self.net.max_headers {
                     Some(max) if resp.headers.len() > max => Err(SendFailure::fatal(
                         Failure::Network(format!(
@@ -262,13 +213,12 @@ impl Client {
         Ok((request, proxy_url))
     }
 
-    fn response(&self, response: ureq::http::Response<ureq::Body>) -> Response {
+    fn response(&self, response: ureq::http::Response<ureq::Body>, url: &url::Url) -> Response {
         let observed = self.tap.snapshot();
         let (parts, body) = response.into_parts();
         let version = format!("{:?}", parts.version);
-        let parsed = observed.head().and_then(parse_head);
-        let (reason, headers) = match parsed {
-            Some((reason, headers)) => (reason, headers),
+        let (reason, headers) = match observed.head().and_then(parse_head) {
+            Some(parsed) => parsed,
             None => (
                 parts.status.canonical_reason().unwrap_or("").to_string(),
                 parts
@@ -278,23 +228,26 @@ impl Client {
                     .collect(),
             ),
         };
-        Response {
+        let host = authority(url);
+        let body = NetBody {
+            inner: body.into_reader(),
+            host: host.clone(),
+            timeout: self.net.timeout,
+        };
+        Response::new(
             version,
-            status: parts.status.as_u16(),
+            parts.status.as_u16(),
             reason,
             headers,
-            observed,
-            body: Some(body),
-        }
+            observed.timings(),
+            host,
+            Box::new(body),
+        )
     }
 
     /// ureq's error in the user's words, typed so that `error::exit_code` can classify it.
     fn explain(&self, e: ureq::Error, req: &PreparedRequest) -> anyhow::Error {
         explain(e, &req.url, &self.net)
-    }
-
-    pub fn net(&self) -> &NetSpec {
-        &self.net
     }
 }
 
@@ -314,19 +267,8 @@ fn connect_proxy_authority(proxy: &String) -> Option<String> {
     Some(format!("{}:{port}", u.host_str()?))
 }
 
-fn authority(url: &url::Url) -> String {
-    let host = url.host_str().unwrap_or_default();
-    match url.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.to_string(),
-    }
-}
-
-/// Header lines as (name, value), in order.
-pub type HeaderList = Vec<(String, Vec<u8>)>;
-
 /// Split a raw head into its reason phrase and header lines (name case and order kept).
-fn parse_head(head: &[u8]) -> Option<(String, HeaderList)> {
+fn parse_head(head: &[u8]) -> Option<(String, Headers)> {
     let text = head.strip_suffix(b"\r\n\r\n")?;
     let mut lines = text
         .split(|b| *b == b'\n')
@@ -337,12 +279,11 @@ fn parse_head(head: &[u8]) -> Option<(String, HeaderList)> {
     let _version = fields.next()?;
     let _code = fields.next()?;
     let reason = String::from_utf8_lossy(fields.next().unwrap_or_default()).into_owned();
-    let mut headers = Vec::new();
+    let mut headers = Headers::new();
     for line in lines {
         let colon = line.iter().position(|b| *b == b':')?;
         let name = String::from_utf8_lossy(&line[..colon]).trim().to_string();
-        let value = trim_bytes(&line[colon + 1..]).to_vec();
-        headers.push((name, value));
+        headers.push(name, trim_bytes(&line[colon + 1..]));
     }
     Some((reason, headers))
 }
@@ -357,10 +298,6 @@ fn trim_bytes(b: &[u8]) -> &[u8] {
         .rposition(|c| !matches!(c, b' ' | b'\t'))
         .map_or(start, |i| i + 1);
     &b[start..end]
-}
-
-fn host_of(url: &url::Url) -> String {
-    authority(url)
 }
 
 /// Failures that are the proxy's, named as such (the origin was never reached).
@@ -403,9 +340,9 @@ fn proxy_failure(e: &ureq::Error, proxy: &str, proxy_ready: bool) -> Option<Fail
 /// Map a ureq error to a typed failure with a message that names the host and the cause.
 pub fn explain(e: ureq::Error, url: &url::Url, net: &NetSpec) -> anyhow::Error {
     use ureq::Error as E;
-    let host = host_of(url);
+    let host = authority(url);
     let failure = match e {
-        E::Timeout(t) => timeout_failure(t, net),
+        E::Timeout(t) => timeout_failure(t, &net.timeout),
         E::HostNotFound => Failure::Network(format!(
             "could not resolve host '{}': check the URL and your network",
             url.host_str().unwrap_or_default()
@@ -425,16 +362,16 @@ pub fn explain(e: ureq::Error, url: &url::Url, net: &NetSpec) -> anyhow::Error {
     failure.into()
 }
 
-fn timeout_failure(t: ureq::Timeout, net: &NetSpec) -> Failure {
+fn timeout_failure(t: ureq::Timeout, timeout: &crate::cli::values::Timeout) -> Failure {
     use ureq::Timeout as T;
     match t {
         T::Connect | T::Resolve => Failure::Timeout {
             kind: TimeoutKind::Connect,
-            secs: net.timeout.connect.unwrap_or_default(),
+            secs: timeout.connect.unwrap_or_default(),
         },
         _ => Failure::Timeout {
             kind: TimeoutKind::Read,
-            secs: net.timeout.read.unwrap_or_default(),
+            secs: timeout.read.unwrap_or_default(),
         },
     }
 }
@@ -460,37 +397,26 @@ fn io_failure(io: std::io::Error, host: &str, net: &NetSpec) -> anyhow::Error {
     Failure::Network(msg).into()
 }
 
-/// Explain an error met while reading a response body.
-pub fn describe_io(e: std::io::Error, url: &url::Url, net: &NetSpec) -> anyhow::Error {
-    let e = match from_network(e) {
-        Ok(e) => e,
-        Err(decoding) => {
-            return Failure::Network(format!(
-                "cannot decode the response body from {} (Content-Encoding): {decoding}",
-                host_of(url)
-            ))
-            .into()
-        }
+/// An error met while reading a response body from `host`, in the user's words.
+fn body_failure(e: std::io::Error, host: &str, timeout: &crate::cli::values::Timeout) -> Failure {
+    let read_timeout = || Failure::Timeout {
+        kind: TimeoutKind::Read,
+        secs: timeout.read.unwrap_or_default(),
     };
     let inner = e.get_ref().and_then(|r| r.downcast_ref::<ureq::Error>());
     if let Some(ureq::Error::Timeout(t)) = inner {
-        return timeout_failure(*t, net).into();
+        return timeout_failure(*t, timeout);
     }
-    let host = host_of(url);
-    let failure = match e.kind() {
+    match e.kind() {
         std::io::ErrorKind::UnexpectedEof => Failure::Incomplete(format!(
             "the response body from {host} ended early: the connection closed before all of it arrived"
         )),
-        std::io::ErrorKind::TimedOut => Failure::Timeout {
-            kind: TimeoutKind::Read,
-            secs: net.timeout.read.unwrap_or_default(),
-        },
+        std::io::ErrorKind::TimedOut => read_timeout(),
         _ => match inner {
             Some(u) => Failure::Network(format!("error reading the response body from {host}: {u}")),
             None => Failure::Network(format!("error reading the response body from {host}: {e}")),
         },
-    };
-    failure.into()
+    }
 }
 
 #[cfg(test)]

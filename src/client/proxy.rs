@@ -1,58 +1,12 @@
-//! Choosing a proxy for a URL (pure): `--proxy PROTOCOL:URL` flags first, then
+//! Choosing a proxy for a URL (pure): `--proxy PROTOCOL:URL` flags first (parsed in
+//! `cli::values`), then
 //! `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY` (upper or lower case) minus `NO_PROXY` matches.
 //! ureq tunnels through HTTP proxies with CONNECT, so `Proxy-Authorization` (from the proxy
 //! URL's credentials) goes to the proxy only, never to the origin.
 
 use url::Url;
 
-/// One `--proxy` flag: the URL scheme it serves and the proxy URL.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProxyFlag {
-    pub scheme: String,
-    pub url: String,
-}
-
-const PROXY_SCHEMES: &[&str] = &["http", "https", "socks4", "socks4a", "socks5", "socks5h"];
-
-/// Parse `http:http://proxy:3128` or `https:socks5h://user:pass@host:1080`.
-pub fn parse_flag(s: &str) -> Result<ProxyFlag, String> {
-    let bad = || {
-        format!(
-            "invalid --proxy '{s}': use PROTOCOL:URL, e.g. http:http://proxy:3128 or \
-             https:socks5://proxy:1080"
-        )
-    };
-    let (scheme, url) = s.split_once(':').ok_or_else(bad)?;
-    let scheme = scheme.trim().to_ascii_lowercase();
-    if !matches!(scheme.as_str(), "http" | "https" | "all") || url.is_empty() {
-        return Err(bad());
-    }
-    check_proxy_url(url).map_err(|e| format!("invalid --proxy '{s}': {e}"))?;
-    Ok(ProxyFlag {
-        scheme,
-        url: url.to_string(),
-    })
-}
-
-fn check_proxy_url(url: &str) -> Result<(), String> {
-    let full = if url.contains("://") {
-        url.to_string()
-    } else {
-        format!("http://{url}")
-    };
-    let parsed = Url::parse(&full).map_err(|e| e.to_string())?;
-    if !PROXY_SCHEMES.contains(&parsed.scheme()) {
-        return Err(format!(
-            "unsupported proxy scheme '{}' (use {})",
-            parsed.scheme(),
-            PROXY_SCHEMES.join(", ")
-        ));
-    }
-    if parsed.host_str().is_none_or(str::is_empty) {
-        return Err("no host".into());
-    }
-    Ok(())
-}
+use crate::cli::values::ProxyFlag;
 
 /// Does `NO_PROXY` exclude this host? Entries are host names (matching the host and its
 /// subdomains; a leading `.` or `*.` is allowed), IP addresses, optionally with `:port`, or `*`.
@@ -117,25 +71,6 @@ mod tests {
     use std::collections::HashMap;
 
     #[test]
-    fn flags() {
-        let f = parse_flag("http:http://p:3128").unwrap();
-        assert_eq!(
-            (f.scheme.as_str(), f.url.as_str()),
-            ("http", "http://p:3128")
-        );
-        assert!(parse_flag("https:socks5h://u:p@h:1080").is_ok());
-        for bad in [
-            "nocolon",
-            "ftp:http://p",
-            "http:",
-            "http:gopher://p",
-            "http:http://",
-        ] {
-            assert!(parse_flag(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
     fn no_proxy_rules() {
         let table = [
             ("example.org", "example.org", 80, true),
@@ -175,7 +110,7 @@ mod tests {
             Some("http://env-https:2")
         );
         assert_eq!(select(&u("http://skip.test/"), &[], var), None);
-        let flags = [parse_flag("http:socks5://f:9").unwrap()];
+        let flags = [crate::cli::values::parse_proxy("http:socks5://f:9").unwrap()];
         assert_eq!(
             select(&u("http://skip.test/"), &flags, var).as_deref(),
             Some("socks5://f:9")

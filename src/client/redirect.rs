@@ -6,8 +6,9 @@ use anyhow::Result;
 use url::Url;
 
 use super::retry::{jitter, next_wait, Outcome, Policy};
-use super::{Client, Response};
+use super::Client;
 use crate::error::{usage, Failure};
+use crate::message::{authority, Headers, Response};
 use crate::prepare::{Body, PreparedRequest};
 
 fn is_redirect(status: u16) -> bool {
@@ -174,19 +175,12 @@ fn digest_retry(
 }
 
 /// Replace the Authorization header, or put it where `prepare` would: after Accept.
-fn set_authorization(headers: &mut Vec<(String, Vec<u8>)>, value: Vec<u8>) {
-    if let Some(h) = headers
-        .iter_mut()
-        .find(|(n, _)| n.eq_ignore_ascii_case("authorization"))
-    {
-        h.1 = value;
+fn set_authorization(headers: &mut Headers, value: Vec<u8>) {
+    if headers.set_value("authorization", &value) {
         return;
     }
-    let at = headers
-        .iter()
-        .position(|(n, _)| n.eq_ignore_ascii_case("accept"))
-        .map_or(headers.len(), |i| i + 1);
-    headers.insert(at, ("Authorization".into(), value));
+    let at = headers.position("accept").map_or(headers.len(), |i| i + 1);
+    headers.insert(at, "Authorization", value);
 }
 
 fn same_origin(a: &Url, b: &Url) -> bool {
@@ -210,7 +204,7 @@ pub fn next_request(req: &PreparedRequest, status: u16, location: &str) -> Resul
         next.method = "GET".into();
         next.body = Body::default();
         next.chunked = false;
-        next.headers.retain(|(n, _)| {
+        next.headers.retain(|n, _| {
             ![
                 "content-type",
                 "content-length",
@@ -222,21 +216,13 @@ pub fn next_request(req: &PreparedRequest, status: u16, location: &str) -> Resul
         });
     }
     if !same_origin(&req.url, &url) {
-        next.headers.retain(|(n, _)| {
+        next.headers.retain(|n, _| {
             !["authorization", "proxy-authorization", "cookie"]
                 .iter()
                 .any(|h| n.eq_ignore_ascii_case(h))
         });
     }
-    let host = match url.port() {
-        Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
-        None => url.host_str().unwrap_or_default().to_string(),
-    };
-    for (n, v) in next.headers.iter_mut() {
-        if n.eq_ignore_ascii_case("host") {
-            *v = host.clone().into_bytes();
-        }
-    }
+    next.headers.set_value("host", authority(&url).as_bytes());
     next.target = match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_string(),
@@ -263,7 +249,8 @@ mod tests {
                 ("Cookie".into(), b"a=1".to_vec()),
                 ("Content-Type".into(), b"application/json".to_vec()),
                 ("Content-Length".into(), b"2".to_vec()),
-            ],
+            ]
+            .into(),
             body: Body::bytes(b"{}".to_vec()),
             chunked: false,
         }

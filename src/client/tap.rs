@@ -101,6 +101,18 @@ fn is_interim(head: &[u8]) -> bool {
 }
 
 impl Observed {
+    /// The moments for `--meta`.
+    pub fn timings(&self) -> crate::message::Timings {
+        crate::message::Timings {
+            started: self.started,
+            connect_start: self.connect_start,
+            tcp_done: self.tcp_done,
+            connected: self.connected,
+            first_byte: self.first_byte,
+            remote: self.remote,
+        }
+    }
+
     /// The captured head, if it was seen whole.
     pub fn head(&self) -> Option<&[u8]> {
         self.head_done.then_some(self.head.as_slice())

@@ -51,35 +51,19 @@ pub struct Written {
     pub binary_suppressed: bool,
 }
 
-/// Read errors are wrapped so the caller can tell the network's fault from the output's.
-#[derive(Debug)]
-pub struct ReadFailed(pub io::Error);
+/// A reader that retries reads a signal interrupted. (Read errors themselves need no marking:
+/// a response body's errors carry their `Failure`, which tells them from write errors.)
+struct Uninterrupted<R>(R);
 
-impl std::fmt::Display for ReadFailed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-impl std::error::Error for ReadFailed {}
-
-/// A reader whose errors are marked as [`ReadFailed`].
-pub struct Marked<R>(pub R);
-
-impl<R: Read> Read for Marked<R> {
+impl<R: Read> Read for Uninterrupted<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
             match self.0.read(buf) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(io::Error::new(e.kind(), ReadFailed(e))),
-                ok => return ok,
+                other => return other,
             }
         }
     }
-}
-
-/// If this error came from reading the body, the original read error.
-pub fn read_failure(e: &io::Error) -> Option<&io::Error> {
-    e.get_ref()?.downcast_ref::<ReadFailed>().map(|r| &r.0)
 }
 
 fn read_some(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
@@ -92,7 +76,7 @@ pub fn write_body(
     out: &mut dyn Write,
     style: &BodyStyle,
 ) -> io::Result<Written> {
-    let mut reader = Marked(reader);
+    let mut reader = Uninterrupted(reader);
     if style.is_raw() && !style.stream {
         return copy_raw(&mut reader, out, false);
     }
@@ -142,7 +126,7 @@ pub fn write_body(
 /// large one is dropped unread (the point of the notice is not to download it).
 pub fn drain(reader: &mut dyn Read) -> io::Result<()> {
     const CHECK_UP_TO: u64 = 1 << 20;
-    io::copy(&mut Marked(reader).take(CHECK_UP_TO), &mut io::sink()).map(|_| ())
+    io::copy(&mut reader.take(CHECK_UP_TO), &mut io::sink()).map(|_| ())
 }
 
 /// Copy bytes as they are; `flush` each chunk when streaming.

@@ -49,7 +49,7 @@ pub fn curl(spec: &RequestSpec, req: &PreparedRequest) -> String {
     args.push(sh(&format!(
         "{}://{}{}",
         req.url.scheme(),
-        authority(req),
+        crate::message::authority(&req.url),
         req.target
     )));
     let digest = spec.auth.as_ref().filter(|a| a.kind == AuthType::Digest);
@@ -140,14 +140,6 @@ pub fn curl(spec: &RequestSpec, req: &PreparedRequest) -> String {
         args.extend(["--cacert".into(), sh(&p.display().to_string())]);
     }
     args.join(" ")
-}
-
-fn authority(req: &PreparedRequest) -> String {
-    let host = req.url.host_str().unwrap_or_default();
-    match req.url.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.to_string(),
-    }
 }
 
 /// A Python string literal (JSON string syntax is valid Python).

@@ -5,6 +5,7 @@ pub mod body;
 pub mod convert;
 pub mod heads;
 pub mod json;
+pub mod meta;
 pub mod options;
 pub mod theme;
 pub mod xml;
@@ -15,7 +16,7 @@ use std::io::{self, Write};
 use anyhow::Result;
 
 use crate::cli::values::PrintSet;
-use crate::client::Response;
+use crate::message::Response;
 use crate::prepare::PreparedRequest;
 use crate::spec::OutputSpec;
 use body::{BodyStyle, Written};

@@ -1,0 +1,83 @@
+//! argv -> [`Cli`]: the config file's `default_options` go first so the command line overrides
+//! them, `--no-OPTION` cancels what came before it, and clap's errors become one line.
+
+use std::ffi::OsString;
+
+use anyhow::Result;
+use clap::FromArgMatches;
+
+use super::Cli;
+use crate::error::{usage, Outcome};
+
+/// What parsing argv came to.
+pub enum Parsed {
+    /// A request to make.
+    Run(Box<Cli>),
+    /// Help or the version was printed; nothing more to do.
+    Shown(Outcome),
+}
+
+/// Insert `defaults` after the program name, then apply `--no-OPTION`.
+pub fn with_defaults(mut args: Vec<OsString>, defaults: &[String], program: &str) -> Vec<OsString> {
+    if !defaults.is_empty() {
+        let rest = args.split_off(args.len().min(1));
+        args.extend(defaults.iter().map(OsString::from));
+        args.extend(rest);
+    }
+    super::negate::apply(args, &Cli::command_for(program))
+}
+
+/// Parse argv; help and version print here; usage errors are one line (exit 1).
+pub fn parse(args: Vec<OsString>, program: &str) -> Result<Parsed> {
+    use clap::error::ErrorKind as K;
+    let matches = match Cli::command_for(program).try_get_matches_from(args) {
+        Ok(m) => m,
+        Err(e) => {
+            let shown = match e.kind() {
+                K::DisplayHelp | K::DisplayVersion => Outcome::Done,
+                K::DisplayHelpOnMissingArgumentOrSubcommand => Outcome::HelpForMissingUrl,
+                _ => return Err(usage(clap_message(&e, program))),
+            };
+            let _ = e.print();
+            return Ok(Parsed::Shown(shown));
+        }
+    };
+    Cli::from_arg_matches(&matches)
+        .map(|cli| Parsed::Run(Box::new(cli)))
+        .map_err(|e| usage(clap_message(&e, program)))
+}
+
+/// clap's message without its usage block, on one line: the problem (with the lines clap
+/// puts under it, such as the missing arguments), then any tip.
+fn clap_message(e: &clap::Error, program: &str) -> String {
+    if e.kind() == clap::error::ErrorKind::MissingRequiredArgument {
+        return format!(
+            "no URL given: usage is {program} [OPTIONS] [METHOD] URL [ITEM]... (see --help)"
+        );
+    }
+    let rendered = e.render().to_string();
+    let mut problem = Vec::new();
+    let mut tips = Vec::new();
+    for line in rendered.lines().map(str::trim) {
+        if line.starts_with("Usage:") || line.starts_with("For more information") {
+            break;
+        }
+        if line.is_empty() {
+            continue;
+        }
+        if line.starts_with("tip:") {
+            tips.push(line);
+        } else {
+            problem.push(line.trim_start_matches("error: "));
+        }
+    }
+    let mut msg = problem.join(" ");
+    if msg.is_empty() {
+        msg = "invalid arguments".into();
+    }
+    if tips.is_empty() {
+        format!("{msg} (see --help)")
+    } else {
+        format!("{msg}; {}", tips.join("; "))
+    }
+}
