@@ -1,7 +1,7 @@
 //! `--download`: where the body goes (`-o`, Content-Disposition, the initial URL; never over
 //! an existing file), resuming with `Range`, the progress bar, the integrity check and Ctrl-C.
 //! Headers are printed by the caller; this module writes only the body and its own lines on
-//! stderr. It must not import ureq: the body arrives as a plain reader.
+//! stderr. It knows no transport: the body arrives as a plain reader (`message::Response`).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};

@@ -262,7 +262,7 @@ fn authorization(spec: &RequestSpec) -> Option<String> {
     }
 }
 
-/// The wire groups repeated names together (ureq keeps a header map), so the printed list
+/// The wire groups repeated names together (the transport keeps a header map), so the printed list
 /// does too: stable, by first occurrence.
 fn group_by_name(headers: Headers) -> Headers {
     let mut out: Vec<(String, Vec<u8>)> = Vec::with_capacity(headers.len());
@@ -348,7 +348,7 @@ pub fn prepare(spec: &RequestSpec) -> Result<PreparedRequest> {
             headers.push("Content-Length", body.len().to_string());
         }
     }
-    // HTTP/1.1 requires Host; if the user removed it, ureq would add its own, so keep ours.
+    // HTTP/1.1 requires Host; if the user removed it, the transport would add its own: keep ours.
     if !headers.contains("host") {
         headers.insert(0, "Host", authority(&spec.url));
     }
