@@ -472,6 +472,7 @@ enum CopyError {
 }
 
 /// State shared by the copying thread, the Ctrl-C handler and the caller.
+#[derive(Default)]
 struct Progress {
     /// Raw (wire) bytes read.
     raw: Arc<AtomicU64>,
@@ -479,6 +480,13 @@ struct Progress {
     /// this count knows the file holds exactly that much.
     written: Mutex<u64>,
     stop: AtomicBool,
+}
+
+impl Progress {
+    /// Bytes in the sink; waits for a write in progress, so the count matches the file.
+    fn written(&self) -> u64 {
+        *self.written.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// Copy the body to the sink, a chunk at a time, updating the bar once per chunk.
@@ -524,76 +532,92 @@ pub fn save(
     mut resp: Response,
     env: &Env,
 ) -> Result<Outcome> {
-    let o = &spec.output;
-    let talk = o.quiet.shows_notes();
+    let talk = spec.output.quiet.shows_notes();
     if already_complete(spec, req, &resp) {
         if talk {
-            let path = o.output_file.as_deref().unwrap_or(Path::new(""));
-            let size = sent_offset(spec, req).unwrap_or_default();
-            note(&format!(
-                "{} is already complete ({}); nothing to download",
-                Sink::File(path.to_path_buf()).describe(),
-                human(size)
-            ));
+            note(&complete_note(spec, req));
         }
         return Ok(Outcome::Done);
     }
     let plan = plan(spec, req, &resp)?;
     let (out, sink) = open_sink(spec, &resp, &plan, env)?;
-
-    let progress = Arc::new(Progress {
-        raw: Arc::new(AtomicU64::new(0)),
-        written: Mutex::new(0),
-        stop: AtomicBool::new(false),
-    });
+    let progress = Arc::new(Progress::default());
     let (tx, rx) = mpsc::channel();
     // Installed only now (start-up stays cheap), and before anything is said, so that once
     // "Downloading" appears Ctrl-C is handled.
-    {
-        let tx = tx.clone();
-        crate::interrupt::on_next(move || {
-            let _ = tx.send(Event::Interrupted);
-        });
-    }
+    let on_interrupt = tx.clone();
+    crate::interrupt::on_next(move || {
+        let _ = on_interrupt.send(Event::Interrupted);
+    });
     if talk {
         note(&announce(&sink, &plan));
     }
     let bar = (talk && env.stderr_is_tty).then(|| progress_bar(&plan));
     let started = Instant::now();
+    let worker = start_copy(&mut resp, out, &progress, bar.clone(), plan.offset, tx);
+    let event = rx.recv().unwrap_or(Event::Interrupted);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let Event::Done(result) = event else {
+        progress.stop.store(true, Ordering::SeqCst);
+        interrupted(spec, &sink, &plan, plan.offset + progress.written(), env);
+        return Ok(Outcome::Interrupted);
+    };
+    let _ = worker.join();
+    let received = plan.offset + progress.raw.load(Ordering::Relaxed);
+    let outcome = judge(result, received, spec, &sink, &plan, env)?;
+    if talk && outcome == Outcome::Done {
+        note(&summary(progress.written(), started.elapsed()));
+    }
+    Ok(outcome)
+}
 
+/// `FILE is already complete (SIZE); nothing to download`
+fn complete_note(spec: &RequestSpec, req: &PreparedRequest) -> String {
+    let path = spec.output.output_file.as_deref().unwrap_or(Path::new(""));
+    let size = sent_offset(spec, req).unwrap_or_default();
+    format!(
+        "{} is already complete ({}); nothing to download",
+        Sink::File(path.to_path_buf()).describe(),
+        human(size)
+    )
+}
+
+/// Copy the body (counting wire bytes, then decoding) on a thread that reports on `tx`.
+fn start_copy(
+    resp: &mut Response,
+    out: Box<dyn Write + Send>,
+    progress: &Arc<Progress>,
+    bar: Option<ProgressBar>,
+    offset: u64,
+    tx: mpsc::Sender<Event>,
+) -> std::thread::JoinHandle<()> {
     let raw = Counted {
         inner: resp.take_body(),
         count: progress.raw.clone(),
     };
     let reader = resp.decode(Box::new(raw));
-    let worker = {
-        let (progress, bar) = (progress.clone(), bar.clone());
-        let offset = plan.offset;
-        std::thread::spawn(move || {
-            let r = copy(reader, out, &progress, bar.as_ref(), offset);
-            let _ = tx.send(Event::Done(r));
-        })
-    };
-    let event = rx.recv().unwrap_or(Event::Interrupted);
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
-    let result = match event {
-        Event::Interrupted => {
-            progress.stop.store(true, Ordering::SeqCst);
-            // Wait for a write in progress, so the count matches the file.
-            let written = *progress.written.lock().unwrap_or_else(|e| e.into_inner());
-            interrupted(spec, &sink, &plan, plan.offset + written, env);
-            return Ok(Outcome::Interrupted);
-        }
-        Event::Done(r) => r,
-    };
-    let _ = worker.join();
-    let raw = progress.raw.load(Ordering::Relaxed);
-    let received = plan.offset + raw;
+    let progress = progress.clone();
+    std::thread::spawn(move || {
+        let r = copy(reader, out, &progress, bar.as_ref(), offset);
+        let _ = tx.send(Event::Done(r));
+    })
+}
+
+/// How the copy ended: complete, stopped, or an error that says what is missing and how to
+/// resume. `received` counts wire bytes, so a body cut short is caught even when decoding hid it.
+fn judge(
+    result: Result<(), CopyError>,
+    received: u64,
+    spec: &RequestSpec,
+    sink: &Sink,
+    plan: &Plan,
+    env: &Env,
+) -> Result<Outcome> {
     let incomplete = |full: u64| -> anyhow::Error {
         let mut msg = format!("Incomplete download: size={full}; downloaded={received}");
-        if let Sink::File(path) = &sink {
+        if let Sink::File(path) = sink {
             msg.push_str(&format!(
                 "; resume with: {}",
                 resume_command(spec, path, env)
@@ -612,7 +636,7 @@ pub fn save(
             });
         }
         Err(CopyError::Write(e)) => {
-            let what = match &sink {
+            let what = match sink {
                 Sink::File(p) => format!("cannot write '{}'", p.display()),
                 Sink::Stdout => "cannot write to standard output".to_string(),
             };
@@ -620,14 +644,10 @@ pub fn save(
         }
         Err(CopyError::Stopped) => return Ok(Outcome::Interrupted),
     }
-    if let Some(full) = plan.full.filter(|f| received < *f) {
-        return Err(incomplete(full));
+    match plan.full.filter(|f| received < *f) {
+        Some(full) => Err(incomplete(full)),
+        None => Ok(Outcome::Done),
     }
-    if talk {
-        let written = *progress.written.lock().unwrap_or_else(|e| e.into_inner());
-        note(&summary(written, started.elapsed()));
-    }
-    Ok(Outcome::Done)
 }
 
 fn note(line: &str) {

@@ -290,55 +290,14 @@ fn accept_encoding(spec: &RequestSpec) -> &'static str {
 /// Build the request that will be printed and sent.
 pub fn prepare(spec: &RequestSpec) -> Result<PreparedRequest> {
     let boundary = spec.boundary.clone().unwrap_or_else(random_boundary);
-    let (mut body, content_type) = body_and_type(spec, &boundary)?;
-    let mut content_encoding = None;
-    if spec.compress > 0 && !body.is_empty() {
-        let deflated = deflate(&body)?;
-        if spec.compress > 1 || (deflated.len() as u64) < body.len() {
-            body = Body::bytes(deflated);
-            content_encoding = Some(b"deflate".to_vec());
-        }
-    }
-    let json_mode = spec.json || matches!(spec.body, BodySpec::Json(_));
-    let accept = if json_mode { JSON_ACCEPT } else { "*/*" };
-
-    let mut headers = Headers::new();
-    headers.push("Host", authority(&spec.url));
-    headers.push("User-Agent", USER_AGENT);
-    // A download is saved as sent, so ask for it unencoded (the user may still override).
-    headers.push("Accept-Encoding", accept_encoding(spec));
-    headers.push("Accept", accept);
-    if let Some(a) = authorization(spec) {
-        headers.push("Authorization", a);
-    }
-    if let Some(ct) = content_type {
-        headers.push("Content-Type", ct);
-    }
-    if let Some(ce) = content_encoding {
-        headers.push("Content-Encoding", ce);
-    }
-    // User headers: the first mention of a name replaces (or removes) the default in place;
-    // later mentions of the same name add lines.
-    let mut seen: Vec<String> = Vec::new();
-    for h in &spec.headers {
-        let lower = h.name.to_ascii_lowercase();
-        if seen.contains(&lower) {
-            if let Some(v) = &h.value {
-                headers.push(h.name.clone(), v.clone());
-            }
-        } else {
-            match &h.value {
-                Some(v) => headers.set(&h.name, v.clone()),
-                None => headers.remove(&h.name),
-            }
-            seen.push(lower);
-        }
-    }
-    let user_range = seen.iter().any(|n| n == "range");
-    if let (Some(n), false) = (spec.output.resume_from, user_range) {
+    let (body, content_type) = body_and_type(spec, &boundary)?;
+    let (body, content_encoding) = maybe_deflate(spec, body)?;
+    let mut headers = default_headers(spec, content_type, content_encoding);
+    let given = apply_user_headers(&mut headers, spec);
+    if let (Some(n), false) = (spec.output.resume_from, given.contains(&"range".into())) {
         headers.push("Range", format!("bytes={n}-"));
     }
-    let user_framing = seen
+    let user_framing = given
         .iter()
         .any(|n| n == "content-length" || n == "transfer-encoding");
     if !user_framing {
@@ -352,7 +311,6 @@ pub fn prepare(spec: &RequestSpec) -> Result<PreparedRequest> {
     if !headers.contains("host") {
         headers.insert(0, "Host", authority(&spec.url));
     }
-
     let path = spec
         .raw_path
         .clone()
@@ -369,6 +327,65 @@ pub fn prepare(spec: &RequestSpec) -> Result<PreparedRequest> {
         body,
         chunked: spec.chunked,
     })
+}
+
+/// `-x`: deflate the body when that makes it smaller (`-xx`: always).
+fn maybe_deflate(spec: &RequestSpec, body: Body) -> Result<(Body, Option<&'static str>)> {
+    if spec.compress == 0 || body.is_empty() {
+        return Ok((body, None));
+    }
+    let deflated = deflate(&body)?;
+    if spec.compress > 1 || (deflated.len() as u64) < body.len() {
+        return Ok((Body::bytes(deflated), Some("deflate")));
+    }
+    Ok((body, None))
+}
+
+/// The headers this program sends unless told otherwise, in HTTPie's order.
+fn default_headers(
+    spec: &RequestSpec,
+    content_type: Option<String>,
+    content_encoding: Option<&str>,
+) -> Headers {
+    let json_mode = spec.json || matches!(spec.body, BodySpec::Json(_));
+    let accept = if json_mode { JSON_ACCEPT } else { "*/*" };
+    let mut headers = Headers::new();
+    headers.push("Host", authority(&spec.url));
+    headers.push("User-Agent", USER_AGENT);
+    // A download is saved as sent, so ask for it unencoded (the user may still override).
+    headers.push("Accept-Encoding", accept_encoding(spec));
+    headers.push("Accept", accept);
+    if let Some(a) = authorization(spec) {
+        headers.push("Authorization", a);
+    }
+    if let Some(ct) = content_type {
+        headers.push("Content-Type", ct);
+    }
+    if let Some(ce) = content_encoding {
+        headers.push("Content-Encoding", ce);
+    }
+    headers
+}
+
+/// User headers: the first mention of a name replaces (or removes) the default in place;
+/// later mentions of the same name add lines. Returns the lower-cased names given.
+fn apply_user_headers(headers: &mut Headers, spec: &RequestSpec) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for h in &spec.headers {
+        let lower = h.name.to_ascii_lowercase();
+        if seen.contains(&lower) {
+            if let Some(v) = &h.value {
+                headers.push(h.name.clone(), v.clone());
+            }
+        } else {
+            match &h.value {
+                Some(v) => headers.set(&h.name, v.clone()),
+                None => headers.remove(&h.name),
+            }
+            seen.push(lower);
+        }
+    }
+    seen
 }
 
 #[cfg(test)]

@@ -16,48 +16,8 @@ use crate::error::usage;
 /// data items become JSON unless `--form`/`--multipart` (or a file field) says otherwise.
 pub fn resolve(cli: &Cli, env: &Env, items: &[Item]) -> Result<BodySpec> {
     let data: Vec<&Item> = items.iter().filter(|i| i.is_data()).collect();
-    let body_files: Vec<&Item> = items
-        .iter()
-        .filter(|i| i.kind == ItemKind::File && i.key.is_empty())
-        .collect();
-    if body_files.len() > 1 {
-        return Err(usage("only one '@file' item can be the request body"));
-    }
-    let stdin = !cli.ignore_stdin && env.stdin_has_data;
-    let sources = [cli.raw.is_some(), !body_files.is_empty(), stdin];
-    if sources.iter().filter(|s| **s).count() > 1 {
-        return Err(usage(
-            "only one request body source can be used: stdin, --raw or '@file' \
-             (pass --ignore-stdin to leave stdin alone)",
-        ));
-    }
-    let has_source = sources.iter().any(|s| *s);
-    if has_source && !data.is_empty() {
-        return Err(usage(
-            "request body (from stdin, --raw or a file) and request data (key=value) cannot be \
-             mixed; pass --ignore-stdin to leave stdin alone",
-        ));
-    }
-    if let Some(raw) = &cli.raw {
-        return Ok(BodySpec::Bytes(raw.clone().into_bytes()));
-    }
-    if let Some(item) = body_files.first() {
-        let (path, mime) = items::split_file_type(&item.value);
-        let path = expand_tilde(path, env);
-        std::fs::metadata(&path)
-            .map_err(|e| usage(format!("cannot read body file '{}': {e}", path.display())))?;
-        return Ok(BodySpec::File {
-            path,
-            mime: mime.map(str::to_string),
-        });
-    }
-    if stdin {
-        let read = read_stdin(env)?;
-        return Ok(match read {
-            crate::spool::Stdin::Memory(b) if b.is_empty() => BodySpec::Empty,
-            crate::spool::Stdin::Memory(b) => BodySpec::Bytes(b),
-            crate::spool::Stdin::Spooled(s) => BodySpec::Spooled(s),
-        });
+    if let Some(body) = raw_body(cli, env, items, !data.is_empty())? {
+        return Ok(body);
     }
     let has_files = data.iter().any(|i| i.kind == ItemKind::File);
     if cli.multipart || (cli.form && has_files) {
@@ -85,6 +45,51 @@ pub fn resolve(cli: &Cli, env: &Env, items: &[Item]) -> Result<BodySpec> {
         return Ok(BodySpec::Form(pairs));
     }
     json_body(&data, env)
+}
+
+/// A body from `--raw`, an `@file` item or stdin, if one of them (and only one, and no data
+/// items) gives it.
+fn raw_body(cli: &Cli, env: &Env, items: &[Item], has_data: bool) -> Result<Option<BodySpec>> {
+    let body_files: Vec<&Item> = items
+        .iter()
+        .filter(|i| i.kind == ItemKind::File && i.key.is_empty())
+        .collect();
+    if body_files.len() > 1 {
+        return Err(usage("only one '@file' item can be the request body"));
+    }
+    let stdin = !cli.ignore_stdin && env.stdin_has_data;
+    let sources = [cli.raw.is_some(), !body_files.is_empty(), stdin];
+    if sources.iter().filter(|s| **s).count() > 1 {
+        return Err(usage(
+            "only one request body source can be used: stdin, --raw or '@file' \
+             (pass --ignore-stdin to leave stdin alone)",
+        ));
+    }
+    if sources.iter().any(|s| *s) && has_data {
+        return Err(usage(
+            "request body (from stdin, --raw or a file) and request data (key=value) cannot be \
+             mixed; pass --ignore-stdin to leave stdin alone",
+        ));
+    }
+    if let Some(raw) = &cli.raw {
+        return Ok(Some(BodySpec::Bytes(raw.clone().into_bytes())));
+    }
+    if let Some(item) = body_files.first() {
+        let (path, mime) = items::split_file_type(&item.value);
+        let path = expand_tilde(path, env);
+        std::fs::metadata(&path)
+            .map_err(|e| usage(format!("cannot read body file '{}': {e}", path.display())))?;
+        let mime = mime.map(str::to_string);
+        return Ok(Some(BodySpec::File { path, mime }));
+    }
+    if !stdin {
+        return Ok(None);
+    }
+    Ok(Some(match read_stdin(env)? {
+        crate::spool::Stdin::Memory(b) if b.is_empty() => BodySpec::Empty,
+        crate::spool::Stdin::Memory(b) => BodySpec::Bytes(b),
+        crate::spool::Stdin::Spooled(s) => BodySpec::Spooled(s),
+    }))
 }
 
 /// A piped stdin that never sends anything (a script run from ssh, a subprocess with an open
