@@ -137,7 +137,7 @@ impl Client {
             Err(e) => {
                 let o = self.tap.snapshot();
                 // A new connection that never finished its setup: nothing reached the server.
-                let unfinished = o.connect_start.is_some() && o.connected.is_none();
+                let unfinished = o.timings.connect_start.is_some() && o.timings.connected.is_none();
                 let connect_phase = unfinished
                     || matches!(
                         &e,
@@ -239,7 +239,7 @@ impl Client {
             parts.status.as_u16(),
             reason,
             headers,
-            observed.timings(),
+            observed.timings.clone(),
             host,
             Box::new(body),
         )

@@ -32,6 +32,17 @@ pub enum Hop<'a> {
     Intermediate(&'a PreparedRequest, Response),
 }
 
+impl Hop<'_> {
+    fn retrying(retry: u32, policy: &Policy, wait: std::time::Duration, reason: String) -> Self {
+        Hop::Retrying {
+            retry,
+            of: policy.retries,
+            wait,
+            reason,
+        }
+    }
+}
+
 /// How the loop may continue after a response.
 pub struct Flow<'a> {
     pub follow: bool,
@@ -103,12 +114,7 @@ fn send_retrying(
                     return Ok(resp);
                 };
                 let reason = format!("HTTP {} {}", resp.status, resp.reason);
-                on_hop(Hop::Retrying {
-                    retry,
-                    of: policy.retries,
-                    wait,
-                    reason,
-                })?;
+                on_hop(Hop::retrying(retry, policy, wait, reason))?;
                 on_hop(Hop::Intermediate(req, resp))?;
                 std::thread::sleep(wait);
             }
@@ -125,13 +131,7 @@ fn send_retrying(
                 let Some(wait) = wait else {
                     return Err(f.error);
                 };
-                let reason = format!("{:#}", f.error);
-                on_hop(Hop::Retrying {
-                    retry,
-                    of: policy.retries,
-                    wait,
-                    reason,
-                })?;
+                on_hop(Hop::retrying(retry, policy, wait, format!("{:#}", f.error)))?;
                 std::thread::sleep(wait);
             }
         }

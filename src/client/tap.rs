@@ -2,12 +2,13 @@
 //! response head (ureq drops the reason phrase and the header names' case) and marks the
 //! moments of the exchange for `--meta`.
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use ureq::unversioned::transport::{Buffers, ConnectionDetails, Connector, NextTimeout, Transport};
 use ureq::Error;
+
+use crate::message::Timings;
 
 /// Past this, the head is not kept (ureq refuses heads over its own limit anyway).
 const MAX_HEAD: usize = 1 << 20;
@@ -15,15 +16,8 @@ const MAX_HEAD: usize = 1 << 20;
 /// What the tap saw during the current exchange.
 #[derive(Debug, Default, Clone)]
 pub struct Observed {
-    pub started: Option<Instant>,
-    /// The connector chain began: name resolution is done.
-    pub connect_start: Option<Instant>,
-    /// The TCP connection (or proxy tunnel) is up.
-    pub tcp_done: Option<Instant>,
-    /// TLS, if any, is done: the connection is ready.
-    pub connected: Option<Instant>,
-    pub first_byte: Option<Instant>,
-    pub remote: Option<SocketAddr>,
+    /// The moments of the exchange and the remote address.
+    pub timings: Timings,
     /// The final (non-1xx) response head as received, through the blank line.
     pub head: Vec<u8>,
     head_done: bool,
@@ -43,13 +37,15 @@ impl Tap {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Start watching a new exchange.
     /// Start watching a new exchange. `proxy` is the CONNECT proxy's `host:port`, if any:
     /// the connection to it carries the tunnel, not the response.
     pub fn begin(&self, proxy: Option<String>) {
         let mut o = self.lock();
         *o = Observed {
-            started: Some(Instant::now()),
+            timings: Timings {
+                started: Some(Instant::now()),
+                ..Timings::default()
+            },
             capturing: true,
             proxy,
             ..Observed::default()
@@ -69,8 +65,8 @@ impl Tap {
         if !o.capturing || bytes.is_empty() {
             return;
         }
-        if o.first_byte.is_none() {
-            o.first_byte = Some(Instant::now());
+        if o.timings.first_byte.is_none() {
+            o.timings.first_byte = Some(Instant::now());
         }
         o.head.extend_from_slice(bytes);
         // Skip interim 1xx heads (100 Continue, 103 Early Hints); keep the final one.
@@ -101,18 +97,6 @@ fn is_interim(head: &[u8]) -> bool {
 }
 
 impl Observed {
-    /// The moments for `--meta`.
-    pub fn timings(&self) -> crate::message::Timings {
-        crate::message::Timings {
-            started: self.started,
-            connect_start: self.connect_start,
-            tcp_done: self.tcp_done,
-            connected: self.connected,
-            first_byte: self.first_byte,
-            remote: self.remote,
-        }
-    }
-
     /// The captured head, if it was seen whole.
     pub fn head(&self) -> Option<&[u8]> {
         self.head_done.then_some(self.head.as_slice())
@@ -140,10 +124,10 @@ impl<In: Transport> Connector<In> for Mark {
         let now = Instant::now();
         match self.1 {
             Moment::ConnectStart => self.0.mark(|o| {
-                o.connect_start = Some(now);
-                o.remote = details.addrs.first().copied();
+                o.timings.connect_start = Some(now);
+                o.timings.remote = details.addrs.first().copied();
             }),
-            Moment::TcpDone => self.0.mark(|o| o.tcp_done = Some(now)),
+            Moment::TcpDone => self.0.mark(|o| o.timings.tcp_done = Some(now)),
         }
         Ok(chained)
     }
@@ -179,7 +163,7 @@ impl<In: Transport> Connector<In> for TapConnector {
         if to_proxy {
             self.0.mark(|o| o.proxy_ready = true);
         } else {
-            self.0.mark(|o| o.connected = Some(now));
+            self.0.mark(|o| o.timings.connected = Some(now));
         }
         Ok(chained.map(|inner| TapTransport {
             inner,

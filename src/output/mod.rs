@@ -137,20 +137,13 @@ impl<'a> Printer<'a> {
             let (mime, charset) = content_type(req.header("content-type"));
             let mut reader = req.body.reader()?;
             let compressed = req.header("content-encoding").is_some();
-            let style = body_style(
-                self.spec,
-                self.theme.as_ref(),
-                &self.options,
-                mime.as_deref(),
-                charset.as_deref(),
-            );
             let w = if compressed && self.spec.to_terminal {
                 Written {
                     binary_suppressed: true,
                     ..Written::default()
                 }
             } else {
-                body::write_body(&mut reader, &mut self.out, &style)?
+                self.write_body(&mut reader, mime.as_deref(), charset.as_deref())?
             };
             self.body_done(&w)?;
         }
@@ -180,14 +173,7 @@ impl<'a> Printer<'a> {
         let (mime, charset) = content_type(resp.header("content-type"));
         let mime = self.spec.response_mime.clone().or(mime);
         let charset = self.spec.response_charset.clone().or(charset);
-        let style = body_style(
-            self.spec,
-            self.theme.as_ref(),
-            &self.options,
-            mime.as_deref(),
-            charset.as_deref(),
-        );
-        let w = body::write_body(reader, &mut self.out, &style)?;
+        let w = self.write_body(reader, mime.as_deref(), charset.as_deref())?;
         self.body_done(&w)?;
         if w.binary_suppressed {
             // The notice is shown; the rest is still checked for a cut or corrupt transfer.
@@ -243,24 +229,28 @@ impl Write for Tracked<'_> {
     }
 }
 
-fn body_style<'s>(
-    spec: &OutputSpec,
-    theme: Option<&'s Theme>,
-    options: &FormatOptions,
-    mime: Option<&'s str>,
-    charset: Option<&'s str>,
-) -> BodyStyle<'s> {
-    BodyStyle {
-        terminal: spec.to_terminal,
-        format: spec.format && options.json_format,
-        theme,
-        indent: options.json_indent,
-        sort_keys: options.json_sort_keys,
-        stream: spec.stream || mime == Some("text/event-stream"),
-        mime,
-        charset,
-        force_json: spec.force_json,
-        xml_indent: options.xml_format.then_some(options.xml_indent),
+impl Printer<'_> {
+    /// Write a body styled for its MIME type and charset.
+    fn write_body(
+        &mut self,
+        reader: &mut dyn io::Read,
+        mime: Option<&str>,
+        charset: Option<&str>,
+    ) -> io::Result<Written> {
+        let (spec, options) = (self.spec, &self.options);
+        let style = BodyStyle {
+            terminal: spec.to_terminal,
+            format: spec.format && options.json_format,
+            theme: self.theme.as_ref(),
+            indent: options.json_indent,
+            sort_keys: options.json_sort_keys,
+            stream: spec.stream || mime == Some("text/event-stream"),
+            mime,
+            charset,
+            force_json: spec.force_json,
+            xml_indent: options.xml_format.then_some(options.xml_indent),
+        };
+        body::write_body(reader, &mut self.out, &style)
     }
 }
 
