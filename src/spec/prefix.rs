@@ -116,13 +116,6 @@ pub fn effective(
         .iter()
         .map(|f| parse_proxy(f).map_err(usage))
         .collect::<Result<_>>()?;
-    // --download implies --follow; `--no-follow` can turn off a prefix's `"follow": true`.
-    let follow_flag = if cli.follow || cli.download {
-        Some(true)
-    } else {
-        cli.no_follow.then_some(false)
-    };
-    let s = mounted.map(|m| m.settings);
     Ok(Effective {
         timeout: pick(
             cli.timeout,
@@ -146,20 +139,30 @@ pub fn effective(
             Vec::new(),
         ),
         follow: pick(
-            follow_flag,
+            follow_flag(cli),
             from_prefix(mounted, |m| m.settings.follow),
             false,
         ),
-        headers: s
-            .map(|s| {
-                s.headers
-                    .iter()
-                    .filter(|(n, _)| !given_headers.iter().any(|g| g.eq_ignore_ascii_case(n)))
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default(),
+        headers: mounted.map_or_else(Vec::new, |m| unset_headers(m.settings, given_headers)),
     })
+}
+
+/// `--download` implies `--follow`; `--no-follow` can turn off a prefix's `"follow": true`.
+fn follow_flag(cli: &Cli) -> Option<bool> {
+    if cli.follow || cli.download {
+        Some(true)
+    } else {
+        cli.no_follow.then_some(false)
+    }
+}
+
+/// The prefix's headers that the command line does not set.
+fn unset_headers(s: &PrefixSettings, given: &[&str]) -> Vec<(String, String)> {
+    s.headers
+        .iter()
+        .filter(|(n, _)| !given.iter().any(|g| g.eq_ignore_ascii_case(n)))
+        .cloned()
+        .collect()
 }
 
 /// `--config-show`: what applies to the command line's URL and where it comes from.
