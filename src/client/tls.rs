@@ -38,14 +38,57 @@ pub fn config(net: &NetSpec, env: &Env) -> Result<TlsConfig> {
             });
         }
     }
+    let pinned = net.ssl.as_deref().map(pinned_provider).transpose()?;
     if let Some(cert) = &net.cert {
         let pass = net.cert_key_pass.as_deref();
-        b = b.client_cert(Some(client_cert(cert, net.cert_key.as_deref(), pass)?));
+        let client = client_cert(cert, net.cert_key.as_deref(), pass)?;
+        let provider = pinned
+            .clone()
+            .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
+        check_pair(&client, provider, net.cert_key.as_deref().unwrap_or(cert))?;
+        b = b.client_cert(Some(client));
     }
-    if let Some(version) = &net.ssl {
-        b = b.unversioned_rustls_crypto_provider(pinned_provider(version)?);
+    if let Some(provider) = pinned {
+        b = b.unversioned_rustls_crypto_provider(provider);
     }
     Ok(b.build())
+}
+
+/// ureq panics on a certificate and key that rustls refuses (a key that does not match the
+/// certificate, or one the crypto provider cannot sign with), so offer the pair to rustls
+/// first, the way ureq will, and turn a refusal into a usage error.
+fn check_pair(
+    client: &ClientCert,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    key_path: &Path,
+) -> Result<()> {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let unusable = |why: String| {
+        usage(format!(
+            "cannot use the key in '{}': {why}",
+            key_path.display()
+        ))
+    };
+    let chain: Vec<CertificateDer<'static>> = client
+        .certs()
+        .iter()
+        .map(|c| CertificateDer::from(c.der()).into_owned())
+        .collect();
+    let key = PrivateKeyDer::try_from(client.private_key().der())
+        .map_err(|e| unusable(e.to_string()))?
+        .clone_key();
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(rustls::ALL_VERSIONS)
+        .map_err(|e| unusable(e.to_string()))?
+        .with_root_certificates(rustls::RootCertStore::empty());
+    match builder.with_client_auth_cert(chain, key) {
+        Ok(_) => Ok(()),
+        Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => Err(
+            unusable("it does not match the client certificate (--cert)".into()),
+        ),
+        Err(rustls::Error::General(why)) => Err(unusable(why)),
+        Err(e) => Err(unusable(e.to_string())),
+    }
 }
 
 fn system_has_roots(env: &Env) -> bool {

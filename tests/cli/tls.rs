@@ -367,6 +367,36 @@ fn client_cert_without_key_is_an_error() {
     assert_error(&run, "http", &["no private key found", "--cert-key"]);
 }
 
+/// Keys rustls refuses for the client certificate: each is one clear error (exit 1), not a
+/// panic inside the TLS stack, and nothing reaches the server.
+#[test]
+fn unusable_client_keys_are_clear_errors() {
+    let pki = Pki::new();
+    let other = rcgen::KeyPair::generate().unwrap().serialize_pem();
+    let ed25519 = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519)
+        .unwrap()
+        .serialize_pem();
+    let garbage = "-----BEGIN PRIVATE KEY-----\nMIIBAAAAAAAAAAAA\n-----END PRIVATE KEY-----\n";
+    for (name, pem, phrase) in [
+        (
+            "other.key",
+            other.as_str(),
+            "does not match the client certificate",
+        ),
+        ("ed25519.key", ed25519.as_str(), "cannot use the key"),
+        ("garbage.key", garbage, "cannot use the key"),
+    ] {
+        let key = pki.write(name, pem);
+        let (srv, run) = run_client_auth(
+            &pki,
+            &["--cert", path(&pki.client_cert), "--cert-key", path(&key)],
+        );
+        assert_error(&run, "http", &[phrase, name]);
+        assert!(!run.stderr_str().contains("panicked"), "{}", run.context());
+        assert!(srv.seen().is_empty(), "{name}: {:?}", srv.seen());
+    }
+}
+
 const FAKE_ENCRYPTED_KEY: &str = "-----BEGIN ENCRYPTED PRIVATE KEY-----\n\
 MIIBvTBXBgkqhkiG9w0BBQ0wSjApBgkqhkiG9w0BBQwwHAQIAAAAAAAAAAACAggA\n\
 -----END ENCRYPTED PRIVATE KEY-----\n";
