@@ -30,7 +30,9 @@ pub fn main(program: &str) -> i32 {
         Err(err) => {
             // A closed pipe (`http ... | head -1`) is not worth a word.
             if !error::is_broken_pipe(&err) {
-                let _ = writeln!(std::io::stderr(), "{}: error: {err:#}", env.program);
+                let msg = format!("{err:#}");
+                let msg = crate::output::visible(msg.as_bytes());
+                let _ = writeln!(std::io::stderr(), "{}: error: {msg}", env.program);
             }
             error::exit_code(&err)
         }
@@ -39,6 +41,8 @@ pub fn main(program: &str) -> i32 {
 
 /// A `http: warning: ...` line on stderr.
 fn warn(env: &Env, msg: impl std::fmt::Display) {
+    let msg = msg.to_string();
+    let msg = crate::output::visible(msg.as_bytes());
     let _ = writeln!(std::io::stderr(), "{}: warning: {msg}", env.program);
 }
 
@@ -164,6 +168,7 @@ impl Hops<'_, '_> {
                 wait,
                 reason,
             } if o.quiet.shows_notes() => {
+                let reason = crate::output::visible(reason.as_bytes());
                 let _ = writeln!(
                     std::io::stderr(),
                     "{}: retrying ({retry}/{of}) in {:.1}s: {reason}",
@@ -287,8 +292,10 @@ fn checked(spec: &RequestSpec, resp: &Response, env: &Env) -> Outcome {
     let o = &spec.output;
     let unseen = !o.to_terminal || o.quiet == Quiet::Output;
     if !outcome.is_success() && unseen && o.quiet.shows_warnings() {
-        let reason = crate::output::visible(resp.reason_or_standard().as_bytes()).into_owned();
-        warn(env, format!("HTTP {} {reason}", resp.status));
+        warn(
+            env,
+            format!("HTTP {} {}", resp.status, resp.reason_or_standard()),
+        );
     }
     outcome
 }

@@ -125,11 +125,14 @@ fn decode_ext_value(value: &str) -> Option<String> {
     }
 }
 
-/// A name a server may choose: control characters dropped, only the part after the last
+/// A name a server may choose: control and bidi characters dropped, only the part after the last
 /// `/` or `\`, leading dots and spaces removed (so never a dotfile, never `..`), trailing
 /// spaces removed, cut to [`MAX_NAME`] bytes keeping a short extension. `None` if empty.
 pub fn sanitize(name: &str) -> Option<String> {
-    let visible: String = name.chars().filter(|c| !c.is_control()).collect();
+    let visible: String = name
+        .chars()
+        .filter(|c| !c.is_control() && !crate::output::is_bidi_control(*c))
+        .collect();
     let base = visible.rsplit(['/', '\\']).next().unwrap_or("");
     let base = base
         .trim_start_matches(|c: char| c == '.' || c.is_whitespace())
@@ -651,7 +654,7 @@ fn judge(
 }
 
 fn note(line: &str) {
-    let _ = writeln!(io::stderr(), "{line}");
+    let _ = writeln!(io::stderr(), "{}", crate::output::visible(line.as_bytes()));
 }
 
 fn announce(sink: &Sink, plan: &Plan) -> String {

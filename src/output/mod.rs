@@ -24,14 +24,22 @@ use heads::{Head, HeadStyle};
 use options::FormatOptions;
 use theme::{Style, Theme};
 
-/// Text from the network made safe for a terminal: invalid UTF-8 replaced, control
-/// characters shown as `\xNN` (C1 as `\u{NN}`) instead of being executed. Newlines and tabs
-/// stay; a carriage return only as part of CRLF.
+/// Bidirectional embeddings, overrides and isolates: they reorder what follows them, so a
+/// name or message could display as something it is not ("Trojan Source").
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Text from the network or the user made safe for a terminal: invalid UTF-8 replaced,
+/// control characters shown as `\xNN` (C1 and bidi controls as `\u{NN}`) instead of being
+/// executed. Newlines and tabs stay; a carriage return only as part of CRLF. Every such
+/// string that reaches a terminal (bodies, heads, errors, warnings, notes) goes through here.
 pub fn visible(bytes: &[u8]) -> Cow<'_, str> {
     let text = String::from_utf8_lossy(bytes);
     let risky = |c: char| {
         (c.is_control() && c != '\n' && c != '\t' && c != '\r')
             || ('\u{80}'..='\u{9f}').contains(&c)
+            || is_bidi_control(c)
     };
     if !text.chars().any(|c| risky(c) || c == '\r') {
         return text;
@@ -291,6 +299,7 @@ mod tests {
         assert_eq!(visible(b"plain\ttext\r\n"), "plain\ttext\r\n");
         assert_eq!(visible(b"\x1b[2Jx\x07\r"), "\\x1b[2Jx\\x07\\r");
         assert_eq!(visible("a\u{9b}b".as_bytes()), "a\\u{9b}b");
+        assert_eq!(visible("a\u{202e}b".as_bytes()), "a\\u{202e}b");
         assert_eq!(visible(b"\xff"), "\u{fffd}");
     }
 

@@ -146,6 +146,11 @@ fn content_disposition_names_are_made_safe() {
             b"attachment; filename*=UTF-8''..%2F..%2F.ssh%2Fauthorized_keys",
             "authorized_keys",
         ),
+        // A right-to-left override would make "evil\u{202e}txt.exe" show as "evilexe.txt".
+        (
+            b"attachment; filename*=UTF-8''evil%E2%80%AEtxt.exe",
+            "eviltxt.exe",
+        ),
     ];
     for (disposition, want) in table {
         let mut headers = b"Content-Disposition: ".to_vec();

@@ -271,3 +271,24 @@ fn complex_json_with_form() {
     let err = usage_error(&["--multipart", "{url}", "a:=[1]"], &[]);
     assert_one_line(&err, &["'a:=[1]'"]);
 }
+
+/// Escape sequences the user typed (a pasted URL, a file name) are echoed in errors as
+/// visible text, never executed by the terminal.
+#[test]
+fn typed_escape_sequences_are_shown_not_executed() {
+    for (args, shown) in [
+        (&["ftp://\x1b[2Jhost/"][..], "\\x1b[2J"),
+        (&["{url}", "@/nonexistent/\x1b[31mred"][..], "\\x1b[31mred"),
+        (
+            &["{url}", "X-A:@/nonexistent/\u{202e}txt"][..],
+            "\\u{202e}txt",
+        ),
+    ] {
+        let err = usage_error(args, &[]);
+        assert_one_line(&err, &[shown]);
+        assert!(
+            !err.contains('\x1b') && !err.contains('\u{202e}'),
+            "{err:?}"
+        );
+    }
+}

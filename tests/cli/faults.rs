@@ -929,3 +929,41 @@ fn truncated_binary_body_on_a_terminal_is_not_success() {
         "{run:?}"
     );
 }
+
+/// C1 controls (here CSI, U+009B, which terminals act on like ESC [) and bidi overrides in
+/// what the server sends never reach stderr raw: not in the error for a bad redirect
+/// Location, not in the retry notice's reason phrase.
+#[test]
+fn server_controls_in_messages_are_neutralised() {
+    let raw_controls = |stderr: &[u8]| {
+        stderr.windows(2).any(|w| w == b"\xc2\x9b")
+            || stderr.windows(3).any(|w| w == b"\xe2\x80\xae")
+    };
+    let redirect = reply(&b"HTTP/1.1 302 Found\r\nLocation: http://[\xc2\x9b31m\xe2\x80\xae/\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"[..]);
+    let run = cmd(&["--follow"], &redirect.url("/")).run();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr_str().contains("invalid redirect Location"),
+        "{run:?}"
+    );
+    assert!(run.stderr_str().contains("\\u{9b}31m\\u{202e}"), "{run:?}");
+    assert!(!raw_controls(&run.stderr), "{run:?}");
+
+    let busy = RawServer::scripted(|conn| {
+        if conn.read_request().is_ok() {
+            let _ = conn.write(
+                b"HTTP/1.1 503 Busy\xc2\x9b2J\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+        conn.finish();
+    });
+    let run = cmd(
+        &["--retries=1", "--retry-status=503", "--retry-backoff=0.01"],
+        &busy.url("/"),
+    )
+    .run();
+    let notice = run.stderr_lines_starting("http: retrying (");
+    assert_eq!(notice.len(), 1, "{run:?}");
+    assert!(notice[0].ends_with("HTTP 503 Busy\\u{9b}2J"), "{run:?}");
+    assert!(!raw_controls(&run.stderr), "{run:?}");
+}
