@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use anyhow::Result;
 use ureq::config::AutoHeaderValue;
-use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{
-    ConnectProxyConnector, Connector, RustlsConnector, SocksConnector, TcpConnector,
+    ConnectProxyConnector, Connector, NextTimeout, RustlsConnector, SocksConnector, TcpConnector,
 };
 use ureq::Agent;
 
@@ -64,6 +64,26 @@ impl SendFailure {
     }
 }
 
+/// ureq's resolver, with a failed lookup reported as `HostNotFound`: std returns it as a bare
+/// I/O error, which would read as a failure to connect, and would not name a proxy as the
+/// host that could not be found.
+#[derive(Debug, Default)]
+struct Lookup(DefaultResolver);
+
+impl Resolver for Lookup {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> std::result::Result<ResolvedSocketAddrs, ureq::Error> {
+        match self.0.resolve(uri, config, timeout) {
+            Err(ureq::Error::Io(_)) => Err(ureq::Error::HostNotFound),
+            other => other,
+        }
+    }
+}
+
 /// An agent and the tap that watches its connections.
 pub struct Client {
     agent: Agent,
@@ -101,7 +121,7 @@ impl Client {
                 .chain(Mark(tap.clone(), Moment::TcpDone))
                 .chain(RustlsConnector::default())
                 .chain(TapConnector(tap.clone()));
-        let agent = Agent::with_parts(config, connector, DefaultResolver::default());
+        let agent = Agent::with_parts(config, connector, Lookup::default());
         Ok(Client {
             agent,
             tap,

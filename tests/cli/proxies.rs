@@ -164,6 +164,33 @@ fn unreachable_socks4_proxy_is_reported_as_the_proxy() {
     assert_eq!(origin.hits(), 0);
 }
 
+/// A host name that fails to resolve without asking any DNS server: a 70-byte label is
+/// longer than DNS allows (63), so the system resolver refuses it at once.
+fn unresolvable_host() -> String {
+    format!("{}.test", "a".repeat(70))
+}
+
+/// The proxy's name cannot be resolved: the error names the proxy, not the origin.
+#[test]
+fn unresolvable_proxy_is_reported_as_the_proxy() {
+    let origin = ok_server();
+    for scheme in ["http", "socks5"] {
+        let proxy = format!("{scheme}://{}:3128", unresolvable_host());
+        let run = run_proxied(&[], "http", &proxy, &origin.url("/x"));
+        assert_error(&run, &["could not resolve the proxy host", &proxy]);
+        assert!(!run.stderr_str().contains("127.0.0.1"), "{}", run.context());
+    }
+    assert_eq!(origin.hits(), 0);
+}
+
+/// Without a proxy, an unresolvable origin is named as such (not as a connection failure).
+#[test]
+fn unresolvable_host_is_named() {
+    let host = unresolvable_host();
+    let run = http(&[&format!("http://{host}/")]).run();
+    assert_error(&run, &[&format!("could not resolve host '{host}'")]);
+}
+
 // ---------------------------------------------------------------------------
 // HTTPS proxy (TLS to the proxy, CONNECT inside it)
 // ---------------------------------------------------------------------------
