@@ -42,82 +42,97 @@ fn tokens(text: &str) -> Vec<(usize, String)> {
     out
 }
 
+/// The entries in file order, and a warning naming the line for each thing out of place.
 pub fn parse(text: &str) -> Netrc {
-    let mut n = Netrc::default();
     let toks = tokens(text);
+    let blank = blank_lines(text);
+    let mut n = Netrc::default();
+    let mut macro_start: Option<usize> = None;
     let mut i = 0;
-    let mut skip_macro_until_blank: Option<usize> = None;
-    let blank_lines: Vec<usize> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| l.trim().is_empty())
-        .map(|(i, _)| i + 1)
-        .collect();
     while i < toks.len() {
-        let (line, tok) = &toks[i];
-        if let Some(start) = skip_macro_until_blank {
-            // A macro body runs to the next blank line.
-            if blank_lines.iter().any(|b| *b > start && *b < *line) {
-                skip_macro_until_blank = None;
-            } else {
-                i += 1;
-                continue;
-            }
+        let (line, tok) = (toks[i].0, toks[i].1.as_str());
+        // A macro body runs to the next blank line.
+        if macro_start.is_some_and(|start| !blank.iter().any(|b| *b > start && *b < line)) {
+            i += 1;
+            continue;
         }
+        macro_start = None;
         let value = toks.get(i + 1).map(|(_, v)| v.clone());
-        match tok.as_str() {
-            "machine" => {
-                match value {
-                    Some(m) => n.entries.push(Entry {
-                        machine: Some(m),
-                        login: None,
-                        password: None,
-                    }),
-                    None => n
-                        .warnings
-                        .push(format!("line {line}: 'machine' without a host name")),
-                }
-                i += 2;
-            }
-            "default" => {
-                n.entries.push(Entry {
-                    machine: None,
-                    login: None,
-                    password: None,
-                });
-                i += 1;
-            }
-            "login" | "password" | "account" => {
-                match (n.entries.last_mut(), value) {
-                    (Some(e), Some(v)) => match tok.as_str() {
-                        "login" => e.login = Some(v),
-                        "password" => e.password = Some(v),
-                        _ => {}
-                    },
-                    (None, _) => n
-                        .warnings
-                        .push(format!("line {line}: '{tok}' before any 'machine'")),
-                    (_, None) => n
-                        .warnings
-                        .push(format!("line {line}: '{tok}' without a value")),
-                }
-                i += 2;
-            }
+        i += match tok {
+            // `macdef NAME`, then the body, which is skipped.
             "macdef" => {
-                skip_macro_until_blank = Some(*line);
-                i += 2;
+                macro_start = Some(line);
+                2
             }
-            other => {
-                n.warnings
-                    .push(format!("line {line}: unexpected '{other}'"));
-                i += 1;
-            }
-        }
+            _ => n.keyword(line, tok, value),
+        };
     }
     n
 }
 
+/// The numbers of the lines with nothing but white space.
+fn blank_lines(text: &str) -> Vec<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim().is_empty())
+        .map(|(i, _)| i + 1)
+        .collect()
+}
+
+impl Entry {
+    fn new(machine: Option<String>) -> Entry {
+        Entry {
+            machine,
+            login: None,
+            password: None,
+        }
+    }
+}
+
 impl Netrc {
+    /// Applies the keyword `tok` from `line`, `value` being the next token (whatever it is);
+    /// returns how many tokens that used.
+    fn keyword(&mut self, line: usize, tok: &str, value: Option<String>) -> usize {
+        match tok {
+            "machine" => {
+                match value {
+                    Some(m) => self.entries.push(Entry::new(Some(m))),
+                    None => self.warn(line, "'machine' without a host name"),
+                }
+                2
+            }
+            "default" => {
+                self.entries.push(Entry::new(None));
+                1
+            }
+            "login" | "password" | "account" => {
+                self.field(line, tok, value);
+                2
+            }
+            other => {
+                self.warn(line, &format!("unexpected '{other}'"));
+                1
+            }
+        }
+    }
+
+    /// `login`, `password` or `account` (read, not used) of the latest entry.
+    fn field(&mut self, line: usize, tok: &str, value: Option<String>) {
+        match (self.entries.last_mut(), value) {
+            (Some(e), Some(v)) => match tok {
+                "login" => e.login = Some(v),
+                "password" => e.password = Some(v),
+                _ => {}
+            },
+            (None, _) => self.warn(line, &format!("'{tok}' before any 'machine'")),
+            (_, None) => self.warn(line, &format!("'{tok}' without a value")),
+        }
+    }
+
+    fn warn(&mut self, line: usize, what: &str) {
+        self.warnings.push(format!("line {line}: {what}"));
+    }
+
     /// Credentials for `host`: its own entry first, else `default`.
     pub fn lookup(&self, host: &str) -> Option<(String, String)> {
         let found = self

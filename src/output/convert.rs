@@ -2,12 +2,16 @@
 //! or Python `requests` code, so a user can move between the terminal and a script.
 
 use std::io::Read;
+use std::path::Path;
 
 use serde_json::Value;
 
+use crate::cli::values::Verify;
 use crate::cli::AuthType;
-use crate::prepare::{PreparedRequest, Segment};
-use crate::spec::{BodySpec, Part, RequestSpec};
+use crate::prepare::PreparedRequest;
+use crate::spec::{Auth, BodySpec, NetSpec, Part, RequestSpec};
+
+// -------------------------------------------------------------- shared by both
 
 /// Headers the other tool computes itself.
 fn skip(name: &str) -> bool {
@@ -15,6 +19,68 @@ fn skip(name: &str) -> bool {
         .iter()
         .any(|h| name.eq_ignore_ascii_case(h))
 }
+
+/// The header lines worth printing, values as text. A multipart Content-Type is left out:
+/// the other tool picks its own boundary and announces it.
+fn printed_headers(spec: &RequestSpec, req: &PreparedRequest) -> Vec<(String, String)> {
+    let multipart = matches!(spec.body, BodySpec::Multipart(_));
+    req.headers
+        .iter()
+        .filter(|(n, _)| !skip(n))
+        .filter(|(n, _)| !(multipart && n.eq_ignore_ascii_case("content-type")))
+        .map(|(n, v)| (n.clone(), String::from_utf8_lossy(v).into_owned()))
+        .collect()
+}
+
+/// Where the printed body comes from.
+enum Source<'a> {
+    Json(&'a Value),
+    Form(&'a [(String, String)]),
+    Multipart(&'a [Part]),
+    File(&'a Path),
+    /// A large stdin body: the other tool reads stdin too.
+    Stdin,
+    /// The prepared bytes themselves.
+    Bytes,
+    None,
+}
+
+/// How to reproduce the body. A compressed one (Content-Encoding set) goes as the prepared
+/// bytes: neither tool would compress the source itself.
+fn source<'a>(spec: &'a RequestSpec, req: &PreparedRequest) -> Source<'a> {
+    let compressed = req.header("content-encoding").is_some();
+    match &spec.body {
+        BodySpec::Multipart(parts) => Source::Multipart(parts),
+        BodySpec::Json(v) if !compressed => Source::Json(v),
+        BodySpec::Form(pairs) if !compressed => Source::Form(pairs),
+        BodySpec::File { path, .. } if !compressed => Source::File(path),
+        BodySpec::Spooled(_) if !compressed => Source::Stdin,
+        _ if !req.body.is_empty() => Source::Bytes,
+        _ => Source::None,
+    }
+}
+
+/// The prepared body (empty if a file in it can no longer be read).
+fn body_bytes(req: &PreparedRequest) -> Vec<u8> {
+    let mut out = Vec::new();
+    let read = req.body.reader().and_then(|mut r| r.read_to_end(&mut out));
+    if read.is_ok() {
+        out
+    } else {
+        Vec::new()
+    }
+}
+
+/// User and password (empty when none was given).
+fn credentials(a: &Auth) -> (&str, &str) {
+    (&a.user, a.password.as_deref().unwrap_or(""))
+}
+
+fn secs(v: f64) -> String {
+    crate::error::seconds(v).trim_end_matches('s').to_string()
+}
+
+// ------------------------------------------------------------------------ curl
 
 /// A POSIX shell word.
 fn sh(s: &str) -> String {
@@ -27,20 +93,20 @@ fn sh(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-fn body_text(req: &PreparedRequest) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    req.body.reader().ok()?.read_to_end(&mut out).ok()?;
-    Some(out)
-}
-
-fn secs(v: f64) -> String {
-    crate::error::seconds(v).trim_end_matches('s').to_string()
-}
-
 /// An equivalent curl command line.
 pub fn curl(spec: &RequestSpec, req: &PreparedRequest) -> String {
     let mut args: Vec<String> = vec!["curl".into()];
-    let multipart = matches!(spec.body, BodySpec::Multipart(_));
+    curl_method_and_url(req, &mut args);
+    curl_headers(spec, req, &mut args);
+    curl_digest(spec, &mut args);
+    curl_body(spec, req, &mut args);
+    curl_network(&spec.net, &mut args);
+    args.join(" ")
+}
+
+/// The method only where curl would not pick it itself (GET, or POST once it has data),
+/// HEAD as `--head` so that curl expects no body; then the URL as sent.
+fn curl_method_and_url(req: &PreparedRequest, args: &mut Vec<String>) {
     match (req.method.as_str(), req.body.is_empty()) {
         ("HEAD", _) => args.push("--head".into()),
         ("GET", true) => {}
@@ -52,12 +118,10 @@ pub fn curl(spec: &RequestSpec, req: &PreparedRequest) -> String {
         crate::message::authority(&req.url),
         req.target
     )));
-    let digest = spec.auth.as_ref().filter(|a| a.kind == AuthType::Digest);
-    for (name, value) in &req.headers {
-        if skip(name) || (multipart && name.eq_ignore_ascii_case("content-type")) {
-            continue;
-        }
-        let value = String::from_utf8_lossy(value);
+}
+
+fn curl_headers(spec: &RequestSpec, req: &PreparedRequest, args: &mut Vec<String>) {
+    for (name, value) in printed_headers(spec, req) {
         // curl drops a header given as "Name:"; "Name;" sends it empty.
         let header = if value.is_empty() {
             format!("{name};")
@@ -72,48 +136,58 @@ pub fn curl(spec: &RequestSpec, req: &PreparedRequest) -> String {
             args.extend(["--header".into(), sh(&format!("{default}:"))]);
         }
     }
-    if let Some(a) = digest {
+}
+
+/// Digest credentials, for curl to answer the challenge with. Basic and bearer credentials
+/// are already in the Authorization header.
+fn curl_digest(spec: &RequestSpec, args: &mut Vec<String>) {
+    if let Some(a) = spec.auth.as_ref().filter(|a| a.kind == AuthType::Digest) {
+        let (user, password) = credentials(a);
         args.extend([
             "--digest".into(),
             "--user".into(),
-            sh(&format!(
-                "{}:{}",
-                a.user,
-                a.password.as_deref().unwrap_or("")
-            )),
+            sh(&format!("{user}:{password}")),
         ]);
     }
-    match &spec.body {
-        BodySpec::Multipart(parts) => {
+}
+
+fn curl_body(spec: &RequestSpec, req: &PreparedRequest, args: &mut Vec<String>) {
+    match source(spec, req) {
+        Source::Multipart(parts) => {
             for part in parts {
-                let form = match part {
-                    Part::Text { name, value } => format!("{name}={value}"),
-                    Part::File {
-                        name, path, mime, ..
-                    } => format!("{name}=@{};type={mime}", path.display()),
-                };
-                args.extend(["--form".into(), sh(&form)]);
+                args.extend(["--form".into(), sh(&curl_form(part))]);
             }
         }
-        BodySpec::File { path, .. } if req.header("content-encoding").is_none() => {
+        Source::File(path) => {
             args.extend(["--data-binary".into(), sh(&format!("@{}", path.display()))]);
         }
-        // A large body from stdin: curl reads it from stdin too.
-        BodySpec::Spooled(_) if req.header("content-encoding").is_none() => {
-            args.extend(["--data-binary".into(), "@-".into()]);
-        }
-        _ if !req.body.is_empty() => {
-            let bytes = body_text(req).unwrap_or_default();
-            match String::from_utf8(bytes) {
-                Ok(text) if !text.contains('\0') => args.extend(["--data-raw".into(), sh(&text)]),
-                _ => {
-                    args.push("--data-binary @body.bin  # binary body: save it as body.bin".into())
-                }
-            }
-        }
-        _ => {}
+        Source::Stdin => args.extend(["--data-binary".into(), "@-".into()]),
+        // curl sends JSON and form bodies as given: the prepared bytes.
+        Source::Json(_) | Source::Form(_) | Source::Bytes => curl_data(body_bytes(req), args),
+        Source::None => {}
     }
-    let net = &spec.net;
+}
+
+/// A multipart part as a `--form` value.
+fn curl_form(part: &Part) -> String {
+    match part {
+        Part::Text { name, value } => format!("{name}={value}"),
+        Part::File {
+            name, path, mime, ..
+        } => format!("{name}=@{};type={mime}", path.display()),
+    }
+}
+
+/// The body inline when it is text a shell word can hold (no NUL), else a note to save it.
+fn curl_data(bytes: Vec<u8>, args: &mut Vec<String>) {
+    match String::from_utf8(bytes) {
+        Ok(text) if !text.contains('\0') => args.extend(["--data-raw".into(), sh(&text)]),
+        _ => args.push("--data-binary @body.bin  # binary body: save it as body.bin".into()),
+    }
+}
+
+/// Timeouts, redirects and TLS verification.
+fn curl_network(net: &NetSpec, args: &mut Vec<String>) {
     if let Some(c) = net.timeout.connect {
         args.extend(["--connect-timeout".into(), secs(c)]);
     }
@@ -133,14 +207,16 @@ pub fn curl(spec: &RequestSpec, req: &PreparedRequest) -> String {
             net.max_redirects.to_string(),
         ]);
     }
-    if matches!(net.verify, Some(crate::cli::values::Verify::No)) {
-        args.push("--insecure".into());
+    match &net.verify {
+        Some(Verify::No) => args.push("--insecure".into()),
+        Some(Verify::CaBundle(p)) => {
+            args.extend(["--cacert".into(), sh(&p.display().to_string())]);
+        }
+        _ => {}
     }
-    if let Some(crate::cli::values::Verify::CaBundle(p)) = &net.verify {
-        args.extend(["--cacert".into(), sh(&p.display().to_string())]);
-    }
-    args.join(" ")
 }
+
+// ---------------------------------------------------------------------- python
 
 /// A Python string literal (JSON string syntax is valid Python).
 fn py_str(s: &str) -> String {
@@ -205,125 +281,153 @@ fn py_pairs(pairs: &[(String, String)]) -> String {
     format!("[\n{}    ]", items.concat())
 }
 
+/// The script being written: its imports and the arguments of `requests.request`.
+struct PyCall {
+    imports: Vec<String>,
+    args: Vec<String>,
+}
+
 /// Equivalent Python `requests` code.
 pub fn python(spec: &RequestSpec, req: &PreparedRequest) -> String {
-    let mut imports = vec!["import requests".to_string()];
+    let mut call = PyCall {
+        imports: vec!["import requests".to_string()],
+        args: Vec::new(),
+    };
+    py_method_and_url(req, &mut call);
+    py_headers(spec, req, &mut call);
+    py_body(spec, req, &mut call);
+    py_auth(spec, &mut call);
+    py_network(&spec.net, &mut call);
+    let body: Vec<String> = call.args.iter().map(|a| format!("    {a},\n")).collect();
+    format!(
+        "{}\n\nresponse = requests.request(\n{})\nprint(response.status_code, response.reason)\nprint(response.text)\n",
+        call.imports.join("\n"),
+        body.concat()
+    )
+}
+
+/// Basic and digest credentials go as `auth=`; a bearer token stays an Authorization header.
+fn py_credentials(spec: &RequestSpec) -> Option<&Auth> {
+    spec.auth.as_ref().filter(|a| a.kind != AuthType::Bearer)
+}
+
+/// The method, then the URL with its query as `params=` pairs, easier to read and edit.
+fn py_method_and_url(req: &PreparedRequest, call: &mut PyCall) {
     let mut url = req.url.clone();
     let params: Vec<(String, String)> = url
         .query_pairs()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     url.set_query(None);
-    let mut args = vec![py_str(&req.method), py_str(url.as_str())];
+    call.args
+        .extend([py_str(&req.method), py_str(url.as_str())]);
     if !params.is_empty() {
-        args.push(format!("params={}", py_pairs(&params)));
+        call.args.push(format!("params={}", py_pairs(&params)));
     }
-    let auth = spec.auth.as_ref().filter(|a| a.kind != AuthType::Bearer);
-    let multipart = matches!(spec.body, BodySpec::Multipart(_));
-    let headers: Vec<(String, String)> = req
-        .headers
+}
+
+/// `headers=`, less an Authorization header that `auth=` recreates.
+fn py_headers(spec: &RequestSpec, req: &PreparedRequest, call: &mut PyCall) {
+    let auth = py_credentials(spec).is_some();
+    let lines: Vec<String> = printed_headers(spec, req)
         .iter()
-        .filter(|(n, _)| !skip(n))
-        .filter(|(n, _)| !(auth.is_some() && n.eq_ignore_ascii_case("authorization")))
-        .filter(|(n, _)| !(multipart && n.eq_ignore_ascii_case("content-type")))
-        .map(|(n, v)| (n.clone(), String::from_utf8_lossy(v).into_owned()))
+        .filter(|(n, _)| !(auth && n.eq_ignore_ascii_case("authorization")))
+        .map(|(k, v)| format!("        {}: {},\n", py_str(k), py_str(v)))
         .collect();
-    if !headers.is_empty() {
-        let lines: Vec<String> = headers
-            .iter()
-            .map(|(k, v)| format!("        {}: {},\n", py_str(k), py_str(v)))
-            .collect();
-        args.push(format!("headers={{\n{}    }}", lines.concat()));
+    if !lines.is_empty() {
+        call.args
+            .push(format!("headers={{\n{}    }}", lines.concat()));
     }
-    let compressed = req.header("content-encoding").is_some();
-    match &spec.body {
-        BodySpec::Json(v) if !compressed => {
+}
+
+fn py_body(spec: &RequestSpec, req: &PreparedRequest, call: &mut PyCall) {
+    match source(spec, req) {
+        Source::Json(v) => {
             let mut s = String::new();
             py_value(v, 1, &mut s);
-            args.push(format!("json={s}"));
+            call.args.push(format!("json={s}"));
         }
-        BodySpec::Form(pairs) if !compressed => args.push(format!("data={}", py_pairs(pairs))),
-        BodySpec::Multipart(parts) => {
-            let mut data = Vec::new();
-            let mut files = Vec::new();
-            for part in parts {
-                match part {
-                    Part::Text { name, value } => data.push((name.clone(), value.clone())),
-                    Part::File {
-                        name,
-                        path,
-                        filename,
-                        mime,
-                    } => files.push(format!(
-                        "        ({}, ({}, open({}, \"rb\"), {})),\n",
-                        py_str(name),
-                        py_str(filename),
-                        py_str(&path.display().to_string()),
-                        py_str(mime)
-                    )),
-                }
-            }
-            if !data.is_empty() {
-                args.push(format!("data={}", py_pairs(&data)));
-            }
-            args.push(format!("files=[\n{}    ]", files.concat()));
-        }
-        BodySpec::File { path, .. } if !compressed => args.push(format!(
+        Source::Form(pairs) => call.args.push(format!("data={}", py_pairs(pairs))),
+        Source::Multipart(parts) => py_multipart(parts, call),
+        Source::File(path) => call.args.push(format!(
             "data=open({}, \"rb\")",
             py_str(&path.display().to_string())
         )),
-        BodySpec::Spooled(_) if !compressed => {
-            imports.insert(0, "import sys".into());
-            args.push("data=sys.stdin.buffer".into());
+        Source::Stdin => {
+            call.imports.insert(0, "import sys".into());
+            call.args.push("data=sys.stdin.buffer".into());
         }
-        _ if !req.body.is_empty() => {
-            let bytes = match req.body.segments.as_slice() {
-                [Segment::Bytes(b)] => b.clone(),
-                _ => body_text(req).unwrap_or_default(),
-            };
-            args.push(format!("data={}", py_bytes(&bytes)));
-        }
-        _ => {}
+        Source::Bytes => call
+            .args
+            .push(format!("data={}", py_bytes(&body_bytes(req)))),
+        Source::None => {}
     }
-    if let Some(a) = auth {
-        let pair = format!(
-            "{}, {}",
-            py_str(&a.user),
-            py_str(a.password.as_deref().unwrap_or(""))
-        );
-        if a.kind == AuthType::Digest {
-            imports.push("from requests.auth import HTTPDigestAuth".into());
-            args.push(format!("auth=HTTPDigestAuth({pair})"));
-        } else {
-            args.push(format!("auth=({pair})"));
+}
+
+/// Text parts as `data=` pairs, file parts as `files=` opened for requests to stream.
+fn py_multipart(parts: &[Part], call: &mut PyCall) {
+    let mut data = Vec::new();
+    let mut files = Vec::new();
+    for part in parts {
+        match part {
+            Part::Text { name, value } => data.push((name.clone(), value.clone())),
+            Part::File {
+                name,
+                path,
+                filename,
+                mime,
+            } => files.push(format!(
+                "        ({}, ({}, open({}, \"rb\"), {})),\n",
+                py_str(name),
+                py_str(filename),
+                py_str(&path.display().to_string()),
+                py_str(mime)
+            )),
         }
     }
-    let net = &spec.net;
+    if !data.is_empty() {
+        call.args.push(format!("data={}", py_pairs(&data)));
+    }
+    call.args.push(format!("files=[\n{}    ]", files.concat()));
+}
+
+fn py_auth(spec: &RequestSpec, call: &mut PyCall) {
+    let Some(a) = py_credentials(spec) else {
+        return;
+    };
+    let (user, password) = credentials(a);
+    let pair = format!("{}, {}", py_str(user), py_str(password));
+    if a.kind == AuthType::Digest {
+        call.imports
+            .push("from requests.auth import HTTPDigestAuth".into());
+        call.args.push(format!("auth=HTTPDigestAuth({pair})"));
+    } else {
+        call.args.push(format!("auth=({pair})"));
+    }
+}
+
+/// Timeouts, TLS verification, and redirects: requests follows them by default, http
+/// only when asked, so `allow_redirects` is always given.
+fn py_network(net: &NetSpec, call: &mut PyCall) {
     let t = |v: Option<f64>| v.map_or("None".to_string(), secs);
     if net.timeout.connect.is_some() || net.timeout.read.is_some() {
-        args.push(format!(
+        call.args.push(format!(
             "timeout=({}, {})",
             t(net.timeout.connect),
             t(net.timeout.read)
         ));
     }
     match &net.verify {
-        Some(crate::cli::values::Verify::No) => args.push("verify=False".into()),
-        Some(crate::cli::values::Verify::CaBundle(p)) => {
-            args.push(format!("verify={}", py_str(&p.display().to_string())))
-        }
+        Some(Verify::No) => call.args.push("verify=False".into()),
+        Some(Verify::CaBundle(p)) => call
+            .args
+            .push(format!("verify={}", py_str(&p.display().to_string()))),
         _ => {}
     }
-    args.push(format!(
+    call.args.push(format!(
         "allow_redirects={}",
         if net.follow { "True" } else { "False" }
     ));
-    let body: Vec<String> = args.iter().map(|a| format!("    {a},\n")).collect();
-    format!(
-        "{}\n\nresponse = requests.request(\n{})\nprint(response.status_code, response.reason)\nprint(response.text)\n",
-        imports.join("\n"),
-        body.concat()
-    )
 }
 
 #[cfg(test)]
