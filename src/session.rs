@@ -353,8 +353,9 @@ fn to_cookie(s: &StoredCookie, url: &Url) -> Option<Cookie<'static>> {
         .ok()?
         .into_owned();
     if let Some(secs) = s.expires {
-        let at = time::OffsetDateTime::from_unix_timestamp(secs as i64)
-            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(365 * 8000));
+        // An expiry outside the representable dates (years -9999..=9999) is not a date: the
+        // cookie counts as expired, never as everlasting.
+        let at = time::OffsetDateTime::from_unix_timestamp(secs as i64).ok()?;
         cookie.expires = CookieExpiration::from(at);
     }
     Some(cookie)
@@ -996,6 +997,19 @@ mod tests {
         }
         let back = parse(text.as_bytes(), &url("http://elsewhere.test/")).unwrap();
         assert_eq!(render(&back), text);
+    }
+
+    #[test]
+    fn out_of_range_expiry_means_expired() {
+        let u = url("http://pie.test/");
+        let file = br#"{"cookies": [
+            {"name": "past", "value": "1", "domain": "pie.test", "path": "/", "secure": false, "expires": -1e300},
+            {"name": "future", "value": "2", "domain": "pie.test", "path": "/", "secure": false, "expires": 1e300},
+            {"name": "ok", "value": "3", "domain": "pie.test", "path": "/", "secure": false, "expires": 4102444800}
+        ]}"#;
+        let d = parse(file, &u).unwrap();
+        assert_eq!(header(&d, "http://pie.test/").as_deref(), Some("ok=3"));
+        assert!(!render(&d).contains("past"), "{}", render(&d));
     }
 
     #[test]
