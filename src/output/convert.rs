@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::cli::values::Verify;
 use crate::cli::AuthType;
 use crate::prepare::PreparedRequest;
-use crate::spec::{Auth, BodySpec, NetSpec, Part, RequestSpec};
+use crate::spec::{Auth, AuthSource, BodySpec, NetSpec, Part, RequestSpec};
 
 // -------------------------------------------------------------- shared by both
 
@@ -21,15 +21,78 @@ fn skip(name: &str) -> bool {
 }
 
 /// The header lines worth printing, values as text. A multipart Content-Type is left out:
-/// the other tool picks its own boundary and announces it.
+/// the other tool picks its own boundary and announces it. So is an Authorization header
+/// made from basic credentials the user did not type (each tool gets a placeholder instead),
+/// and such a bearer token is replaced by one.
 fn printed_headers(spec: &RequestSpec, req: &PreparedRequest) -> Vec<(String, String)> {
     let multipart = matches!(spec.body, BodySpec::Multipart(_));
+    let hidden = hidden_auth(spec);
+    let generated = |n: &str| hidden.is_some() && n.eq_ignore_ascii_case("authorization");
     req.headers
         .iter()
         .filter(|(n, _)| !skip(n))
         .filter(|(n, _)| !(multipart && n.eq_ignore_ascii_case("content-type")))
-        .map(|(n, v)| (n.clone(), String::from_utf8_lossy(v).into_owned()))
+        .filter_map(|(n, v)| match hidden {
+            Some(h) if generated(n) && h.kind == AuthType::Bearer => {
+                Some((n.clone(), format!("Bearer {}", h.placeholder)))
+            }
+            Some(_) if generated(n) => None,
+            _ => Some((n.clone(), String::from_utf8_lossy(v).into_owned())),
+        })
         .collect()
+}
+
+/// Credentials the user did not type (from `.netrc`, a session or the config file): the
+/// export shows a placeholder, with a note saying where the real value comes from.
+#[derive(Clone, Copy)]
+struct Hidden<'a> {
+    kind: AuthType,
+    user: &'a str,
+    placeholder: &'static str,
+    from: &'static str,
+}
+
+fn hidden_auth(spec: &RequestSpec) -> Option<Hidden<'_>> {
+    let a = spec.auth.as_ref()?;
+    let from = match spec.auth_source {
+        AuthSource::Netrc => ".netrc",
+        AuthSource::Session => "the session file",
+        AuthSource::Config => "the config file",
+        AuthSource::Flag | AuthSource::Url | AuthSource::None => return None,
+    };
+    // A typed Authorization header replaced the generated one: it is the user's own.
+    if spec
+        .headers
+        .iter()
+        .any(|h| h.name.eq_ignore_ascii_case("authorization"))
+        && a.kind != AuthType::Digest
+    {
+        return None;
+    }
+    let placeholder = if a.kind == AuthType::Bearer {
+        "TOKEN"
+    } else {
+        "PASSWORD"
+    };
+    Some(Hidden {
+        kind: a.kind,
+        user: &a.user,
+        placeholder,
+        from,
+    })
+}
+
+impl Hidden<'_> {
+    /// `PASSWORD: the password of 'alice' from .netrc (not shown)`
+    fn note(&self) -> String {
+        match self.kind {
+            AuthType::Bearer => format!("TOKEN: the bearer token from {} (not shown)", self.from),
+            _ => format!(
+                "PASSWORD: the password of '{}' from {} (not shown)",
+                self.user, self.from
+            ),
+        }
+    }
 }
 
 /// Where the printed body comes from.
@@ -71,9 +134,13 @@ fn body_bytes(req: &PreparedRequest) -> Vec<u8> {
     }
 }
 
-/// User and password (empty when none was given).
-fn credentials(a: &Auth) -> (&str, &str) {
-    (&a.user, a.password.as_deref().unwrap_or(""))
+/// User and password to print (an empty password when none was given; a placeholder when
+/// the user did not type it).
+fn credentials<'a>(spec: &'a RequestSpec, a: &'a Auth) -> (&'a str, &'a str) {
+    match hidden_auth(spec) {
+        Some(h) => (&a.user, h.placeholder),
+        None => (&a.user, a.password.as_deref().unwrap_or("")),
+    }
 }
 
 fn secs(v: f64) -> String {
@@ -98,10 +165,14 @@ pub fn curl(spec: &RequestSpec, req: &PreparedRequest) -> String {
     let mut args: Vec<String> = vec!["curl".into()];
     curl_method_and_url(req, &mut args);
     curl_headers(spec, req, &mut args);
-    curl_digest(spec, &mut args);
+    curl_auth(spec, &mut args);
     curl_body(spec, req, &mut args);
     curl_network(&spec.net, &mut args);
-    args.join(" ")
+    let mut line = args.join(" ");
+    if let Some(h) = hidden_auth(spec) {
+        line.push_str(&format!("  # {}", h.note()));
+    }
+    line
 }
 
 /// The method only where curl would not pick it itself (GET, or POST once it has data),
@@ -138,17 +209,21 @@ fn curl_headers(spec: &RequestSpec, req: &PreparedRequest, args: &mut Vec<String
     }
 }
 
-/// Digest credentials, for curl to answer the challenge with. Basic and bearer credentials
-/// are already in the Authorization header.
-fn curl_digest(spec: &RequestSpec, args: &mut Vec<String>) {
-    if let Some(a) = spec.auth.as_ref().filter(|a| a.kind == AuthType::Digest) {
-        let (user, password) = credentials(a);
-        args.extend([
-            "--digest".into(),
-            "--user".into(),
-            sh(&format!("{user}:{password}")),
-        ]);
+/// Digest credentials, for curl to answer the challenge with, and basic ones with a
+/// placeholder password. Typed basic and bearer credentials are already in the
+/// Authorization header.
+fn curl_auth(spec: &RequestSpec, args: &mut Vec<String>) {
+    let Some(a) = spec.auth.as_ref() else {
+        return;
+    };
+    let hidden_basic = hidden_auth(spec).is_some_and(|h| h.kind == AuthType::Basic);
+    if a.kind == AuthType::Digest {
+        args.push("--digest".into());
+    } else if !hidden_basic {
+        return;
     }
+    let (user, password) = credentials(spec, a);
+    args.extend(["--user".into(), sh(&format!("{user}:{password}"))]);
 }
 
 fn curl_body(spec: &RequestSpec, req: &PreparedRequest, args: &mut Vec<String>) {
@@ -299,8 +374,9 @@ pub fn python(spec: &RequestSpec, req: &PreparedRequest) -> String {
     py_auth(spec, &mut call);
     py_network(&spec.net, &mut call);
     let body: Vec<String> = call.args.iter().map(|a| format!("    {a},\n")).collect();
+    let note = hidden_auth(spec).map_or(String::new(), |h| format!("# {}\n", h.note()));
     format!(
-        "{}\n\nresponse = requests.request(\n{})\nprint(response.status_code, response.reason)\nprint(response.text)\n",
+        "{}\n\n{note}response = requests.request(\n{})\nprint(response.status_code, response.reason)\nprint(response.text)\n",
         call.imports.join("\n"),
         body.concat()
     )
@@ -395,7 +471,7 @@ fn py_auth(spec: &RequestSpec, call: &mut PyCall) {
     let Some(a) = py_credentials(spec) else {
         return;
     };
-    let (user, password) = credentials(a);
+    let (user, password) = credentials(spec, a);
     let pair = format!("{}, {}", py_str(user), py_str(password));
     if a.kind == AuthType::Digest {
         call.imports
@@ -433,6 +509,28 @@ fn py_network(net: &NetSpec, call: &mut PyCall) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Credentials from a session (or .netrc, or the config file) become placeholders.
+    #[test]
+    fn untyped_credentials_are_placeholders() {
+        for (args, secret) in [
+            (&["-a", "alice:s3cret", "example.org"][..], "s3cret"),
+            (
+                &["-A", "digest", "-a", "alice:s3cret", "example.org"][..],
+                "s3cret",
+            ),
+            (&["-A", "bearer", "-a", "t0ken", "example.org"][..], "t0ken"),
+        ] {
+            let mut spec = crate::spec::for_args(args).unwrap();
+            spec.auth_source = AuthSource::Session;
+            let req = crate::prepare::prepare(&spec).unwrap();
+            for text in [curl(&spec, &req), python(&spec, &req)] {
+                assert!(!text.contains(secret), "{text}");
+                assert!(!text.contains("czNjcmV0"), "{text}");
+                assert!(text.contains("from the session file (not shown)"), "{text}");
+            }
+        }
+    }
 
     fn both(args: &[&str]) -> (String, String) {
         let spec = crate::spec::for_args(args).unwrap();

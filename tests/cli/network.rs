@@ -455,6 +455,42 @@ fn netrc_env_credentials_by_host() {
     );
 }
 
+/// `--as=curl` and `--as=python` never print a password the user did not type: a
+/// placeholder stands in, with a note saying it comes from .netrc.
+#[test]
+fn exports_hide_netrc_passwords() {
+    let server = ok_server();
+    let secret_b64 = basic_auth("alice:a1ice-pw");
+    let secret_b64 = secret_b64.trim_start_matches("Basic ");
+    for (format, placeholder) in [
+        ("--as=curl", "--user alice:PASSWORD"),
+        ("--as=python", "auth=(\"alice\", \"PASSWORD\")"),
+    ] {
+        let run = with_netrc_env(http(&[format, &server.url("/n")]), NETRC)
+            .run()
+            .success();
+        let out = run.stdout_str();
+        assert!(
+            !out.contains("a1ice-pw") && !out.contains(secret_b64),
+            "{out}"
+        );
+        assert!(out.contains(placeholder), "{out}");
+        assert!(
+            out.contains("PASSWORD: the password of 'alice' from .netrc (not shown)"),
+            "{out}"
+        );
+    }
+    // What the user typed is theirs to see.
+    let run = http(&["--as=curl", "-a", "alice:typed-pw", &server.url("/n")])
+        .run()
+        .success();
+    assert!(
+        run.stdout_str().contains(&basic_auth("alice:typed-pw")),
+        "{run:?}"
+    );
+    assert_eq!(server.hits(), 0);
+}
+
 #[test]
 fn netrc_in_home() {
     let server = ok_server();
