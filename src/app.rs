@@ -64,7 +64,7 @@ fn run(args: Vec<OsString>, env: &Env) -> Result<Outcome> {
         return Ok(Outcome::Done);
     }
     let mut spec = spec::from_cli_with(&cli, env, config.as_ref())?;
-    let session = Tracker::open(&mut spec, env)?;
+    let mut session = Tracker::open(&mut spec, env)?;
     if spec.output.quiet.shows_warnings() {
         spec.warnings.iter().for_each(|w| warn(env, w));
     }

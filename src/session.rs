@@ -787,38 +787,71 @@ impl Session {
     }
 }
 
-/// The session of one run, if `--session` named one: merged into the spec when opened, given
-/// each hop's request (for its cookies) and each response (for the cookies it sets), and saved
-/// once the final head is in. Without a session every step does nothing.
-pub struct Tracker(Option<Session>);
+/// The cookies and session of one run. With `--session`, the session file's: merged into the
+/// spec when opened, given each hop's request (for its cookies) and each response (for the
+/// cookies it sets), and saved once the final head is in. Without one, a jar that lives for
+/// the run, as `requests` keeps one per request: cookies set along a redirect chain go to
+/// the later hops they match, after the `Cookie` header the user typed (kept as typed).
+pub enum Tracker {
+    Session(Session),
+    Run {
+        cookies: SessionData,
+        /// The `Cookie` header as the user gave it, before the jar held anything.
+        typed: Option<Vec<u8>>,
+    },
+}
 
 impl Tracker {
     /// Open the spec's session, if any, and merge it into the spec.
     pub fn open(spec: &mut RequestSpec, env: &Env) -> Result<Tracker> {
-        let mut session = Session::open(spec, env)?;
-        if let Some(s) = session.as_mut() {
-            s.apply(spec);
-        }
-        Ok(Tracker(session))
+        Ok(match Session::open(spec, env)? {
+            Some(mut s) => {
+                s.apply(spec);
+                Tracker::Session(s)
+            }
+            None => Tracker::Run {
+                cookies: SessionData::default(),
+                typed: None,
+            },
+        })
     }
 
     /// Set this hop's `Cookie` header from the jar.
-    pub fn sending(&self, req: &mut PreparedRequest) {
-        if let Some(s) = &self.0 {
-            s.set_cookie_header(req);
+    pub fn sending(&mut self, req: &mut PreparedRequest) {
+        let (cookies, typed) = match self {
+            Tracker::Session(s) => return s.set_cookie_header(req),
+            Tracker::Run { cookies, typed } => (cookies, typed),
+        };
+        if cookies.jar.iter_any().next().is_none() {
+            *typed = req.headers.get("cookie").map(<[u8]>::to_vec);
+            return;
         }
+        // The typed header is still there only where the redirect rules kept it (the same
+        // origin); what the jar adds is worked out afresh for each hop's URL.
+        let typed = typed.as_deref().filter(|_| req.headers.contains("cookie"));
+        let value = match (typed, cookies.cookie_header(&req.url)) {
+            (Some(t), Some(j)) => [t, b"; ", j.as_bytes()].concat(),
+            (Some(t), None) => t.to_vec(),
+            (None, Some(j)) => j.into_bytes(),
+            (None, None) => return req.headers.remove("cookie"),
+        };
+        req.headers.set("Cookie", value);
     }
 
     /// Keep the cookies a response to `url` sets.
     pub fn received(&mut self, url: &Url, headers: &Headers) {
-        if let Some(s) = self.0.as_mut() {
-            s.absorb(url, headers);
+        match self {
+            Tracker::Session(s) => s.absorb(url, headers),
+            Tracker::Run { cookies, .. } => cookies.absorb(url, headers),
         }
     }
 
     /// Write the session (unless read-only or absent) and release its lock.
     pub fn save(self) -> Result<()> {
-        self.0.map_or(Ok(()), Session::save)
+        match self {
+            Tracker::Session(s) => s.save(),
+            Tracker::Run { .. } => Ok(()),
+        }
     }
 }
 

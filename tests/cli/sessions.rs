@@ -268,6 +268,48 @@ fn cookies_set_during_a_redirect_chain_are_sent_and_kept() {
     assert_eq!(cookie_pairs(&session_json(&home)), ["one=1", "two=2"]);
 }
 
+/// Without a session, cookies set along a followed chain still reach the later hops they
+/// match (requests keeps a jar per request), after a typed `Cookie` header kept as typed;
+/// none cross to another host, and nothing is written.
+#[test]
+fn without_a_session_a_redirect_chain_keeps_its_cookies() {
+    let server = Server::start(|r| match r.path() {
+        "/one" => Reply::redirect(302, "/two").header("Set-Cookie", "one=1; Path=/"),
+        "/two" => Reply::redirect(303, "/three").header("Set-Cookie", "two=2; Path=/"),
+        _ => Reply::text("done"),
+    });
+    let run = http(&["--follow", &server.url("/one")]).run().success();
+    assert_eq!(
+        header_values(&server, "Cookie"),
+        [None, Some("one=1".into()), Some("one=1; two=2".into())]
+    );
+    assert!(!run.home().join("s.json").exists());
+
+    let typed = Server::start(|r| match r.path() {
+        "/one" => Reply::redirect(302, "/two").header("Set-Cookie", "one=1; Path=/"),
+        _ => Reply::text("done"),
+    });
+    http(&["--follow", &typed.url("/one"), "Cookie:z=9; mine=x"])
+        .run()
+        .success();
+    assert_eq!(
+        header_values(&typed, "Cookie"),
+        [
+            Some("z=9; mine=x".into()),
+            Some("z=9; mine=x; one=1".into())
+        ]
+    );
+
+    let target = Server::start(|_| Reply::text("landed"));
+    let land = format!("http://localhost:{}/land", target.port);
+    let origin =
+        Server::start(move |_| Reply::redirect(302, &land).header("Set-Cookie", "a=1; Path=/"));
+    http(&["--follow", &origin.url("/go"), "Cookie:mine=x"])
+        .run()
+        .success();
+    assert_eq!(target.request().header("Cookie"), None);
+}
+
 // ------------------------------------------------------------- headers and auth
 
 #[test]
