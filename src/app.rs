@@ -146,6 +146,9 @@ struct Hops<'a, 'p> {
     printer: &'a mut Printer<'p>,
     session: Tracker,
     sent: usize,
+    /// The URL of the last hop sent, and the first request's `Authorization`.
+    last: Option<url::Url>,
+    first_auth: Option<Vec<u8>>,
 }
 
 impl Hops<'_, '_> {
@@ -153,7 +156,18 @@ impl Hops<'_, '_> {
         let o = &self.spec.output;
         match hop {
             Hop::Sending(r) => {
-                // Each hop gets the cookies of its own host, including ones set along the way.
+                // Each hop gets the prefix settings and the cookies of its own URL, including
+                // cookies set along the way.
+                match &self.last {
+                    Some(prev) => self.spec.scope.adjust(
+                        &mut r.headers,
+                        prev,
+                        &r.url,
+                        self.first_auth.as_deref(),
+                    ),
+                    None => self.first_auth = r.headers.get("authorization").map(<[u8]>::to_vec),
+                }
+                self.last = Some(r.url.clone());
                 self.session.sending(r);
                 // The first request is shown before it is sent; later hops only with --all.
                 if self.sent == 0 || o.all {
@@ -196,7 +210,8 @@ fn exchange(
     session: Tracker,
 ) -> Result<Outcome> {
     crate::interrupt::install();
-    let client = Client::new(&spec.net, env)?;
+    let scope = spec.scope.clone();
+    let client = Client::new(&spec.net, env, Box::new(move |url| scope.verify(url)))?;
     if matches!(spec.net.verify, Some(Verify::No)) && spec.output.quiet.shows_warnings() {
         warn(env, "TLS certificate verification is off (--verify=no)");
     }
@@ -207,6 +222,8 @@ fn exchange(
         printer,
         session,
         sent: 0,
+        last: None,
+        first_auth: None,
     };
     let sent_all = redirect::send_following(&client, req, &flow, |hop| hops.on(hop));
     let Hops {

@@ -8,6 +8,7 @@ pub mod retry;
 pub mod tap;
 pub mod tls;
 
+use std::cell::RefCell;
 use std::io::Read;
 use std::time::Duration;
 
@@ -19,6 +20,7 @@ use ureq::unversioned::transport::{
 };
 use ureq::Agent;
 
+use crate::cli::values::Verify;
 use crate::error::{Failure, TimeoutKind};
 use crate::message::{authority, Headers, Response};
 use crate::prepare::PreparedRequest;
@@ -84,11 +86,17 @@ impl Resolver for Lookup {
     }
 }
 
-/// An agent and the tap that watches its connections.
+/// Picks the TLS verification of a hop by its URL.
+pub type VerifyFor = Box<dyn Fn(&url::Url) -> Option<Verify>>;
+
+/// Agents (one per TLS verification setting in use, made when first needed) and the tap
+/// that watches their connections.
 pub struct Client {
-    agent: Agent,
+    agents: RefCell<Vec<(Option<Verify>, Agent)>>,
     tap: Tap,
     net: NetSpec,
+    /// The TLS verification of each hop, by its URL (config prefixes can differ).
+    verify_for: VerifyFor,
     env: crate::env::Env,
 }
 
@@ -97,37 +105,36 @@ fn secs(v: Option<f64>) -> Option<Duration> {
 }
 
 impl Client {
-    pub fn new(net: &NetSpec, env: &crate::env::Env) -> Result<Client> {
-        let config = Agent::config_builder()
-            .tls_config(tls::config(net, env)?)
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .user_agent(AutoHeaderValue::None)
-            .accept(AutoHeaderValue::None)
-            .accept_encoding(AutoHeaderValue::None)
-            .allow_non_standard_methods(true)
-            // Proxies are configured explicitly (issue: network); never silently from env.
-            .proxy(None)
-            .timeout_connect(secs(net.timeout.connect))
-            .timeout_resolve(secs(net.timeout.connect))
-            .timeout_per_read(secs(net.timeout.read))
-            .build();
-        let tap = Tap::default();
-        let connector =
-            ().chain(Mark(tap.clone(), Moment::ConnectStart))
-                .chain(SocksConnector::default())
-                .chain(ConnectProxyConnector::default())
-                .chain(TcpConnector::default())
-                .chain(Mark(tap.clone(), Moment::TcpDone))
-                .chain(RustlsConnector::default())
-                .chain(TapConnector(tap.clone()));
-        let agent = Agent::with_parts(config, connector, Lookup::default());
-        Ok(Client {
-            agent,
-            tap,
+    /// A client for `net`; `verify_for` picks each hop's TLS verification.
+    pub fn new(
+        net: &NetSpec,
+        env: &crate::env::Env,
+        verify_for: VerifyFor,
+    ) -> Result<Client> {
+        let client = Client {
+            agents: RefCell::new(Vec::new()),
+            tap: Tap::default(),
             net: net.clone(),
+            verify_for,
             env: env.clone(),
-        })
+        };
+        // The first agent is made now, so that TLS setup errors come before anything is sent.
+        client.agent(net.verify.clone())?;
+        Ok(client)
+    }
+
+    /// The agent for a TLS verification setting.
+    fn agent(&self, verify: Option<Verify>) -> Result<Agent> {
+        if let Some((_, a)) = self.agents.borrow().iter().find(|(v, _)| *v == verify) {
+            return Ok(a.clone());
+        }
+        let net = NetSpec {
+            verify: verify.clone(),
+            ..self.net.clone()
+        };
+        let agent = build_agent(&net, &self.env, &self.tap)?;
+        self.agents.borrow_mut().push((verify, agent.clone()));
+        Ok(agent)
     }
 
     /// Send one request exactly as prepared.
@@ -137,10 +144,13 @@ impl Client {
 
     /// Send one request; a failure says whether a retry is safe.
     pub fn try_send(&self, req: &PreparedRequest) -> std::result::Result<Response, SendFailure> {
-        let (request, proxy) = self.build(req).map_err(SendFailure::fatal)?;
+        let agent = self
+            .agent((self.verify_for)(&req.url))
+            .map_err(SendFailure::fatal)?;
+        let (request, proxy) = self.build(req, &agent).map_err(SendFailure::fatal)?;
         self.tap
             .begin(proxy.as_ref().and_then(connect_proxy_authority));
-        match self.agent.run(request) {
+        match agent.run(request) {
             Ok(response) => {
                 let resp = self.response(response, &req.url);
                 match self.net.max_headers {
@@ -197,6 +207,7 @@ impl Client {
     fn build(
         &self,
         req: &PreparedRequest,
+        agent: &Agent,
     ) -> Result<(ureq::http::Request<ureq::SendBody<'static>>, Option<String>)> {
         let uri = format!(
             "{}://{}{}",
@@ -224,11 +235,7 @@ impl Client {
         if let Some(proxy_url) = &proxy_url {
             let proxy = ureq::Proxy::new(proxy_url)
                 .map_err(|e| crate::error::usage(format!("invalid proxy '{proxy_url}': {e}")))?;
-            request = self
-                .agent
-                .configure_request(request)
-                .proxy(Some(proxy))
-                .build();
+            request = agent.configure_request(request).proxy(Some(proxy)).build();
         }
         Ok((request, proxy_url))
     }
@@ -269,6 +276,33 @@ impl Client {
     fn explain(&self, e: ureq::Error, req: &PreparedRequest) -> anyhow::Error {
         explain(e, &req.url, &self.net)
     }
+}
+
+/// An agent sending requests exactly as prepared, through the connector chain the tap watches.
+fn build_agent(net: &NetSpec, env: &crate::env::Env, tap: &Tap) -> Result<Agent> {
+    let config = Agent::config_builder()
+        .tls_config(tls::config(net, env)?)
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .user_agent(AutoHeaderValue::None)
+        .accept(AutoHeaderValue::None)
+        .accept_encoding(AutoHeaderValue::None)
+        .allow_non_standard_methods(true)
+        // Proxies are configured explicitly (issue: network); never silently from env.
+        .proxy(None)
+        .timeout_connect(secs(net.timeout.connect))
+        .timeout_resolve(secs(net.timeout.connect))
+        .timeout_per_read(secs(net.timeout.read))
+        .build();
+    let connector =
+        ().chain(Mark(tap.clone(), Moment::ConnectStart))
+            .chain(SocksConnector::default())
+            .chain(ConnectProxyConnector::default())
+            .chain(TcpConnector::default())
+            .chain(Mark(tap.clone(), Moment::TcpDone))
+            .chain(RustlsConnector::default())
+            .chain(TapConnector(tap.clone()));
+    Ok(Agent::with_parts(config, connector, Lookup::default()))
 }
 
 /// `host:port` of an HTTP(S) CONNECT proxy URL (SOCKS proxies are not tunnelled that way).

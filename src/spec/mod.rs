@@ -190,6 +190,8 @@ pub struct RequestSpec {
     /// `-x` count: 1 deflates when smaller, 2 always.
     pub compress: u8,
     pub net: NetSpec,
+    /// Prefix settings decided hop by hop.
+    pub scope: prefix::Scope,
     pub output: OutputSpec,
     pub offline: bool,
     pub check_status: bool,
@@ -254,6 +256,13 @@ pub fn from_cli_with(
         env,
         &mut warnings,
     )?;
+    let scope = prefix::Scope::new(
+        config,
+        &target.url,
+        &target.header_names(),
+        cli.verify.clone(),
+        auth_source == AuthSource::Config,
+    );
     let headers = headers::with_prefix(&eff.headers, given_headers);
     headers::warnings(&headers, &mut warnings);
     let net = net::resolve(cli, eff, &mut warnings);
@@ -273,6 +282,7 @@ pub fn from_cli_with(
         chunked: cli.chunked,
         compress: cli.compress,
         net,
+        scope,
         output,
         offline: cli.offline,
         check_status: cli.check_status || cli.download,

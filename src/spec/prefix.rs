@@ -4,6 +4,8 @@
 
 use anyhow::Result;
 
+use url::Url;
+
 use super::target::Target;
 use super::Auth;
 use crate::cli::values::{parse_proxy, parse_timeout, parse_verify, ProxyFlag, Timeout, Verify};
@@ -11,6 +13,7 @@ use crate::cli::Cli;
 use crate::config::{Config, PrefixSettings};
 use crate::env::Env;
 use crate::error::usage;
+use crate::message::Headers;
 
 /// A prefix's settings with their values typed.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +58,90 @@ pub fn for_url<'c>(config: Option<&'c Config>, url: &str) -> Option<Mounted<'c>>
     config
         .and_then(|c| c.for_url(url))
         .and_then(|p| mount(p).ok())
+}
+
+/// The prefix settings decided for each hop by its own URL: headers, prefix credentials and
+/// TLS verification. A redirect that leaves the first URL's prefix loses them; one that enters
+/// another prefix gets that prefix's. (Timeouts, retries, proxies and `follow` are settings
+/// of the whole run: the first URL's prefix decides them.)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Scope {
+    /// The config file, its broken prefixes already dropped.
+    config: Option<Config>,
+    /// The prefix the first URL matched.
+    first: Option<String>,
+    /// Header names the command line sets; no prefix replaces them.
+    given: Vec<String>,
+    /// `--verify`, which holds for every hop.
+    verify_flag: Option<Verify>,
+    /// The credentials came from the first URL's prefix.
+    auth_from_prefix: bool,
+}
+
+impl Scope {
+    pub fn new(
+        config: Option<&Config>,
+        first: &Url,
+        given: &[&str],
+        verify_flag: Option<Verify>,
+        auth_from_prefix: bool,
+    ) -> Scope {
+        let first = for_url(config, first.as_str()).map(|m| m.settings.prefix.clone());
+        Scope {
+            config: config.filter(|c| !c.prefixes.is_empty()).cloned(),
+            first,
+            given: given.iter().map(|g| g.to_ascii_lowercase()).collect(),
+            verify_flag,
+            auth_from_prefix,
+        }
+    }
+
+    fn mounted(&self, url: &Url) -> Option<Mounted<'_>> {
+        for_url(self.config.as_ref(), url.as_str())
+    }
+
+    /// The TLS verification for a hop to `url`.
+    pub fn verify(&self, url: &Url) -> Option<Verify> {
+        self.verify_flag
+            .clone()
+            .or_else(|| self.mounted(url).and_then(|m| m.verify))
+    }
+
+    /// The prefix `url` falls under, if any.
+    fn prefix_of(&self, url: &Url) -> Option<String> {
+        self.mounted(url).map(|m| m.settings.prefix.clone())
+    }
+
+    /// A hop from `prev` to `url` that changes prefix trades the old prefix's headers for
+    /// the new one's (none outside any prefix). Credentials from the first URL's prefix go
+    /// with it, and come back (`first_auth`) if the chain returns there.
+    pub fn adjust(&self, headers: &mut Headers, prev: &Url, url: &Url, first_auth: Option<&[u8]>) {
+        let Some(config) = &self.config else {
+            return;
+        };
+        let here = self.prefix_of(url);
+        if here == self.prefix_of(prev) {
+            return;
+        }
+        let given = |n: &str| self.given.iter().any(|g| g.eq_ignore_ascii_case(n));
+        for p in &config.prefixes {
+            for (name, _) in p.headers.iter().filter(|(n, _)| !given(n)) {
+                headers.remove(name);
+            }
+        }
+        if self.auth_from_prefix {
+            match first_auth.filter(|_| here.is_some() && here == self.first) {
+                Some(a) => headers.set("Authorization", a),
+                None => headers.remove("authorization"),
+            }
+        }
+        let mounted = self.mounted(url);
+        for (name, value) in mounted.iter().flat_map(|m| &m.settings.headers) {
+            if !given(name) {
+                headers.push(name.clone(), value.clone());
+            }
+        }
+    }
 }
 
 /// Where an effective setting came from.

@@ -533,6 +533,80 @@ fn no_follow_on_the_command_line_wins_over_prefix_follow() {
     );
 }
 
+/// Settings mounted on a prefix apply only to URLs inside it, hop by hop: a redirect out of
+/// the prefix (to another port, or to a path outside it) loses its headers and its
+/// credentials; a redirect that stays in it, or comes back, keeps them.
+#[test]
+fn prefix_headers_and_credentials_stay_inside_the_prefix_across_redirects() {
+    let other = Server::echo();
+    let away = other.url("/landed");
+    let server = Server::start(move |r| match r.path() {
+        "/api/out" => Reply::redirect(302, &away),
+        "/api/public" => Reply::redirect(302, "/public"),
+        "/api/stay" => Reply::redirect(302, "/api/there"),
+        "/public" => Reply::redirect(302, "/api/back"),
+        _ => Reply::text("ok"),
+    });
+    let cfg = json!({"prefixes": {prefix(server.port, "/api/"): {
+        "headers": {"X-Api-Key": "k3y"},
+        "auth": {"type": "bearer", "token_env": "MY_TOKEN"},
+        "follow": true
+    }}});
+    let run = |path: &str| {
+        with_config(http(&[&server.url(path)]), cfg.clone())
+            .env("MY_TOKEN", "t0k")
+            .run()
+            .success();
+    };
+    run("/api/out");
+    let landed = other.request();
+    assert_eq!(landed.header("X-Api-Key"), None, "{landed:#?}");
+    assert_eq!(landed.header("Authorization"), None, "{landed:#?}");
+
+    run("/api/public");
+    run("/api/stay");
+    let got: Vec<(String, Option<String>, Option<String>)> = server
+        .requests()
+        .iter()
+        .map(|r| {
+            let h = |n: &str| r.header(n).map(str::to_string);
+            (r.path().to_string(), h("X-Api-Key"), h("Authorization"))
+        })
+        .collect();
+    let inside = |p: &str| (p.to_string(), Some("k3y".into()), Some("Bearer t0k".into()));
+    let outside = |p: &str| (p.to_string(), None, None);
+    assert_eq!(
+        got,
+        [
+            inside("/api/out"),
+            inside("/api/public"),
+            outside("/public"),
+            inside("/api/back"),
+            inside("/api/stay"),
+            inside("/api/there"),
+        ]
+    );
+}
+
+/// `verify: false` on a prefix does not follow a redirect out of it: the other host's
+/// certificate is checked. A redirect into such a prefix gets it.
+#[test]
+fn prefix_verify_false_stays_inside_the_prefix_across_redirects() {
+    let tls = TlsServer::self_signed();
+    let target = tls.url("/");
+    let origin = Server::start(move |_| Reply::redirect(302, &target));
+    let lax_origin = json!({"prefixes": {origin.url("/"): {"verify": false}}});
+    let run = with_config(http(&["--follow", &origin.url("/")]), lax_origin).run();
+    assert_eq!(run.code, 1, "{}", run.context());
+    assert!(tls.seen().is_empty(), "{:?}", tls.seen());
+
+    let lax_target = json!({"prefixes": {tls.url("/"): {"verify": false}}});
+    let run = with_config(http(&["--follow", &origin.url("/")]), lax_target)
+        .run()
+        .success();
+    assert_eq!(run.stdout_str(), "ok");
+}
+
 #[test]
 fn prefix_verify_false_skips_certificate_checks() {
     let server = TlsServer::self_signed();
