@@ -207,9 +207,26 @@ pub(crate) fn expand_tilde(path: &str, env: &Env) -> PathBuf {
     }
 }
 
+/// The most a `name=@file`-style item reads: values are read whole into memory (a body file
+/// is streamed instead), so `X:@/dev/zero` must end in an error, not in exhausted memory.
+pub const VALUE_FILE_LIMIT: u64 = 16 << 20;
+
+/// A value item's file as text, up to [`VALUE_FILE_LIMIT`].
 pub(crate) fn read_text(path: &Path, what: &str) -> Result<String> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| usage(format!("cannot read {what} file '{}': {e}", path.display())))?;
+    use std::io::Read;
+    let cannot = |e: std::io::Error| usage(format!("cannot read {what} file '{}': {e}", path.display()));
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(VALUE_FILE_LIMIT + 1).read_to_end(&mut bytes))
+        .map_err(cannot)?;
+    if bytes.len() as u64 > VALUE_FILE_LIMIT {
+        return Err(usage(format!(
+            "{what} file '{}' is larger than the {} MiB a value can hold (use '@file' alone to \
+             send a large file as the body)",
+            path.display(),
+            VALUE_FILE_LIMIT >> 20
+        )));
+    }
     String::from_utf8(bytes).map_err(|_| {
         usage(format!(
             "{what} file '{}' is not valid UTF-8 text",

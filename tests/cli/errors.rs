@@ -292,3 +292,18 @@ fn typed_escape_sequences_are_shown_not_executed() {
         );
     }
 }
+
+/// `@file` value items are read whole into memory, so an endless file is refused with its
+/// limit named instead of exhausting memory.
+#[test]
+fn endless_value_files_are_refused() {
+    for (item, what) in [
+        ("X-A:@/dev/zero", "header file"),
+        ("q==@/dev/zero", "query file"),
+        ("a=@/dev/zero", "data file"),
+        ("j:=@/dev/zero", "JSON file"),
+    ] {
+        let err = usage_error(&["{url}", item], &[]);
+        assert_one_line(&err, &[what, "'/dev/zero'", "16 MiB"]);
+    }
+}
