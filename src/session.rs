@@ -140,11 +140,45 @@ fn match_url(url: &Url) -> Url {
     u
 }
 
-/// A Set-Cookie that cookie_store would take but a careful browser refuses: Secure from an
-/// insecure origin (RFC 6265bis), or a Domain without a dot that is not the host itself (a
-/// top-level domain: there is no public-suffix list in this build).
+/// `Domain=127.0.0.1` from 127.0.0.1: an IP address has no subdomains, so the cookie is
+/// host-only (browsers do the same), not a domain cookie `.127.0.0.1`.
+fn host_only_for_ip(raw: &mut RawCookie, url: &Url) {
+    let Some(d) = raw
+        .domain()
+        .map(|d| d.trim_start_matches('.').to_ascii_lowercase())
+    else {
+        return;
+    };
+    let bare = d.trim_start_matches('[').trim_end_matches(']');
+    let host = url.host_str().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<std::net::IpAddr>().is_ok() && bare == host {
+        raw.unset_domain();
+    }
+}
+
+/// The name prefix `prefix`, in any case (RFC 6265bis matches them case-insensitively).
+fn has_prefix(name: &str, prefix: &str) -> bool {
+    name.get(..prefix.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+}
+
+/// A Set-Cookie that cookie_store would take but a careful browser refuses (RFC 6265bis):
+/// Secure from an insecure origin; a `__Secure-` cookie that is not Secure, or a `__Host-`
+/// one that is not Secure, names a Domain or is not for `Path=/`; or a Domain without a dot
+/// that is not the host itself (a top-level domain: there is no public-suffix list in this
+/// build).
 fn refused(raw: &RawCookie, url: &Url) -> bool {
-    if raw.secure() == Some(true) && !secure_context(url) {
+    let secure = raw.secure() == Some(true);
+    if secure && !secure_context(url) {
+        return true;
+    }
+    let name = raw.name();
+    if has_prefix(name, "__Secure-") && !secure {
+        return true;
+    }
+    if has_prefix(name, "__Host-") && !(secure && raw.domain().is_none() && raw.path() == Some("/"))
+    {
         return true;
     }
     match raw.domain() {
@@ -172,9 +206,10 @@ impl SessionData {
             let Ok(text) = std::str::from_utf8(value) else {
                 continue;
             };
-            let Ok(raw) = RawCookie::parse(text.trim().to_string()) else {
+            let Ok(mut raw) = RawCookie::parse(text.trim().to_string()) else {
                 continue;
             };
+            host_only_for_ip(&mut raw, url);
             if !refused(&raw, url) {
                 let _ = self.jar.insert_raw(&raw, url);
             }
@@ -873,6 +908,33 @@ mod tests {
 
     fn header(data: &SessionData, at: &str) -> Option<String> {
         data.cookie_header(&url(at))
+    }
+
+    #[test]
+    fn ip_domains_are_host_only_and_name_prefixes_are_enforced() {
+        let mut d = SessionData::default();
+        set_cookie(&mut d, "http://127.0.0.1/", &["ip=1; Domain=127.0.0.1"]);
+        assert_eq!(header(&d, "http://127.0.0.1/").as_deref(), Some("ip=1"));
+        let doc: Value = serde_json::from_str(&render(&d)).unwrap();
+        assert_eq!(doc["cookies"][0]["domain"], "127.0.0.1", "{doc}");
+
+        let mut d = SessionData::default();
+        set_cookie(
+            &mut d,
+            "https://x.test/a/",
+            &[
+                "__Host-ok=1; Secure; Path=/",
+                "__Host-domain=1; Secure; Path=/; Domain=x.test",
+                "__Host-path=1; Secure; Path=/a/",
+                "__host-insecure=1; Path=/",
+                "__Secure-ok=1; Secure",
+                "__SECURE-insecure=1",
+            ],
+        );
+        assert_eq!(
+            header(&d, "https://x.test/a/").as_deref(),
+            Some("__Secure-ok=1; __Host-ok=1")
+        );
     }
 
     #[test]

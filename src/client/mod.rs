@@ -106,11 +106,7 @@ fn secs(v: Option<f64>) -> Option<Duration> {
 
 impl Client {
     /// A client for `net`; `verify_for` picks each hop's TLS verification.
-    pub fn new(
-        net: &NetSpec,
-        env: &crate::env::Env,
-        verify_for: VerifyFor,
-    ) -> Result<Client> {
+    pub fn new(net: &NetSpec, env: &crate::env::Env, verify_for: VerifyFor) -> Result<Client> {
         let client = Client {
             agents: RefCell::new(Vec::new()),
             tap: Tap::default(),
