@@ -350,6 +350,10 @@ fn trim_bytes(b: &[u8]) -> &[u8] {
     &b[start..end]
 }
 
+fn proxy_has_credentials(proxy: &str) -> bool {
+    url::Url::parse(proxy).is_ok_and(|u| !u.username().is_empty())
+}
+
 /// Failures that are the proxy's, named as such (the origin was never reached).
 fn proxy_failure(e: &ureq::Error, proxy: &str, proxy_ready: bool) -> Option<Failure> {
     use ureq::Error as E;
@@ -367,6 +371,9 @@ fn proxy_failure(e: &ureq::Error, proxy: &str, proxy_ready: bool) -> Option<Fail
         }
         E::HostNotFound => format!("could not resolve the proxy host of {shown}"),
         E::ConnectionFailed => format!("could not connect to proxy {shown}"),
+        E::ConnectProxyFailed(m) if m.contains("407") && proxy_has_credentials(proxy) => {
+            format!("proxy {shown} rejected the credentials given for it (407)")
+        }
         E::ConnectProxyFailed(m) if m.contains("407") => format!(
             "proxy {shown} requires authentication (407): give credentials as \
              --proxy http:http://user:pass@host:port"

@@ -606,7 +606,23 @@ fn proxy_407_is_an_error() {
         .assert_code(1);
     assert!(run.stderr_str().starts_with("http: error: "), "{run:?}");
     assert!(run.stderr_str().contains("407"), "{run:?}");
+    assert!(run.stderr_str().contains("give credentials"), "{run:?}");
     assert_eq!(proxy.request_lines().len(), 1);
+    assert_eq!(origin.hits(), 0);
+}
+
+/// Credentials were given but refused: the message says so, rather than asking for some.
+#[test]
+fn proxy_407_with_wrong_credentials_says_they_were_refused() {
+    let origin = ok_server();
+    let proxy = ConnectProxy::with_auth("puser:ppass");
+    let flag = format!("http:{}", proxy.url_with("puser:wrong"));
+    let run = http(&["--proxy", &flag, &origin.url("/x")])
+        .run()
+        .assert_code(1);
+    let err = run.stderr_str();
+    assert!(err.contains("rejected the credentials") && err.contains("407"), "{run:?}");
+    assert!(!err.contains("give credentials") && !err.contains("wrong"), "{run:?}");
     assert_eq!(origin.hits(), 0);
 }
 
