@@ -92,8 +92,8 @@ fn head_end(buf: &[u8]) -> Option<usize> {
 }
 
 fn is_interim(head: &[u8]) -> bool {
-    // "HTTP/1.1 1xx"
-    head.len() > 9 && head[9] == b'1'
+    // "HTTP/1.1 1xx", but not 101 Switching Protocols: that one is the final response.
+    head.len() > 11 && head[9] == b'1' && &head[9..12] != b"101"
 }
 
 impl Observed {

@@ -621,8 +621,14 @@ fn proxy_407_with_wrong_credentials_says_they_were_refused() {
         .run()
         .assert_code(1);
     let err = run.stderr_str();
-    assert!(err.contains("rejected the credentials") && err.contains("407"), "{run:?}");
-    assert!(!err.contains("give credentials") && !err.contains("wrong"), "{run:?}");
+    assert!(
+        err.contains("rejected the credentials") && err.contains("407"),
+        "{run:?}"
+    );
+    assert!(
+        !err.contains("give credentials") && !err.contains("wrong"),
+        "{run:?}"
+    );
     assert_eq!(origin.hits(), 0);
 }
 

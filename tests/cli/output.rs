@@ -1415,3 +1415,19 @@ fn check_status_maps_status_classes_to_exit_codes() {
         assert_eq!(run.stderr_str(), warning, "{status}");
     }
 }
+
+/// A 101 Switching Protocols is the final response: its header names are shown as the
+/// server sent them, as for any other status.
+#[test]
+fn switching_protocols_keeps_header_case() {
+    let server = RawServer::respond(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n\
+         X-Mixed-Case: Yes\r\n\r\n",
+    );
+    let run = http(&["-h", &server.url("/")]).run().success();
+    assert_eq!(
+        run.stdout_str(),
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n\
+         X-Mixed-Case: Yes\r\n\r\n"
+    );
+}
