@@ -184,9 +184,11 @@ fn headers(v: &Value) -> Result<Vec<(String, String)>, String> {
     };
     m.iter()
         .map(|(k, v)| {
-            v.as_str()
-                .map(|s| (k.clone(), s.to_string()))
-                .ok_or_else(bad)
+            let value = v.as_str().ok_or_else(bad)?;
+            match crate::message::header_problem(k, value.as_bytes()) {
+                Some(problem) => Err(format!("header '{}' has {problem}", k.escape_debug())),
+                None => Ok((k.clone(), value.to_string())),
+            }
         })
         .collect()
 }
@@ -306,6 +308,10 @@ pub(crate) mod tests {
             (
                 r#"{"prefixes": {"https://a/": {"colour": 1}}}"#,
                 "unknown setting \"colour\"",
+            ),
+            (
+                r#"{"prefixes": {"https://a/": {"headers": {"X-A": "1\r\nX-B: 2"}}}}"#,
+                "header 'X-A' has control characters in its value",
             ),
         ] {
             let mut w = Vec::new();

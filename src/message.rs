@@ -136,6 +136,19 @@ impl IntoIterator for Headers {
     }
 }
 
+/// What is wrong with a header line, if anything: a name that is not an RFC 9110 token, or a
+/// value with control characters (a line break would smuggle in another header line).
+pub fn header_problem(name: &str, value: &[u8]) -> Option<&'static str> {
+    let token = |c: u8| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c);
+    if name.is_empty() || !name.bytes().all(token) {
+        return Some("an invalid name");
+    }
+    if value.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+        return Some("control characters in its value");
+    }
+    None
+}
+
 /// `host[:port]` as a `Host` header and messages write it: the port only when it is not the
 /// scheme's default.
 pub fn authority(url: &Url) -> String {
@@ -291,6 +304,15 @@ mod tests {
         assert_eq!(h.len(), 1);
         h.insert(0, "Accept", "*/*");
         assert_eq!(h.position("accept"), Some(0));
+    }
+
+    #[test]
+    fn header_problems() {
+        assert_eq!(header_problem("X-Ok", b"a\tb \xc3\xa9"), None);
+        assert!(header_problem("Bad Name", b"v").is_some());
+        assert!(header_problem("", b"v").is_some());
+        assert!(header_problem("X", b"a\r\nInjected: 1").is_some());
+        assert!(header_problem("X", b"\x7f").is_some());
     }
 
     #[test]

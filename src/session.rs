@@ -283,6 +283,17 @@ fn opt_str<'a>(
     }
 }
 
+/// A stored header that could not be sent is a broken file, named with the header.
+fn checked_header(name: &str, value: &str) -> Result<(), ParseError> {
+    match crate::message::header_problem(name, value.as_bytes()) {
+        Some(problem) => Err(invalid(format!(
+            "header '{}' has {problem}",
+            name.escape_debug()
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn parse_headers(v: Option<&Value>) -> Result<Vec<(String, String)>, ParseError> {
     let mut out = Vec::new();
     match v {
@@ -297,6 +308,7 @@ fn parse_headers(v: Option<&Value>) -> Result<Vec<(String, String)>, ParseError>
                 let name = opt_str(obj, "name", &at)?
                     .ok_or_else(|| invalid(format!("{at} has no name")))?;
                 if let Some(value) = opt_str(obj, "value", &at)? {
+                    checked_header(name, value)?;
                     out.push((name.to_string(), value.to_string()));
                 }
             }
@@ -306,7 +318,10 @@ fn parse_headers(v: Option<&Value>) -> Result<Vec<(String, String)>, ParseError>
             for (name, value) in map {
                 match value {
                     Value::Null => {}
-                    Value::String(s) => out.push((name.clone(), s.clone())),
+                    Value::String(s) => {
+                        checked_header(name, s)?;
+                        out.push((name.clone(), s.clone()))
+                    }
                     _ => return Err(invalid(format!("headers.{name} must be a string"))),
                 }
             }
@@ -1173,6 +1188,15 @@ mod tests {
             assert!(matches!(parse(bad, &u), Err(ParseError::Invalid(_))));
         }
         assert!(parse(b"  \n", &u).unwrap().headers.is_empty());
+        for bad in [
+            &br#"{"headers": [{"name": "X-A", "value": "1\r\nX-B: 2"}]}"#[..],
+            br#"{"headers": {"Bad Name": "v"}}"#,
+        ] {
+            match parse(bad, &u) {
+                Err(ParseError::Invalid(why)) => assert!(why.contains("header '"), "{why}"),
+                _ => panic!("accepted {}", String::from_utf8_lossy(bad)),
+            }
+        }
     }
 
     #[test]

@@ -1030,3 +1030,22 @@ fn config_dir_falls_back_to_xdg_then_home() {
         .success();
     assert_config_file(&run, home.join("hcd/config.json"));
 }
+
+/// A prefix header that could not be sent is a warning naming the file and the header, and
+/// the command runs without that prefix (it never fails while building the request).
+#[test]
+fn unsendable_prefix_header_warns_and_runs() {
+    let server = Server::echo();
+    let cfg = json!({"prefixes": {prefix(server.port, "/"): {
+        "headers": {"X-Bad": "a\r\nX-Injected: 1", "X-Fine": "1"}
+    }}});
+    let run = with_config(http(&[&server.url("/")]), cfg).run().success();
+    assert_config_warning(&run, "header 'X-Bad' has control characters in its value");
+    let got = server.request();
+    assert_eq!(got.header("X-Injected"), None, "{got:#?}");
+    assert_eq!(
+        got.header("X-Fine"),
+        None,
+        "the broken prefix is ignored: {got:#?}"
+    );
+}

@@ -751,3 +751,23 @@ fn unknown_auth_type_is_kept_and_not_used() {
         json!({"type": "jwt", "raw_auth": "abc"})
     );
 }
+
+/// A session header that could not be sent is an error naming the file and the header; the
+/// file is left as it is and nothing is sent.
+#[test]
+fn unsendable_session_header_is_an_error_naming_it() {
+    let server = Server::echo();
+    let broken = r#"{"headers": [{"name": "X-Bad", "value": "a\r\nX-Injected: 1"}]}"#;
+    let cmd = http(&[]).home_file(FILE, broken);
+    let run = cmd.clone().arg(SESSION).arg(&server.url("/")).run();
+    assert_eq!(run.code, 1, "{run:?}");
+    let err = run.stderr_str();
+    assert_eq!(err.lines().count(), 1, "{run:?}");
+    assert!(
+        err.contains("s.json") && err.contains("header 'X-Bad'"),
+        "{run:?}"
+    );
+    assert_eq!(server.hits(), 0);
+    let left = std::fs::read_to_string(cmd.home().join(FILE)).unwrap();
+    assert_eq!(left, broken);
+}
