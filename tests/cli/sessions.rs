@@ -759,7 +759,7 @@ fn unsendable_session_header_is_an_error_naming_it() {
     let server = Server::echo();
     let broken = r#"{"headers": [{"name": "X-Bad", "value": "a\r\nX-Injected: 1"}]}"#;
     let cmd = http(&[]).home_file(FILE, broken);
-    let run = cmd.clone().arg(SESSION).arg(&server.url("/")).run();
+    let run = cmd.clone().arg(SESSION).arg(server.url("/")).run();
     assert_eq!(run.code, 1, "{run:?}");
     let err = run.stderr_str();
     assert_eq!(err.lines().count(), 1, "{run:?}");
