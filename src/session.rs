@@ -668,11 +668,36 @@ fn lock(path: &Path, exclusive: bool) -> Result<Option<File>> {
     }
 }
 
+/// Remove the temporary files of writers killed mid-write (`.NAME.PID.tmp` beside `path`).
+/// Only called under the session's exclusive lock: no other writer can be using one.
+fn remove_stale_temporaries(dir: &Path, name: &str) {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        let pid = file
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(".tmp"));
+        if pid.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Write `bytes` to `path` through a private temporary file in the same directory and a
-/// rename, so the file is always whole, with mode 0600.
+/// rename, so the file is always whole, with mode 0600. The caller holds the lock.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new(""));
     let name = path.file_name().unwrap_or_default().to_string_lossy();
+    remove_stale_temporaries(dir, &name);
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let fail = |e: io::Error| anyhow!("cannot write session file '{}': {e}", path.display());
     let open = || private_file(OpenOptions::new().write(true).create_new(true)).open(&tmp);

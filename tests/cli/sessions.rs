@@ -771,3 +771,22 @@ fn unsendable_session_header_is_an_error_naming_it() {
     let left = std::fs::read_to_string(cmd.home().join(FILE)).unwrap();
     assert_eq!(left, broken);
 }
+
+/// Temporary files left by writers killed mid-write are removed by the next writer (it holds
+/// the lock, so none of them can be in use); other files are left alone.
+#[test]
+fn stale_temporary_files_are_cleaned_up() {
+    let server = Server::echo();
+    let cmd = http(&[])
+        .home_file(".s.json.4242.tmp", "{half")
+        .home_file(".s.json.1.tmp", "")
+        .home_file(".s.json.notes.tmp", "mine")
+        .home_file("other.json.5.tmp", "mine");
+    in_session(&cmd, &[&server.url("/")]);
+    let home = cmd.home();
+    assert!(!home.join(".s.json.4242.tmp").exists());
+    assert!(!home.join(".s.json.1.tmp").exists());
+    assert!(home.join(".s.json.notes.tmp").exists());
+    assert!(home.join("other.json.5.tmp").exists());
+    assert!(home.join(FILE).exists());
+}
