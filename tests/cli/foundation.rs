@@ -903,10 +903,37 @@ fn read_timeout_exits_two() {
         .expect("the request reached the server before the timeout");
 }
 
+/// The read limit is the one enforced while waiting for the response: `5,0.3` gives up
+/// after about 0.3 s, not 5 (a build that swapped the two limits waits 5 s).
 #[test]
 fn split_timeout_applies_the_second_value_to_reads() {
+    let started = std::time::Instant::now();
     let (run, err, _requests) = read_timeout("5,0.3");
+    let took = started.elapsed();
     assert!(err.contains("0.3s"), "{run:?}");
+    assert!(
+        took < Duration::from_secs(3),
+        "read limit not enforced: took {took:?}"
+    );
+}
+
+/// The connect limit is enforced while connecting: against an endpoint that never answers
+/// a SYN, `0.3,5` gives up after about 0.3 s with a connect timeout (exit 2).
+#[test]
+fn split_timeout_applies_the_first_value_to_connecting() {
+    let hole = Blackhole::start();
+    let started = std::time::Instant::now();
+    let run = http(&["--timeout", "0.3,5", &hole.url("/")])
+        .run()
+        .assert_code(2);
+    let took = started.elapsed();
+    let err = run.stderr_str();
+    assert!(err.contains("connect timeout 0.3s"), "{run:?}");
+    assert_eq!(err.lines().count(), 1, "{run:?}");
+    assert!(
+        took < Duration::from_secs(3),
+        "connect limit not enforced: took {took:?}"
+    );
 }
 
 #[test]

@@ -29,7 +29,9 @@ pub use gate::{gate, Gate, Opener};
 pub use nix::sys::signal::Signal;
 pub use proxy::{basic_auth, head_header, request_line, ConnectProxy};
 pub use pty::{normalize_newlines, PtyRun, PtySession, Tty};
-pub use raw::{dead_port, read_body, read_head, read_request, reset, Conn, RawRequest, RawServer};
+pub use raw::{
+    dead_port, read_body, read_head, read_request, reset, Blackhole, Conn, RawRequest, RawServer,
+};
 pub use server::{echo_json, Recorded, Reply, Server};
 pub use socks::{Dest, Socks4Proxy, Socks4Request, Socks5Proxy, SocksRecord};
 pub use tls::{Leaf, Pki, Seen, TlsServer, Versions};

@@ -20,6 +20,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
+use std::time::Duration;
 
 use nix::libc;
 
@@ -282,6 +283,63 @@ pub(super) fn local_url(scheme: &str, port: u16, path: &str) -> String {
 pub fn dead_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("harness: bind");
     listener.local_addr().expect("harness: address").port()
+}
+
+/// A listening port that never completes a connection: its accept queue (backlog 0) is
+/// already full, so Linux drops the SYN of any new connection attempt, which then waits
+/// until the client's connect timeout. A deterministic endpoint for connect timeouts,
+/// without depending on an unroutable address.
+pub struct Blackhole {
+    pub port: u16,
+    _listener: std::os::fd::OwnedFd,
+    _queued: Vec<TcpStream>,
+}
+
+impl Blackhole {
+    pub fn start() -> Blackhole {
+        use std::os::fd::FromRawFd;
+        // SAFETY: plain socket calls on a descriptor this function owns from creation.
+        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) };
+        assert!(fd >= 0, "harness: socket");
+        let listener = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+        let mut addr: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+        addr.sin_family = libc::AF_INET as libc::sa_family_t;
+        addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        let sa = &addr as *const libc::sockaddr_in as *const libc::sockaddr;
+        assert_eq!(unsafe { libc::bind(fd, sa, len) }, 0, "harness: bind");
+        assert_eq!(unsafe { libc::listen(fd, 0) }, 0, "harness: listen");
+        let mut bound: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+        let mut blen = len;
+        let out = &mut bound as *mut libc::sockaddr_in as *mut libc::sockaddr;
+        assert_eq!(unsafe { libc::getsockname(fd, out, &mut blen) }, 0);
+        let port = u16::from_be(bound.sin_port);
+        // Fill the queue until an attempt gets no answer: from then on, every one hangs.
+        let target = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let mut queued = Vec::new();
+        for _ in 0..16 {
+            match TcpStream::connect_timeout(&target, Duration::from_millis(200)) {
+                Ok(s) => queued.push(s),
+                Err(_) => {
+                    return Blackhole {
+                        port,
+                        _listener: listener,
+                        _queued: queued,
+                    }
+                }
+            }
+        }
+        panic!("harness: the accept queue of a backlog-0 listener never filled");
+    }
+
+    /// `http://127.0.0.1:PORT/path`.
+    pub fn url(&self, path: &str) -> String {
+        format!(
+            "http://127.0.0.1:{}/{}",
+            self.port,
+            path.trim_start_matches('/')
+        )
+    }
 }
 
 /// Arms `stream` so that closing it sends a TCP RST instead of a FIN
