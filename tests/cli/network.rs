@@ -299,6 +299,20 @@ fn auth_without_password_with_ignore_stdin_fails_naming_the_flag() {
 // Digest
 // ---------------------------------------------------------------------------
 
+/// A digest challenge from another host, reached by a redirect, is not answered: the
+/// credentials were given for the first URL's origin only.
+#[test]
+fn digest_challenge_from_another_host_is_not_answered() {
+    let other = digest_server(DigestOpts::alg("MD5"));
+    let away = format!("http://localhost:{}/dir/index.html?x=1", other.port);
+    let origin = Server::start(move |_| Reply::redirect(302, &away));
+    let run = digest_cmd(&["--follow"], &[&origin.url("/")]).run().success();
+    assert_eq!(run.stdout_str(), "unauthorized", "{run:?}");
+    let reqs = other.requests();
+    assert_eq!(reqs.len(), 1, "{reqs:#?}");
+    assert_eq!(reqs[0].header("Authorization"), None, "{reqs:#?}");
+}
+
 #[test]
 fn digest_md5() {
     check_digest("MD5");
