@@ -225,7 +225,7 @@ impl Cmd {
     }
 }
 
-/// Makes the child a session leader: without a controlling terminal, or
+/// Makes the child a session leader (with umask 022): without a controlling terminal, or
 /// with `ctty` (an open terminal fd) as its controlling terminal. Also marks
 /// every fd above stdio close-on-exec, so fds the test process inherited
 /// without that flag (a jobserver, a CI runner's pipes) stay out of the
@@ -247,6 +247,9 @@ pub(crate) fn new_session(cmd: &mut Command, ctty: Option<RawFd>) {
             // and SIGQUIT ignored) would be inherited across exec; children start clean.
             libc::signal(libc::SIGINT, libc::SIG_DFL);
             libc::signal(libc::SIGQUIT, libc::SIG_DFL);
+            // The usual umask, whatever the runner's: a private file mode (0600) must come
+            // from the code under test, not from a strict umask such as 077.
+            libc::umask(0o022);
             // Best effort: needs Linux 5.11; older kernels just skip it.
             let _ = libc::syscall(
                 libc::SYS_close_range,
