@@ -124,6 +124,9 @@ mod tests {
         let now = SystemTime::now();
         for (method, retried) in [
             ("GET", true),
+            ("HEAD", true),
+            ("OPTIONS", true),
+            ("TRACE", true),
             ("PUT", true),
             ("DELETE", true),
             ("POST", false),
@@ -164,10 +167,12 @@ mod tests {
     }
 
     #[test]
-    fn jitter_is_in_range() {
-        for _ in 0..100 {
-            let j = jitter();
-            assert!((0.0..1.0).contains(&j));
-        }
+    fn jitter_is_in_range_and_spread() {
+        let samples: Vec<f64> = (0..200).map(|_| jitter()).collect();
+        assert!(samples.iter().all(|j| (0.0..1.0).contains(j)));
+        // Spread over the range, so waits of concurrent clients do not line up.
+        let low = samples.iter().filter(|j| **j < 0.25).count();
+        let high = samples.iter().filter(|j| **j >= 0.75).count();
+        assert!(low > 10 && high > 10, "{low} low, {high} high of 200");
     }
 }

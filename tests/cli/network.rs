@@ -306,7 +306,9 @@ fn digest_challenge_from_another_host_is_not_answered() {
     let other = digest_server(DigestOpts::alg("MD5"));
     let away = format!("http://localhost:{}/dir/index.html?x=1", other.port);
     let origin = Server::start(move |_| Reply::redirect(302, &away));
-    let run = digest_cmd(&["--follow"], &[&origin.url("/")]).run().success();
+    let run = digest_cmd(&["--follow"], &[&origin.url("/")])
+        .run()
+        .success();
     assert_eq!(run.stdout_str(), "unauthorized", "{run:?}");
     let reqs = other.requests();
     assert_eq!(reqs.len(), 1, "{reqs:#?}");

@@ -358,6 +358,23 @@ fn reset_after_an_idempotent_request_was_sent_is_retried() {
     }
 }
 
+/// HEAD, OPTIONS and TRACE are idempotent too: a connection dropped after they were sent
+/// is retried.
+#[test]
+fn reset_after_head_options_or_trace_is_retried() {
+    for method in ["HEAD", "OPTIONS", "TRACE"] {
+        let server = reset_then_ok(1);
+        let run = http(&retries("3"))
+            .args(&[method, &server.url("/orders/1")])
+            .run()
+            .success();
+        let got = server.received();
+        assert_eq!(got.len(), 2, "{method}: {got:#?}");
+        assert!(got.iter().all(|r| r.method() == method), "{got:#?}");
+        assert_announced(&run, 1, 3);
+    }
+}
+
 #[test]
 fn read_timeout_is_retried_for_get_but_not_for_post() {
     // First connection: read the request, never answer (held until the
