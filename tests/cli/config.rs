@@ -790,6 +790,12 @@ fn config_show_reports_command_line_auth_as_winning() {
     );
     let out = run.stdout_str();
     let auth: Vec<&str> = out.lines().filter(|l| l.starts_with("auth:")).collect();
+    assert_eq!(
+        auth,
+        ["auth: from the command line (credentials not shown)"],
+        "{}",
+        run.context()
+    );
     assert!(
         auth.iter().all(|l| !l.contains("config prefix")),
         "--config-show says the prefix auth applies although --auth wins\n{}",
@@ -807,6 +813,12 @@ fn config_show_reports_a_command_line_header_as_winning() {
     let server = Server::echo();
     let cfg = json!({"prefixes": {prefix(server.port, "/"): {"headers": {"X-Team": "blue"}}}});
     let run = config_show(&[&server.url("/"), "X-Team:red"], cfg, &[]);
+    assert!(
+        run.stdout_str()
+            .contains(&format!("matching prefix: {}", prefix(server.port, "/"))),
+        "{}",
+        run.context()
+    );
     assert!(
         !run.stdout_str().contains("X-Team: blue"),
         "--config-show lists a prefix header that the command line replaces\n{}",

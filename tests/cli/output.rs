@@ -274,7 +274,8 @@ fn quiet_prints_nothing_keeps_exit_codes_and_errors() {
         .assert_code(4);
     assert!(run.stdout.is_empty(), "{run:?}");
 
-    let url = format!("http://127.0.0.1:{}/", dead_port());
+    let dead = dead_port();
+    let url = format!("http://127.0.0.1:{dead}/");
     let run = http(&["-q", &url]).run().assert_code(1);
     assert!(run.stdout.is_empty(), "{run:?}");
     assert!(run.stderr_str().starts_with("http: error: "), "{run:?}");

@@ -10,10 +10,14 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use nix::libc;
+
 #[derive(Default)]
 struct State {
     bytes: Vec<u8>,
     eof: bool,
+    /// A read failed (other than a pty's EIO at hang-up): what was captured may be short.
+    error: Option<String>,
 }
 
 /// Shared, growing copy of everything read from one stream.
@@ -35,7 +39,11 @@ impl Capture {
                     Ok(n) => sink.push(&buf[..n]),
                     Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                     // EIO from a pty master means "slave fully closed": EOF.
-                    Err(_) => break,
+                    Err(e) if e.raw_os_error() == Some(libc::EIO) => break,
+                    Err(e) => {
+                        sink.lock().error = Some(e.to_string());
+                        break;
+                    }
                 }
             }
             sink.finish();
@@ -67,6 +75,16 @@ impl Capture {
     /// Copy of everything captured so far.
     pub(crate) fn snapshot(&self) -> Vec<u8> {
         self.lock().bytes.clone()
+    }
+
+    /// Everything captured, once the stream is done; panics if reading it failed, so that
+    /// a test asserting on (say) an empty stderr cannot pass on output it never saw.
+    pub(crate) fn complete(&self) -> Vec<u8> {
+        let state = self.lock();
+        if let Some(e) = &state.error {
+            panic!("harness: reading the child's output failed: {e}");
+        }
+        state.bytes.clone()
     }
 
     /// Waits until `done(bytes, eof)` holds or `limit` passes; returns

@@ -540,8 +540,8 @@ impl Running {
         let run = Run {
             code: exit.code,
             signal: exit.signal,
-            stdout: self.stdout.snapshot(),
-            stderr: self.stderr.snapshot(),
+            stdout: self.stdout.complete(),
+            stderr: self.stderr.complete(),
             cmd: self.cmd.clone(),
         };
         exit.check(&self.cmd, "output", || run.context());

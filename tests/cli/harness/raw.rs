@@ -279,10 +279,53 @@ pub(super) fn local_url(scheme: &str, port: u16, path: &str) -> String {
     )
 }
 
-/// A port on 127.0.0.1 that nothing listens on: bound, then released.
-pub fn dead_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("harness: bind");
-    listener.local_addr().expect("harness: address").port()
+/// A TCP socket bound to 127.0.0.1 (an ephemeral port) and, with `backlog`, listening.
+fn bound_socket(backlog: Option<i32>) -> (std::os::fd::OwnedFd, u16) {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain socket calls on a descriptor this function owns from creation; the
+    // address structs are plain data of the sizes passed.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0, "harness: socket");
+        let owned = std::os::fd::OwnedFd::from_raw_fd(fd);
+        let mut addr: libc::sockaddr_in = std::mem::zeroed();
+        addr.sin_family = libc::AF_INET as libc::sa_family_t;
+        addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+        let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        let sa = &mut addr as *mut libc::sockaddr_in as *mut libc::sockaddr;
+        assert_eq!(libc::bind(fd, sa, len), 0, "harness: bind");
+        if let Some(n) = backlog {
+            assert_eq!(libc::listen(fd, n), 0, "harness: listen");
+        }
+        assert_eq!(
+            libc::getsockname(fd, sa, &mut len),
+            0,
+            "harness: getsockname"
+        );
+        (owned, u16::from_be(addr.sin_port))
+    }
+}
+
+/// A port where nothing listens, kept that way for as long as this value lives: the socket
+/// is bound (so no other test can take the port) but never listens, so a connection
+/// attempt is refused. Formats as the port number.
+pub struct DeadPort {
+    pub port: u16,
+    _socket: std::os::fd::OwnedFd,
+}
+
+impl std::fmt::Display for DeadPort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.port)
+    }
+}
+
+pub fn dead_port() -> DeadPort {
+    let (socket, port) = bound_socket(None);
+    DeadPort {
+        port,
+        _socket: socket,
+    }
 }
 
 /// A listening port that never completes a connection: its accept queue (backlog 0) is
@@ -297,23 +340,7 @@ pub struct Blackhole {
 
 impl Blackhole {
     pub fn start() -> Blackhole {
-        use std::os::fd::FromRawFd;
-        // SAFETY: plain socket calls on a descriptor this function owns from creation.
-        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) };
-        assert!(fd >= 0, "harness: socket");
-        let listener = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
-        let mut addr: libc::sockaddr_in = unsafe { std::mem::zeroed() };
-        addr.sin_family = libc::AF_INET as libc::sa_family_t;
-        addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
-        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-        let sa = &addr as *const libc::sockaddr_in as *const libc::sockaddr;
-        assert_eq!(unsafe { libc::bind(fd, sa, len) }, 0, "harness: bind");
-        assert_eq!(unsafe { libc::listen(fd, 0) }, 0, "harness: listen");
-        let mut bound: libc::sockaddr_in = unsafe { std::mem::zeroed() };
-        let mut blen = len;
-        let out = &mut bound as *mut libc::sockaddr_in as *mut libc::sockaddr;
-        assert_eq!(unsafe { libc::getsockname(fd, out, &mut blen) }, 0);
-        let port = u16::from_be(bound.sin_port);
+        let (listener, port) = bound_socket(Some(0));
         // Fill the queue until an attempt gets no answer: from then on, every one hangs.
         let target = std::net::SocketAddr::from(([127, 0, 0, 1], port));
         let mut queued = Vec::new();
