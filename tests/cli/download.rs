@@ -407,6 +407,31 @@ fn continue_resumes_with_a_range_and_appends_a_206() {
     );
 }
 
+/// A 206 whose body arrives whole (the connection closes cleanly, Content-Length met) but
+/// covers only part of the rest the Content-Range total promises: still incomplete, with
+/// what was saved and how to resume.
+#[test]
+fn partial_206_that_ends_cleanly_short_of_the_total_is_incomplete() {
+    let body = content(3_000);
+    let served = body.clone();
+    let server = Server::start(move |_| {
+        Reply::status(206)
+            .header("Content-Range", "bytes 1000-1999/3000")
+            .body(served[1000..2000].to_vec())
+    });
+    let run = http(&["-d", "-c", "-o", "part.bin", &server.url("/p")])
+        .home_file("part.bin", &body[..1000])
+        .run()
+        .assert_code(1);
+    let err = run.stderr_str();
+    assert!(
+        err.contains("Incomplete download: size=3000; downloaded=2000"),
+        "{run:?}"
+    );
+    assert!(err.contains("resume with:"), "{run:?}");
+    assert_file(run.home(), "part.bin", &body[..2000]);
+}
+
 #[test]
 fn continue_without_a_partial_file_downloads_everything() {
     let body = Arc::new(content(5_000));
