@@ -96,7 +96,23 @@ const DOC: &str = r#"{"b":1,"a":[true,null],"s":"x"}"#;
 const DOC_FORMATTED: &str =
     "{\n    \"b\": 1,\n    \"a\": [\n        true,\n        null\n    ],\n    \"s\": \"x\"\n}";
 
+/// Whether `tool` is on PATH. The suite needs curl and python3 (to run what `--as=curl`
+/// and `--as=python` print); a missing one fails the test that needs it, saying so.
+fn on_path(tool: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|dir| dir.join(tool).is_file()))
+}
+
+#[track_caller]
+fn require(tool: &str) {
+    assert!(
+        on_path(tool) || Path::new("/usr/bin").join(tool).is_file(),
+        "this test needs {tool}: install it (.ci/run does; see the README's test command)"
+    );
+}
+
 fn python() -> &'static str {
+    require("python3");
     if Path::new("/usr/bin/python3").exists() {
         "/usr/bin/python3"
     } else {
@@ -1249,6 +1265,7 @@ fn check_as_curl(args: &[&str], dir: &Path) {
     assert_eq!(server.hits(), 0, "--as=curl sends nothing");
     let command = printed.stdout_str();
     assert!(command.starts_with("curl "), "{printed:?}");
+    require("curl");
 
     http(&args).current_dir(dir).run().success();
     let ours = server.request();
