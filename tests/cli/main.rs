@@ -13,6 +13,7 @@ mod harness;
 mod harness_selftest;
 mod network;
 mod output;
+mod property;
 mod proxies;
 mod retries;
 mod sessions;
