@@ -162,27 +162,7 @@ impl Client {
             }
             Err(e) => {
                 let o = self.tap.snapshot();
-                // A new connection that never finished its setup: nothing reached the server.
-                let unfinished = o.timings.connect_start.is_some() && o.timings.connected.is_none();
-                let connect_phase = unfinished
-                    || matches!(
-                        &e,
-                        ureq::Error::HostNotFound
-                            | ureq::Error::ConnectionFailed
-                            | ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve)
-                    )
-                    || matches!(&e, ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused);
-                // A rejected certificate or a mistake in the request will not change on retry.
-                let tls_rejection = matches!(&e, ureq::Error::Tls(_) | ureq::Error::Rustls(_))
-                    || matches!(&e, ureq::Error::Io(io)
-                        if io.get_ref().is_some_and(|i| i.is::<rustls::Error>()));
-                let retryable = !tls_rejection
-                    && !matches!(
-                        &e,
-                        ureq::Error::BadUri(_)
-                            | ureq::Error::Http(_)
-                            | ureq::Error::InvalidProxyUrl
-                    );
+                let (connect_phase, retryable) = classify(&e, &o);
                 let error = match proxy
                     .as_deref()
                     .and_then(|p| proxy_failure(&e, p, o.proxy_ready))
@@ -299,6 +279,30 @@ fn build_agent(net: &NetSpec, env: &crate::env::Env, tap: &Tap) -> Result<Agent>
             .chain(RustlsConnector::default())
             .chain(TapConnector(tap.clone()));
     Ok(Agent::with_parts(config, connector, Lookup::default()))
+}
+
+/// Whether a failed attempt never reached the server (the connection was never set up), and
+/// whether trying again could help at all.
+fn classify(e: &ureq::Error, o: &tap::Observed) -> (bool, bool) {
+    let unfinished = o.timings.connect_start.is_some() && o.timings.connected.is_none();
+    let connect_phase = unfinished
+        || matches!(
+            e,
+            ureq::Error::HostNotFound
+                | ureq::Error::ConnectionFailed
+                | ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve)
+        )
+        || matches!(e, ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused);
+    // A rejected certificate or a mistake in the request will not change on retry.
+    let tls_rejection = matches!(e, ureq::Error::Tls(_) | ureq::Error::Rustls(_))
+        || matches!(e, ureq::Error::Io(io)
+            if io.get_ref().is_some_and(|i| i.is::<rustls::Error>()));
+    let retryable = !tls_rejection
+        && !matches!(
+            e,
+            ureq::Error::BadUri(_) | ureq::Error::Http(_) | ureq::Error::InvalidProxyUrl
+        );
+    (connect_phase, retryable)
 }
 
 /// `host:port` of an HTTP(S) CONNECT proxy URL (SOCKS proxies are not tunnelled that way).
