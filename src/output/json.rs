@@ -1,6 +1,9 @@
-//! Streaming JSON pretty-printer: a byte-level tokenizer with an explicit container stack that
-//! copies scalars verbatim, lays documents out like `json.dumps(indent=N)`, and escapes anything
-//! that could reach the terminal as a control sequence. Memory stays flat for any document size.
+//! Streaming JSON pretty-printer and colour-only mode. One byte-level tokenizer (`Tokenizer`)
+//! holds the grammar: an explicit container stack, separators, the depth limit and syntax
+//! errors. It drives a `Layout` with events: `Pretty` lays documents out like
+//! `json.dumps(indent=N)` (optionally with sorted keys), and `ColorOnly` keeps the input's own
+//! whitespace and only adds colours. Scalars are copied verbatim, and anything that could reach
+//! the terminal as a control sequence is escaped or refused. Memory stays flat for any size.
 
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -88,34 +91,14 @@ impl From<io::Error> for JsonError {
 
 type Result<T, E = JsonError> = std::result::Result<T, E>;
 
-/// Format one JSON document from `input` to `out`, streaming.
-///
-/// Output is written in chunks as it is produced. On a syntax error everything formatted up to
-/// the error is still written (followed by a colour reset when themed), so the output is a
-/// faithful prefix; callers that need all-or-nothing use [`format_slice`].
 pub fn format_stream<R: Read, W: Write + ?Sized>(
     input: R,
     out: &mut W,
     opts: &JsonOptions,
 ) -> Result<()> {
-    let mut p = Printer::new(
-        input,
-        CHUNK,
-        out,
-        Vec::with_capacity(CHUNK * 2),
-        opts,
-        CHUNK,
-    );
-    let result = p.document();
-    if let Err(JsonError::Syntax { .. }) = &result {
-        if opts.theme.is_some() {
-            p.scan.out.extend_from_slice(b"\x1b[0m");
-        }
-    }
-    if !matches!(result, Err(JsonError::Io(_))) {
-        p.scan.sink.write_all(&p.scan.out)?;
-    }
-    result
+    let layout = Pretty::new(opts, false);
+    let buf = Vec::with_capacity(CHUNK * 2);
+    stream(Tokenizer::new(input, CHUNK, out, buf, CHUNK, layout))
 }
 
 /// Convenience for an in-memory body: Ok(formatted bytes) or Err if it is not valid JSON
@@ -201,13 +184,23 @@ pub fn colorize_stream<R: Read, W: Write + ?Sized>(
     out: &mut W,
     theme: &Theme,
 ) -> Result<()> {
-    let mut c = Colorizer::new(input, out, theme);
-    let result = c.document();
+    let layout = ColorOnly {
+        theme,
+        open_off: b"",
+    };
+    let buf = Vec::with_capacity(CHUNK * 2);
+    stream(Tokenizer::new(input, CHUNK, out, buf, CHUNK, layout))
+}
+
+/// Runs a flushing tokenizer to the end. After a syntax error what was laid out so far is still
+/// written, closed by [`Layout::cut`]; after an I/O error nothing more is attempted.
+fn stream<R: Read, W: Write + ?Sized, L: Layout>(mut t: Tokenizer<'_, R, W, L>) -> Result<()> {
+    let result = t.document();
     if let Err(JsonError::Syntax { .. }) = &result {
-        c.scan.out.extend_from_slice(c.open_off);
+        t.layout.cut(&mut t.scan.out);
     }
     if !matches!(result, Err(JsonError::Io(_))) {
-        c.scan.sink.write_all(&c.scan.out)?;
+        t.scan.sink.write_all(&t.scan.out)?;
     }
     result
 }
@@ -221,13 +214,11 @@ fn format_in_memory<R: Read>(
     sorted: bool,
 ) -> Result<Vec<u8>, (Vec<u8>, JsonError)> {
     let mut sink = io::sink();
-    let mut p = Printer::new(input, chunk, &mut sink, buf, opts, usize::MAX);
-    if sorted {
-        p.sort = Some(SortState::default());
-    }
-    match p.document() {
-        Ok(()) => Ok(p.scan.out),
-        Err(e) => Err((p.scan.out, e)),
+    let layout = Pretty::new(opts, sorted);
+    let mut t = Tokenizer::new(input, chunk, &mut sink, buf, usize::MAX, layout);
+    match t.document() {
+        Ok(()) => Ok(t.scan.out),
+        Err(e) => Err((t.scan.out, e)),
     }
 }
 
@@ -420,50 +411,59 @@ enum Kind {
 }
 
 impl Kind {
-    /// The container that `open` (`{` or `[`) starts, and its closing bracket.
-    fn opened_by(open: u8) -> (Kind, u8) {
-        match open {
-            b'{' => (Kind::Object, b'}'),
-            _ => (Kind::Array, b']'),
+    /// The container that `open` (`{` or `[`) starts.
+    fn opened_by(open: u8) -> Kind {
+        if open == b'{' {
+            Kind::Object
+        } else {
+            Kind::Array
         }
     }
 
-    /// The closing bracket, and the error when neither it nor `,` follows a member.
-    fn close(self) -> (u8, &'static str) {
+    /// Its opening and closing brackets.
+    fn brackets(self) -> [u8; 2] {
         match self {
-            Kind::Object => (b'}', "expected ',' or '}'"),
-            Kind::Array => (b']', "expected ',' or ']'"),
+            Kind::Object => *b"{}",
+            Kind::Array => *b"[]",
+        }
+    }
+
+    /// The error when neither `,` nor the closing bracket follows a member.
+    fn expected(self) -> &'static str {
+        match self {
+            Kind::Object => "expected ',' or '}'",
+            Kind::Array => "expected ',' or ']'",
         }
     }
 }
 
-/// One open container. `entries` indexes `SortState::entries` when sorting.
-struct Frame {
-    kind: Kind,
-    entries: usize,
+/// A token that is painted as one piece.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Token {
+    Key,
+    String,
+    Number,
+    Boolean,
+    Null,
 }
 
-/// One object member of the sorted variant: its decoded key and where its rendering starts.
-struct Entry {
-    key: (usize, usize),
-    start: usize,
+impl Token {
+    fn paint(self, theme: &Theme) -> &Paint {
+        match self {
+            Token::Key => &theme.key,
+            Token::String => &theme.string,
+            Token::Number => &theme.number,
+            Token::Boolean => &theme.boolean,
+            Token::Null => &theme.null,
+        }
+    }
 }
 
-/// Bookkeeping for `format_sorted`. Members are rendered in input order without separators;
-/// closing an object reorders the rendered members. Both vectors grow and shrink like a stack.
-#[derive(Default)]
-struct SortState {
-    entries: Vec<Entry>,
-    /// Decoded keys (WTF-8, so byte order is code point order even with lone surrogates).
-    keys: Vec<u8>,
-    scratch: Vec<u8>,
-}
-
-/// The lexical layer both machines share: buffered input, the output buffer and its flushing,
-/// syntax errors, and the scanning of literals, numbers and strings, which are validated and
-/// copied to `out` as they are read. Layout between tokens and paints around them belong to the
-/// machines ([`Printer`], [`Colorizer`]), and so does what a string's escapes and non-ASCII
-/// bytes become ([`StringRules`]).
+/// The lexical layer: buffered input, the output buffer and its flushing, syntax errors, and
+/// the scanning of whitespace, literals, numbers and strings, which are validated and copied to
+/// `out` as they are read. What may come next is the [`Tokenizer`]'s business, what goes between
+/// and around tokens the [`Layout`]'s, and what whitespace and a string's escapes and non-ASCII
+/// bytes become the [`CopyRules`]'.
 struct Scanner<'a, R, W: ?Sized> {
     input: Input<R>,
     out: Vec<u8>,
@@ -472,10 +472,13 @@ struct Scanner<'a, R, W: ?Sized> {
     flush_at: usize,
 }
 
-/// How a string scan treats what its fast path does not copy: a backslash escape, DEL, or a
-/// non-ASCII byte, each at the current position. A rule consumes the whole escape or sequence
-/// (writing what it becomes), or fails.
-trait StringRules {
+/// What the lexical layer copies as written and what it rewrites, as a layout chooses: the
+/// whitespace between tokens, and what a string scan's fast path does not copy (a backslash
+/// escape, DEL, or a non-ASCII byte, each at the current position). A string rule consumes the
+/// whole escape or sequence (writing what it becomes), or fails.
+trait CopyRules {
+    /// Whitespace between tokens is copied (with [`Scanner::copy_whitespace`]) or skipped.
+    const KEEP_WHITESPACE: bool;
     fn escape<R: Read, W: Write + ?Sized>(scan: &mut Scanner<'_, R, W>) -> Result<()>;
     fn del<R: Read, W: Write + ?Sized>(scan: &mut Scanner<'_, R, W>) -> Result<()>;
     fn non_ascii<R: Read, W: Write + ?Sized>(scan: &mut Scanner<'_, R, W>, lead: u8) -> Result<()>;
@@ -552,12 +555,6 @@ impl<'a, R: Read, W: Write + ?Sized> Scanner<'a, R, W> {
         self.input.pos += 1;
     }
 
-    /// Copies the byte just peeked, wrapped in `paint`.
-    fn paint_byte(&mut self, paint: &Paint) {
-        paint.wrap(&mut self.out, &[self.input.buf[self.input.pos]]);
-        self.input.pos += 1;
-    }
-
     /// Copies `n` bytes that are available at the current position.
     fn copy_ahead(&mut self, n: usize) {
         let pos = self.input.pos;
@@ -565,12 +562,38 @@ impl<'a, R: Read, W: Write + ?Sized> Scanner<'a, R, W> {
         self.input.pos += n;
     }
 
-    /// `true`, `false` or `null`, whose peeked first byte is `first`, painted as its kind.
-    fn literal(&mut self, first: u8, theme: &Theme) -> Result<()> {
-        let (word, paint): (&[u8], _) = match first {
-            b't' => (b"true", &theme.boolean),
-            b'f' => (b"false", &theme.boolean),
-            _ => (b"null", &theme.null),
+    /// Copies whitespace and peeks at the next byte (`None` at end of input). A carriage return
+    /// must start a CRLF: alone, it would let later text overwrite earlier text on a terminal.
+    fn copy_whitespace(&mut self) -> Result<Option<u8>> {
+        loop {
+            self.maybe_flush()?;
+            match self.input.peek()? {
+                Some(b' ' | b'\t' | b'\n') => {
+                    let ahead = &self.input.buf[self.input.pos..self.input.end];
+                    let n = ahead
+                        .iter()
+                        .position(|&b| !matches!(b, b' ' | b'\t' | b'\n'))
+                        .unwrap_or(ahead.len());
+                    self.copy_ahead(n);
+                }
+                Some(b'\r') => {
+                    if self.input.ensure(2)? < 2 || self.input.buf[self.input.pos + 1] != b'\n' {
+                        return Err(self.error_here("carriage return without line feed"));
+                    }
+                    self.copy_ahead(2);
+                }
+                other => return Ok(other),
+            }
+        }
+    }
+
+    /// Validates `true`, `false` or `null`, whose first byte `first` was peeked, and returns it.
+    /// The word is written by the layout, whole.
+    fn literal(&mut self, first: u8) -> Result<&'static [u8]> {
+        let word: &'static [u8] = match first {
+            b't' => b"true",
+            b'f' => b"false",
+            _ => b"null",
         };
         for &expected in word {
             if self.input.peek()? != Some(expected) {
@@ -578,8 +601,7 @@ impl<'a, R: Read, W: Write + ?Sized> Scanner<'a, R, W> {
             }
             self.input.pos += 1;
         }
-        paint.wrap(&mut self.out, word);
-        Ok(())
+        Ok(word)
     }
 
     /// Validates a number (its first byte peeked) and copies it exactly as written.
@@ -638,7 +660,7 @@ impl<'a, R: Read, W: Write + ?Sized> Scanner<'a, R, W> {
     /// Scans a string whose opening quote was peeked and copies it, quotes included, with `S`
     /// deciding what escapes, DEL and non-ASCII bytes become. Returns the range of its content
     /// in `out` (meaningful only when output is not flushed, i.e. when sorting).
-    fn string<S: StringRules>(&mut self) -> Result<(usize, usize)> {
+    fn string<S: CopyRules>(&mut self) -> Result<(usize, usize)> {
         self.copy_byte();
         let start = self.out.len();
         loop {
@@ -752,50 +774,117 @@ fn write_raw_escape(out: &mut Vec<u8>, raw: [u8; 4]) {
     out.extend_from_slice(&raw);
 }
 
-static PLAIN_THEME: Theme = Theme::PLAIN;
+/// What a layout does with the [`Tokenizer`]'s events, which arrive in input order with the
+/// output buffer. The scanner copies each token's own bytes, so a layout only decides what goes
+/// around and between tokens. The defaults paint each token where it stands, which is all a
+/// layout that keeps the input's whitespace needs. `depth` counts the containers open around
+/// what follows the event.
+trait Layout {
+    type Rules: CopyRules;
 
-/// The machine behind [`format_stream`], [`format_slice`] and [`format_sorted`]: whitespace is
-/// dropped and the document laid out afresh, and strings are rewritten by [`Rewrite`].
-struct Printer<'a, R, W: ?Sized> {
-    scan: Scanner<'a, R, W>,
-    indent: usize,
-    theme: &'a Theme,
-    stack: Vec<Frame>,
-    sort: Option<SortState>,
+    fn theme(&self) -> &Theme;
+
+    /// After a BOM and an XSSI prefix were consumed at the start.
+    fn preamble(&mut self, out: &mut Vec<u8>, bom: bool, prefix: Option<&[u8]>);
+
+    /// Output cut short by a syntax error ends with this, to leave the terminal sane.
+    fn cut(&mut self, out: &mut Vec<u8>);
+
+    /// `{}` or `[]`, with nothing between the brackets that the layout keeps.
+    #[inline]
+    fn empty(&mut self, out: &mut Vec<u8>, kind: Kind) {
+        self.theme().punct.wrap(out, &kind.brackets());
+    }
+
+    /// An opening bracket, followed by a member or by whitespace the layout keeps.
+    #[inline]
+    fn open(&mut self, out: &mut Vec<u8>, kind: Kind, _depth: usize) {
+        self.theme().punct.wrap(out, &kind.brackets()[..1]);
+    }
+
+    #[inline]
+    fn close(&mut self, out: &mut Vec<u8>, kind: Kind, _depth: usize) {
+        self.theme().punct.wrap(out, &kind.brackets()[1..]);
+    }
+
+    /// The comma between two members of a `kind` container.
+    #[inline]
+    fn comma(&mut self, out: &mut Vec<u8>, _kind: Kind, _depth: usize) {
+        self.theme().sep.wrap(out, b",");
+    }
+
+    #[inline]
+    fn colon(&mut self, out: &mut Vec<u8>) {
+        self.theme().sep.wrap(out, b":");
+    }
+
+    /// `true`, `false` or `null`, whole.
+    #[inline]
+    fn literal(&mut self, out: &mut Vec<u8>, token: Token, word: &[u8]) {
+        token.paint(self.theme()).wrap(out, word);
+    }
+
+    /// Before a key, string or number is copied.
+    #[inline]
+    fn begin(&mut self, out: &mut Vec<u8>, token: Token) {
+        out.extend_from_slice(&token.paint(self.theme()).on);
+    }
+
+    /// After it was copied; `content` is where it is in `out` (a string's without its quotes),
+    /// meaningful only when `out` is never flushed.
+    #[inline]
+    fn end(&mut self, out: &mut Vec<u8>, token: Token, _content: (usize, usize)) {
+        out.extend_from_slice(&token.paint(self.theme()).off);
+    }
 }
 
-impl<'a, R: Read, W: Write + ?Sized> Printer<'a, R, W> {
+/// The JSON grammar, implemented once for every layout: the container stack, what may come next
+/// (a value, a key, a colon, a comma or a closing bracket), the depth limit and syntax errors.
+/// Generic over the layout so that each event compiles down to a direct, inlinable call.
+struct Tokenizer<'a, R, W: ?Sized, L> {
+    scan: Scanner<'a, R, W>,
+    /// The open containers.
+    stack: Vec<Kind>,
+    layout: L,
+}
+
+impl<'a, R: Read, W: Write + ?Sized, L: Layout> Tokenizer<'a, R, W, L> {
     fn new(
         input: R,
         chunk: usize,
         sink: &'a mut W,
         out: Vec<u8>,
-        opts: &JsonOptions<'a>,
         flush_at: usize,
+        layout: L,
     ) -> Self {
-        Printer {
+        Tokenizer {
             scan: Scanner::new(Input::new(input, chunk), out, sink, flush_at),
-            indent: opts.indent,
-            theme: opts.theme.unwrap_or(&PLAIN_THEME),
             stack: Vec::new(),
-            sort: None,
+            layout,
+        }
+    }
+
+    /// Copies or skips whitespace, as the layout's rules say, and peeks at the next byte.
+    #[inline]
+    fn whitespace(&mut self) -> Result<Option<u8>> {
+        if L::Rules::KEEP_WHITESPACE {
+            self.scan.copy_whitespace()
+        } else {
+            Ok(self.scan.input.peek_token()?)
         }
     }
 
     /// Next non-whitespace byte, which must exist.
     fn token(&mut self, expected: &str) -> Result<u8> {
-        match self.scan.input.peek_token()? {
+        match self.whitespace()? {
             Some(b) => Ok(b),
             None => Err(self.scan.error_here(expected)),
         }
     }
 
     fn document(&mut self) -> Result<()> {
-        // A BOM is dropped; an XSSI prefix is copied, with a newline.
-        if let (_, Some(prefix)) = self.scan.preamble()? {
-            self.scan.out.extend_from_slice(prefix);
-            self.scan.out.push(b'\n');
-        }
+        let (bom, prefix) = self.scan.preamble()?;
+        self.layout.preamble(&mut self.scan.out, bom, prefix);
         loop {
             self.value()?;
             self.scan.maybe_flush()?;
@@ -803,16 +892,15 @@ impl<'a, R: Read, W: Write + ?Sized> Printer<'a, R, W> {
                 break;
             }
         }
-        match self.scan.input.peek_token()? {
+        match self.whitespace()? {
             None => Ok(()),
             Some(_) => Err(self.scan.error_here("unexpected data after the JSON value")),
         }
     }
 
-    /// Reads one value. Scalars and empty containers are written whole; a non-empty container
-    /// is opened (with its first key, for an object) and the loop continues with its first value.
+    /// Reads one value. Scalars and empty containers are read whole; a non-empty container is
+    /// opened (with its first key, for an object) and the loop continues with its first value.
     fn value(&mut self) -> Result<()> {
-        let t = self.theme;
         loop {
             match self.token("expected a JSON value")? {
                 b @ (b'{' | b'[') => {
@@ -820,37 +908,45 @@ impl<'a, R: Read, W: Write + ?Sized> Printer<'a, R, W> {
                         return Ok(());
                     }
                 }
-                b'"' => return self.string(&t.string).map(drop),
+                b'"' => return self.string::<false>(),
                 b'-' | b'0'..=b'9' => return self.number(),
-                b @ (b't' | b'f' | b'n') => return self.scan.literal(b, t),
+                b @ (b't' | b'f' | b'n') => {
+                    let word = self.scan.literal(b)?;
+                    let token = if b == b'n' {
+                        Token::Null
+                    } else {
+                        Token::Boolean
+                    };
+                    self.layout.literal(&mut self.scan.out, token, word);
+                    return Ok(());
+                }
                 _ => return Err(self.scan.error_here("expected a JSON value")),
             }
         }
     }
 
-    /// After a value: consumes `,` (plus the next key) or closing brackets. Returns true once the
+    /// After a value: reads `,` (plus the next key) or closing brackets. Returns true once the
     /// top-level value is complete.
     fn after_value(&mut self) -> Result<bool> {
-        let t = self.theme;
-        while let Some(kind) = self.stack.last().map(|f| f.kind) {
-            let (close, expected) = kind.close();
+        while let Some(&kind) = self.stack.last() {
+            let expected = kind.expected();
             let b = self.token(expected)?;
             if b == b',' {
                 self.scan.input.pos += 1;
-                if kind == Kind::Array || self.sort.is_none() {
-                    t.sep.wrap(&mut self.scan.out, b",");
-                    newline_indent(&mut self.scan.out, self.indent, self.stack.len());
-                }
+                self.layout
+                    .comma(&mut self.scan.out, kind, self.stack.len());
                 if kind == Kind::Object {
                     self.key()?;
                 }
                 return Ok(false);
             }
-            if b != close {
+            if b != kind.brackets()[1] {
                 return Err(self.scan.error_here(expected));
             }
             self.scan.input.pos += 1;
-            self.close(kind);
+            self.stack.pop();
+            self.layout
+                .close(&mut self.scan.out, kind, self.stack.len());
             self.scan.maybe_flush()?;
         }
         Ok(true)
@@ -860,44 +956,34 @@ impl<'a, R: Read, W: Write + ?Sized> Printer<'a, R, W> {
     fn open(&mut self, open: u8) -> Result<bool> {
         self.scan.check_depth(self.stack.len())?;
         self.scan.input.pos += 1;
-        let (kind, close) = Kind::opened_by(open);
-        let t = self.theme;
-        let punct = &t.punct;
-        if self.token("expected a JSON value")? == close {
+        let kind = Kind::opened_by(open);
+        let close = kind.brackets()[1];
+        // A layout that drops whitespace cannot tell `{ }` from `{}`, and lays nothing out
+        // before an error at the end of input.
+        let next = if L::Rules::KEEP_WHITESPACE {
+            self.scan.input.peek()?
+        } else {
+            Some(self.token("expected a JSON value")?)
+        };
+        if next == Some(close) {
             self.scan.input.pos += 1;
-            punct.wrap(&mut self.scan.out, &[open, close]);
+            self.layout.empty(&mut self.scan.out, kind);
             return Ok(false);
         }
-        punct.wrap(&mut self.scan.out, &[open]);
-        let entries = self.sort.as_ref().map_or(0, |s| s.entries.len());
-        self.stack.push(Frame { kind, entries });
-        if kind == Kind::Array || self.sort.is_none() {
-            newline_indent(&mut self.scan.out, self.indent, self.stack.len());
+        self.layout
+            .open(&mut self.scan.out, kind, self.stack.len() + 1);
+        // Whitespace the layout keeps may still separate the brackets.
+        if L::Rules::KEEP_WHITESPACE && self.token("expected a JSON value")? == close {
+            self.scan.input.pos += 1;
+            self.layout
+                .close(&mut self.scan.out, kind, self.stack.len());
+            return Ok(false);
         }
+        self.stack.push(kind);
         if kind == Kind::Object {
             self.key()?;
         }
         Ok(true)
-    }
-
-    fn close(&mut self, kind: Kind) {
-        let Some(frame) = self.stack.pop() else {
-            return;
-        };
-        let out = &mut self.scan.out;
-        if kind == Kind::Object {
-            if let Some(sort) = self.sort.as_mut() {
-                sort.reorder(
-                    out,
-                    frame.entries,
-                    self.theme,
-                    self.indent,
-                    self.stack.len(),
-                );
-            }
-        }
-        newline_indent(out, self.indent, self.stack.len());
-        self.theme.punct.wrap(out, &[kind.close().0]);
     }
 
     /// An object key and its colon.
@@ -905,37 +991,137 @@ impl<'a, R: Read, W: Write + ?Sized> Printer<'a, R, W> {
         if self.token("expected a string key")? != b'"' {
             return Err(self.scan.error_here("expected a string key"));
         }
-        let start = self.scan.out.len();
-        let t = self.theme;
-        let content = self.string(&t.key)?;
-        if let Some(sort) = self.sort.as_mut() {
-            sort.push_entry(start, &self.scan.out[content.0..content.1]);
-        }
+        self.string::<true>()?;
         if self.token("expected ':'")? != b':' {
             return Err(self.scan.error_here("expected ':'"));
         }
         self.scan.input.pos += 1;
-        t.sep.wrap(&mut self.scan.out, b":");
-        self.scan.out.push(b' ');
+        self.layout.colon(&mut self.scan.out);
         Ok(())
     }
 
-    /// A number, painted.
+    /// A key (`KEY`) or string value, its quote peeked, copied between two layout events. A
+    /// const parameter, so that each copy knows its paint without a runtime check.
+    fn string<const KEY: bool>(&mut self) -> Result<()> {
+        let token = if KEY { Token::Key } else { Token::String };
+        self.layout.begin(&mut self.scan.out, token);
+        let content = self.scan.string::<L::Rules>()?;
+        self.layout.end(&mut self.scan.out, token, content);
+        Ok(())
+    }
+
+    /// A number (its first byte peeked), copied between two layout events.
     fn number(&mut self) -> Result<()> {
-        let paint = &self.theme.number;
-        self.scan.out.extend_from_slice(&paint.on);
+        self.layout.begin(&mut self.scan.out, Token::Number);
+        let start = self.scan.out.len();
         self.scan.number()?;
-        self.scan.out.extend_from_slice(&paint.off);
+        let content = (start, self.scan.out.len());
+        self.layout.end(&mut self.scan.out, Token::Number, content);
         Ok(())
     }
+}
 
-    /// A string (its quote peeked) in `paint`. Returns the range of its rendered content in
-    /// `out` (see [`Scanner::string`]).
-    fn string(&mut self, paint: &Paint) -> Result<(usize, usize)> {
-        self.scan.out.extend_from_slice(&paint.on);
-        let content = self.scan.string::<Rewrite>()?;
-        self.scan.out.extend_from_slice(&paint.off);
-        Ok(content)
+static PLAIN_THEME: Theme = Theme::PLAIN;
+
+/// The layout behind [`format_stream`], [`format_slice`] and [`format_sorted`]: the input's
+/// whitespace is dropped and the document laid out afresh, and strings are rewritten by
+/// [`Rewrite`]. When sorting, an object's members are collected and reordered as it closes.
+struct Pretty<'t> {
+    indent: usize,
+    theme: &'t Theme,
+    /// The caller asked for colours, so a cut ends with a reset.
+    themed: bool,
+    sort: Option<SortState>,
+}
+
+impl<'t> Pretty<'t> {
+    fn new(opts: &JsonOptions<'t>, sorted: bool) -> Self {
+        Pretty {
+            indent: opts.indent,
+            theme: opts.theme.unwrap_or(&PLAIN_THEME),
+            themed: opts.theme.is_some(),
+            sort: sorted.then(SortState::default),
+        }
+    }
+
+    /// The sort state, when the members of a `kind` container are being collected.
+    fn sorting(&mut self, kind: Kind) -> Option<&mut SortState> {
+        match kind {
+            Kind::Object => self.sort.as_mut(),
+            Kind::Array => None,
+        }
+    }
+}
+
+impl Layout for Pretty<'_> {
+    type Rules = Rewrite;
+
+    fn theme(&self) -> &Theme {
+        self.theme
+    }
+
+    /// A BOM is dropped; an XSSI prefix gets a line of its own.
+    fn preamble(&mut self, out: &mut Vec<u8>, _bom: bool, prefix: Option<&[u8]>) {
+        if let Some(prefix) = prefix {
+            out.extend_from_slice(prefix);
+            out.push(b'\n');
+        }
+    }
+
+    fn cut(&mut self, out: &mut Vec<u8>) {
+        if self.themed {
+            out.extend_from_slice(b"\x1b[0m");
+        }
+    }
+
+    #[inline]
+    fn open(&mut self, out: &mut Vec<u8>, kind: Kind, depth: usize) {
+        self.theme.punct.wrap(out, &kind.brackets()[..1]);
+        // Sorted members get their line breaks when the object closes.
+        match self.sorting(kind) {
+            Some(sort) => sort.open(),
+            None => newline_indent(out, self.indent, depth),
+        }
+    }
+
+    #[inline]
+    fn close(&mut self, out: &mut Vec<u8>, kind: Kind, depth: usize) {
+        let (theme, indent) = (self.theme, self.indent);
+        if let Some(sort) = self.sorting(kind) {
+            sort.reorder(out, theme, indent, depth);
+        }
+        newline_indent(out, indent, depth);
+        theme.punct.wrap(out, &kind.brackets()[1..]);
+    }
+
+    #[inline]
+    fn comma(&mut self, out: &mut Vec<u8>, kind: Kind, depth: usize) {
+        if self.sorting(kind).is_none() {
+            self.theme.sep.wrap(out, b",");
+            newline_indent(out, self.indent, depth);
+        }
+    }
+
+    #[inline]
+    fn colon(&mut self, out: &mut Vec<u8>) {
+        self.theme.sep.wrap(out, b":");
+        out.push(b' ');
+    }
+
+    #[inline]
+    fn begin(&mut self, out: &mut Vec<u8>, token: Token) {
+        if let (Token::Key, Some(sort)) = (token, self.sort.as_mut()) {
+            sort.key_start = out.len();
+        }
+        out.extend_from_slice(&token.paint(self.theme).on);
+    }
+
+    #[inline]
+    fn end(&mut self, out: &mut Vec<u8>, token: Token, content: (usize, usize)) {
+        if let (Token::Key, Some(sort)) = (token, self.sort.as_mut()) {
+            sort.push_entry(&out[content.0..content.1]);
+        }
+        out.extend_from_slice(&token.paint(self.theme).off);
     }
 }
 
@@ -943,7 +1129,9 @@ impl<'a, R: Read, W: Write + ?Sized> Printer<'a, R, W> {
 /// controls and lone surrogates; DEL and C1 controls are escaped; invalid UTF-8 is replaced.
 struct Rewrite;
 
-impl StringRules for Rewrite {
+impl CopyRules for Rewrite {
+    const KEEP_WHITESPACE: bool = false;
+
     fn escape<R: Read, W: Write + ?Sized>(scan: &mut Scanner<'_, R, W>) -> Result<()> {
         match scan.escape_letter()? {
             b'/' => scan.out.push(b'/'),
@@ -1014,197 +1202,56 @@ impl Rewrite {
     }
 }
 
-/// The machine behind [`colorize_stream`]: the same grammar and scanner as [`Printer`], but
-/// whitespace is copied instead of re-laid, and strings are copied by [`Verbatim`].
-struct Colorizer<'a, R, W: ?Sized> {
-    scan: Scanner<'a, R, W>,
-    theme: &'a Theme,
-    stack: Vec<Kind>,
-    /// The `off` bytes of a paint that is switched on (a string or number in progress), so that
-    /// output cut short by an error still restores the terminal.
-    open_off: &'a [u8],
+/// The layout behind [`colorize_stream`]: the input's whitespace is kept and every token painted
+/// where it stands, with strings copied by [`Verbatim`].
+struct ColorOnly<'t> {
+    theme: &'t Theme,
+    /// The `off` bytes of a paint that is switched on (a key, string or number in progress), so
+    /// that output cut short by an error still restores the terminal.
+    open_off: &'t [u8],
 }
 
-impl<'a, R: Read, W: Write + ?Sized> Colorizer<'a, R, W> {
-    fn new(input: R, sink: &'a mut W, theme: &'a Theme) -> Self {
-        Colorizer {
-            scan: Scanner::new(
-                Input::new(input, CHUNK),
-                Vec::with_capacity(CHUNK * 2),
-                sink,
-                CHUNK,
-            ),
-            theme,
-            stack: Vec::new(),
-            open_off: b"",
+impl Layout for ColorOnly<'_> {
+    type Rules = Verbatim;
+
+    fn theme(&self) -> &Theme {
+        self.theme
+    }
+
+    /// A BOM and an XSSI prefix are copied, unpainted.
+    fn preamble(&mut self, out: &mut Vec<u8>, bom: bool, prefix: Option<&[u8]>) {
+        if bom {
+            out.extend_from_slice(BOM);
+        }
+        if let Some(prefix) = prefix {
+            out.extend_from_slice(prefix);
         }
     }
 
-    fn paint_on(&mut self, paint: &'a Paint) {
-        self.scan.out.extend_from_slice(&paint.on);
+    fn cut(&mut self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.open_off);
+    }
+
+    #[inline]
+    fn begin(&mut self, out: &mut Vec<u8>, token: Token) {
+        let paint = token.paint(self.theme);
+        out.extend_from_slice(&paint.on);
         self.open_off = &paint.off;
     }
 
-    fn paint_off(&mut self) {
-        self.scan.out.extend_from_slice(self.open_off);
+    #[inline]
+    fn end(&mut self, out: &mut Vec<u8>, _token: Token, _content: (usize, usize)) {
+        out.extend_from_slice(self.open_off);
         self.open_off = b"";
     }
-
-    /// Copies whitespace and peeks at the next byte (`None` at end of input).
-    fn whitespace(&mut self) -> Result<Option<u8>> {
-        let scan = &mut self.scan;
-        loop {
-            scan.maybe_flush()?;
-            let Some(b) = scan.input.peek()? else {
-                return Ok(None);
-            };
-            match b {
-                b' ' | b'\t' | b'\n' => {}
-                b'\r' => {
-                    let lf =
-                        scan.input.ensure(2)? == 2 && scan.input.buf[scan.input.pos + 1] == b'\n';
-                    if !lf {
-                        return Err(scan.error_here("carriage return without line feed"));
-                    }
-                }
-                _ => return Ok(Some(b)),
-            }
-            scan.copy_byte();
-        }
-    }
-
-    /// Next non-whitespace byte, which must exist.
-    fn token(&mut self, expected: &str) -> Result<u8> {
-        match self.whitespace()? {
-            Some(b) => Ok(b),
-            None => Err(self.scan.error_here(expected)),
-        }
-    }
-
-    fn document(&mut self) -> Result<()> {
-        // A BOM and an XSSI prefix are copied, unpainted.
-        let (bom, prefix) = self.scan.preamble()?;
-        if bom {
-            self.scan.out.extend_from_slice(BOM);
-        }
-        if let Some(prefix) = prefix {
-            self.scan.out.extend_from_slice(prefix);
-        }
-        loop {
-            self.value()?;
-            if self.after_value()? {
-                break;
-            }
-        }
-        match self.whitespace()? {
-            None => Ok(()),
-            Some(_) => Err(self.scan.error_here("unexpected data after the JSON value")),
-        }
-    }
-
-    /// Reads one value; a non-empty container is opened (with its first key, for an object)
-    /// and the loop continues with its first value.
-    fn value(&mut self) -> Result<()> {
-        let t = self.theme;
-        loop {
-            match self.token("expected a JSON value")? {
-                b @ (b'{' | b'[') => {
-                    if !self.open(b)? {
-                        return Ok(());
-                    }
-                }
-                b'"' => return self.string(&t.string),
-                b'-' | b'0'..=b'9' => return self.number(),
-                b @ (b't' | b'f' | b'n') => return self.scan.literal(b, t),
-                _ => return Err(self.scan.error_here("expected a JSON value")),
-            }
-        }
-    }
-
-    /// After a value: copies `,` (plus the next key) or closing brackets. Returns true once the
-    /// top-level value is complete.
-    fn after_value(&mut self) -> Result<bool> {
-        let t = self.theme;
-        while let Some(&kind) = self.stack.last() {
-            let (close, expected) = kind.close();
-            let b = self.token(expected)?;
-            if b == b',' {
-                self.scan.paint_byte(&t.sep);
-                if kind == Kind::Object {
-                    self.key()?;
-                }
-                return Ok(false);
-            }
-            if b != close {
-                return Err(self.scan.error_here(expected));
-            }
-            self.scan.paint_byte(&t.punct);
-            self.stack.pop();
-        }
-        Ok(true)
-    }
-
-    /// Opens `{` or `[` (at the current position). Returns false when it was empty.
-    fn open(&mut self, open: u8) -> Result<bool> {
-        self.scan.check_depth(self.stack.len())?;
-        let (kind, close) = Kind::opened_by(open);
-        let t = self.theme;
-        self.scan.input.pos += 1;
-        // `{}` and `[]` are painted as one token, as the pretty-printer does.
-        if self.scan.input.peek()? == Some(close) {
-            self.scan.input.pos += 1;
-            t.punct.wrap(&mut self.scan.out, &[open, close]);
-            return Ok(false);
-        }
-        t.punct.wrap(&mut self.scan.out, &[open]);
-        if self.token("expected a JSON value")? == close {
-            self.scan.paint_byte(&t.punct);
-            return Ok(false);
-        }
-        self.stack.push(kind);
-        if kind == Kind::Object {
-            self.key()?;
-        }
-        Ok(true)
-    }
-
-    /// An object key and its colon.
-    fn key(&mut self) -> Result<()> {
-        if self.token("expected a string key")? != b'"' {
-            return Err(self.scan.error_here("expected a string key"));
-        }
-        let t = self.theme;
-        self.string(&t.key)?;
-        if self.token("expected ':'")? != b':' {
-            return Err(self.scan.error_here("expected ':'"));
-        }
-        self.scan.paint_byte(&t.sep);
-        Ok(())
-    }
-
-    /// A number, painted.
-    fn number(&mut self) -> Result<()> {
-        let t = self.theme;
-        self.paint_on(&t.number);
-        self.scan.number()?;
-        self.paint_off();
-        Ok(())
-    }
-
-    /// A string (its quote peeked) in `paint`.
-    fn string(&mut self, paint: &'a Paint) -> Result<()> {
-        self.paint_on(paint);
-        self.scan.string::<Verbatim>()?;
-        self.paint_off();
-        Ok(())
-    }
 }
-
 /// The colorizer's string rules: everything is validated and copied as written, and what a
 /// terminal could obey (DEL, C1 controls) or mangle (invalid UTF-8) is an error.
 struct Verbatim;
 
-impl StringRules for Verbatim {
+impl CopyRules for Verbatim {
+    const KEEP_WHITESPACE: bool = true;
+
     fn escape<R: Read, W: Write + ?Sized>(scan: &mut Scanner<'_, R, W>) -> Result<()> {
         match scan.escape_letter()? {
             b'u' => {
@@ -1234,27 +1281,47 @@ impl StringRules for Verbatim {
     }
 }
 
+/// One object member of the sorted variant: its decoded key and where its rendering starts.
+struct Entry {
+    key: (usize, usize),
+    start: usize,
+}
+
+/// Bookkeeping for `format_sorted`. Members are rendered in input order without separators;
+/// closing an object reorders the rendered members. The vectors grow and shrink like stacks.
+#[derive(Default)]
+struct SortState {
+    entries: Vec<Entry>,
+    /// Decoded keys (WTF-8, so byte order is code point order even with lone surrogates).
+    keys: Vec<u8>,
+    /// Where each open object's members start in `entries`.
+    objects: Vec<usize>,
+    /// Where the rendering of the key being read starts in the output.
+    key_start: usize,
+    scratch: Vec<u8>,
+}
+
 impl SortState {
-    /// Records a member whose rendering starts at `start`, keyed by its rendered key `content`.
-    fn push_entry(&mut self, start: usize, content: &[u8]) {
+    fn open(&mut self) {
+        self.objects.push(self.entries.len());
+    }
+
+    /// Records a member whose rendering starts at `key_start`, keyed by its rendered key `content`.
+    fn push_entry(&mut self, content: &[u8]) {
         let key_start = self.keys.len();
         decode_rendered(content, &mut self.keys);
         self.entries.push(Entry {
             key: (key_start, self.keys.len()),
-            start,
+            start: self.key_start,
         });
     }
 
-    /// Rewrites the members of the object closing now (entries from `base`, rendered at the end
-    /// of `out`) in key order, with separators and indentation at `depth + 1`.
-    fn reorder(
-        &mut self,
-        out: &mut Vec<u8>,
-        base: usize,
-        theme: &Theme,
-        indent: usize,
-        depth: usize,
-    ) {
+    /// Rewrites the members of the object closing now (rendered at the end of `out`) in key
+    /// order, with separators and indentation at `depth + 1`.
+    fn reorder(&mut self, out: &mut Vec<u8>, theme: &Theme, indent: usize, depth: usize) {
+        let Some(base) = self.objects.pop() else {
+            return;
+        };
         let members = &self.entries[base..];
         let Some(first) = members.first() else {
             return;
