@@ -174,26 +174,64 @@ fn write_coloured_json(
     let complete = fill(&mut buf, reader, BUFFERED_FORMAT_LIMIT)?;
     if complete {
         let mut coloured = Vec::with_capacity(buf.len() * 2);
-        if json::colorize_stream(&buf[..], &mut coloured, theme).is_ok() {
-            out.write_all(&coloured)?;
-            return Ok(Written {
-                bytes: buf.len() as u64,
-                ended_with_newline: buf.ends_with(b"\n"),
-                binary_suppressed: false,
-            });
-        }
-        return write_text(buf, &mut io::empty(), out, style);
+        return match json::colorize_stream(&buf[..], &mut coloured, theme) {
+            Ok(()) => {
+                out.write_all(&coloured)?;
+                Ok(Written {
+                    bytes: buf.len() as u64,
+                    ended_with_newline: buf.ends_with(b"\n"),
+                    binary_suppressed: false,
+                })
+            }
+            Err(e) => raw_with_note(buf, out, style, too_large_note(&e)),
+        };
     }
     let bytes = buf.len() as u64;
     let mut input = io::Cursor::new(buf).chain(reader);
-    match json::colorize_stream(&mut input, out, theme) {
+    let mut unread = Vec::new();
+    match json::colorize_stream_resumable(&mut input, out, theme, &mut unread) {
         Ok(()) => Ok(Written {
             bytes,
             ..Written::default()
         }),
         Err(json::JsonError::Io(e)) => Err(e),
-        Err(_) => write_text(Vec::new(), &mut input, out, style),
+        Err(e) => {
+            if let Some(note) = too_large_note(&e) {
+                out.write_all(note.as_bytes())?;
+            }
+            let mut rest = io::Cursor::new(unread).chain(input);
+            write_text(Vec::new(), &mut rest, out, style)
+        }
     }
+}
+
+/// A body shown as received (after formatting gave up on it), then the note saying why.
+fn raw_with_note(
+    buf: Vec<u8>,
+    out: &mut dyn Write,
+    style: &BodyStyle,
+    note: Option<String>,
+) -> io::Result<Written> {
+    let w = write_text(buf, &mut io::empty(), out, style)?;
+    match note {
+        Some(note) => {
+            out.write_all(note.as_bytes())?;
+            Ok(Written {
+                ended_with_newline: true,
+                ..w
+            })
+        }
+        None => Ok(w),
+    }
+}
+
+/// The line that says formatting stopped because its output would have been too large.
+fn too_large_note(e: &json::JsonError) -> Option<String> {
+    matches!(e, json::JsonError::TooLarge { .. }).then(|| {
+        "\n[http: formatting stopped: the formatted body would be many times larger than \
+         received (deep nesting); the rest is shown as received]\n"
+            .to_string()
+    })
 }
 
 /// XML re-indented when it parses (bodies up to the buffer limit), else shown as received.
@@ -226,16 +264,18 @@ fn json_opts<'a>(style: &BodyStyle<'a>) -> JsonOptions<'a> {
     }
 }
 
-fn format_buffered(body: &[u8], style: &BodyStyle) -> Option<Vec<u8>> {
+fn format_buffered(body: &[u8], style: &BodyStyle) -> Result<Vec<u8>, json::JsonError> {
     if style.sort_keys {
         let mut out = Vec::new();
-        json::format_sorted(body, &mut out, &json_opts(style)).ok()?;
-        Some(out)
+        json::format_sorted(body, &mut out, &json_opts(style))?;
+        Ok(out)
     } else {
-        json::format_slice(body, &json_opts(style)).ok()
+        json::format_slice(body, &json_opts(style))
     }
 }
 
+/// Bodies up to the buffer limit are formatted in memory (sorted with `--sorted`); larger
+/// ones stream, unsorted (sorting needs the whole document in memory: a note says so).
 fn write_json(
     mut buf: Vec<u8>,
     reader: &mut dyn Read,
@@ -246,7 +286,7 @@ fn write_json(
     let complete = fill(&mut buf, reader, BUFFERED_FORMAT_LIMIT)?;
     if complete {
         return match format_buffered(&buf, style) {
-            Some(formatted) => {
+            Ok(formatted) => {
                 out.write_all(&formatted)?;
                 Ok(Written {
                     bytes: buf.len() as u64,
@@ -254,30 +294,37 @@ fn write_json(
                     binary_suppressed: false,
                 })
             }
-            None => write_text(buf, &mut io::empty(), out, style),
+            Err(e) => raw_with_note(buf, out, style, too_large_note(&e)),
         };
     }
     let bytes = buf.len() as u64;
     let mut input = io::Cursor::new(buf).chain(reader);
-    let result = if style.sort_keys {
-        json::format_sorted(&mut input, out, &json_opts(style))
-    } else {
-        json::format_stream(&mut input, out, &json_opts(style))
-    };
-    match result {
-        Ok(()) => Ok(Written {
-            bytes,
-            ..Written::default()
-        }),
+    let mut unread = Vec::new();
+    match json::format_stream_resumable(&mut input, out, &json_opts(style), &mut unread) {
+        Ok(()) => {
+            if style.sort_keys {
+                out.write_all(SORT_LIMIT_NOTE.as_bytes())?;
+            }
+            Ok(Written {
+                bytes,
+                ended_with_newline: style.sort_keys,
+                ..Written::default()
+            })
+        }
         Err(json::JsonError::Io(e)) => Err(e),
         Err(e) => {
             // Already partly written: say so and show the rest as received.
-            out.write_all(format!("\n[http: the body stops being valid JSON here ({e}); the rest is shown as received]\n").as_bytes())?;
-            let mut rest = input;
+            let note = too_large_note(&e).unwrap_or_else(|| format!("\n[http: the body stops being valid JSON here ({e}); the rest is shown as received]\n"));
+            out.write_all(note.as_bytes())?;
+            let mut rest = io::Cursor::new(unread).chain(input);
             write_text(Vec::new(), &mut rest, out, style)
         }
     }
 }
+
+/// Said after a body too large for `--sorted`.
+const SORT_LIMIT_NOTE: &str =
+    "\n[http: not sorted: --sorted sorts bodies up to 1 MiB; larger ones keep their order]\n";
 
 /// Read until `buf` holds `limit` bytes or the reader ends; true when it ended.
 fn fill(buf: &mut Vec<u8>, reader: &mut dyn Read, limit: usize) -> io::Result<bool> {
@@ -441,12 +488,12 @@ fn format_line(line: &[u8], style: &BodyStyle) -> Option<Vec<u8>> {
     // Server-sent events: format the JSON after `data:`.
     if let Some(data) = trimmed.strip_prefix(b"data:") {
         let data = data.strip_prefix(b" ").unwrap_or(data);
-        let formatted = format_buffered(data, style)?;
+        let formatted = format_buffered(data, style).ok()?;
         let mut out = b"data: ".to_vec();
         out.extend_from_slice(&formatted);
         return Some(out);
     }
-    format_buffered(trimmed, style)
+    format_buffered(trimmed, style).ok()
 }
 
 #[cfg(test)]

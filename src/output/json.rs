@@ -14,6 +14,13 @@ use crate::output::theme::{Paint, Theme};
 pub const DEFAULT_INDENT: usize = 4;
 /// Deepest nesting accepted; deeper input is rejected rather than risking memory or output blow-up.
 pub const MAX_DEPTH: usize = 10_000;
+/// Formatted output may be at most this many times the input read so far, plus
+/// [`EXPANSION_SLACK`] (indentation grows with depth, so deep input could otherwise turn a
+/// small body into gigabytes); past that, formatting stops with [`JsonError::TooLarge`].
+pub const MAX_EXPANSION: u64 = 8;
+/// The same bound with colours on, whose escape sequences add a constant per token.
+pub const MAX_EXPANSION_COLOURED: u64 = 24;
+pub const EXPANSION_SLACK: u64 = 64 * 1024;
 /// Anti-XSSI prefixes copied verbatim before the document (longest first where one extends another).
 pub const XSSI_PREFIXES: [&[u8]; 4] = [b")]}',", b")]}'", b"while(1);", b"for(;;);"];
 
@@ -50,6 +57,10 @@ pub enum JsonError {
         offset: u64,
         message: String,
     },
+    /// Formatting would make the output more than [`MAX_EXPANSION`] times the input.
+    TooLarge {
+        offset: u64,
+    },
     Io(io::Error),
 }
 
@@ -57,7 +68,7 @@ impl JsonError {
     /// Input offset of a syntax error.
     pub fn offset(&self) -> Option<u64> {
         match self {
-            JsonError::Syntax { offset, .. } => Some(*offset),
+            JsonError::Syntax { offset, .. } | JsonError::TooLarge { offset } => Some(*offset),
             JsonError::Io(_) => None,
         }
     }
@@ -69,6 +80,11 @@ impl fmt::Display for JsonError {
             JsonError::Syntax { offset, message } => {
                 write!(f, "invalid JSON at byte {offset}: {message}")
             }
+            JsonError::TooLarge { offset } => write!(
+                f,
+                "formatting stopped at byte {offset}: the output would be more than \
+                 {MAX_EXPANSION} times the input"
+            ),
             JsonError::Io(e) => write!(f, "I/O error while formatting JSON: {e}"),
         }
     }
@@ -78,7 +94,7 @@ impl std::error::Error for JsonError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             JsonError::Io(e) => Some(e),
-            JsonError::Syntax { .. } => None,
+            JsonError::Syntax { .. } | JsonError::TooLarge { .. } => None,
         }
     }
 }
@@ -96,9 +112,30 @@ pub fn format_stream<R: Read, W: Write + ?Sized>(
     out: &mut W,
     opts: &JsonOptions,
 ) -> Result<()> {
+    format_stream_resumable(input, out, opts, &mut Vec::new())
+}
+
+/// Like [`format_stream`], but on an error `unread` receives the input read past the point
+/// where formatting stopped, so that the caller can show the rest as received.
+pub fn format_stream_resumable<R: Read, W: Write + ?Sized>(
+    input: R,
+    out: &mut W,
+    opts: &JsonOptions,
+    unread: &mut Vec<u8>,
+) -> Result<()> {
     let layout = Pretty::new(opts, false);
     let buf = Vec::with_capacity(CHUNK * 2);
-    stream(Tokenizer::new(input, CHUNK, out, buf, CHUNK, layout))
+    let t = Tokenizer::new(input, CHUNK, out, buf, CHUNK, layout).limit(expansion(opts.theme));
+    stream(t, unread)
+}
+
+/// The output bound for a theme (or none).
+fn expansion(theme: Option<&Theme>) -> u64 {
+    if theme.is_some() {
+        MAX_EXPANSION_COLOURED
+    } else {
+        MAX_EXPANSION
+    }
 }
 
 /// Convenience for an in-memory body: Ok(formatted bytes) or Err if it is not valid JSON
@@ -148,6 +185,7 @@ pub fn looks_like_json(prefix: &[u8]) -> bool {
         Ok(_) => true,
         // An error at the very end only means the prefix was cut off there.
         Err((_, JsonError::Syntax { offset, .. })) => offset >= head.len() as u64,
+        Err((_, JsonError::TooLarge { .. })) => true,
         Err((_, JsonError::Io(_))) => false,
     }
 }
@@ -184,20 +222,37 @@ pub fn colorize_stream<R: Read, W: Write + ?Sized>(
     out: &mut W,
     theme: &Theme,
 ) -> Result<()> {
+    colorize_stream_resumable(input, out, theme, &mut Vec::new())
+}
+
+/// Like [`colorize_stream`], with the input read past an error in `unread`.
+pub fn colorize_stream_resumable<R: Read, W: Write + ?Sized>(
+    input: R,
+    out: &mut W,
+    theme: &Theme,
+    unread: &mut Vec<u8>,
+) -> Result<()> {
     let layout = ColorOnly {
         theme,
         open_off: b"",
     };
     let buf = Vec::with_capacity(CHUNK * 2);
-    stream(Tokenizer::new(input, CHUNK, out, buf, CHUNK, layout))
+    let t = Tokenizer::new(input, CHUNK, out, buf, CHUNK, layout).limit(MAX_EXPANSION_COLOURED);
+    stream(t, unread)
 }
 
-/// Runs a flushing tokenizer to the end. After a syntax error what was laid out so far is still
-/// written, closed by [`Layout::cut`]; after an I/O error nothing more is attempted.
-fn stream<R: Read, W: Write + ?Sized, L: Layout>(mut t: Tokenizer<'_, R, W, L>) -> Result<()> {
+/// Runs a flushing tokenizer to the end. After a syntax error (or the output bound) what was
+/// laid out so far is still written, closed by [`Layout::cut`], and the input read but not
+/// consumed goes to `unread`; after an I/O error nothing more is attempted.
+fn stream<R: Read, W: Write + ?Sized, L: Layout>(
+    mut t: Tokenizer<'_, R, W, L>,
+    unread: &mut Vec<u8>,
+) -> Result<()> {
     let result = t.document();
-    if let Err(JsonError::Syntax { .. }) = &result {
+    if let Err(JsonError::Syntax { .. } | JsonError::TooLarge { .. }) = &result {
         t.layout.cut(&mut t.scan.out);
+        let input = &t.scan.input;
+        unread.extend_from_slice(&input.buf[input.pos.min(input.end)..input.end]);
     }
     if !matches!(result, Err(JsonError::Io(_))) {
         t.scan.sink.write_all(&t.scan.out)?;
@@ -215,7 +270,8 @@ fn format_in_memory<R: Read>(
 ) -> Result<Vec<u8>, (Vec<u8>, JsonError)> {
     let mut sink = io::sink();
     let layout = Pretty::new(opts, sorted);
-    let mut t = Tokenizer::new(input, chunk, &mut sink, buf, usize::MAX, layout);
+    let mut t = Tokenizer::new(input, chunk, &mut sink, buf, usize::MAX, layout)
+        .limit(expansion(opts.theme));
     match t.document() {
         Ok(()) => Ok(t.scan.out),
         Err(e) => Err((t.scan.out, e)),
@@ -470,6 +526,10 @@ struct Scanner<'a, R, W: ?Sized> {
     sink: &'a mut W,
     /// `out` goes to `sink` once it holds this many bytes.
     flush_at: usize,
+    /// Bytes already written to `sink`.
+    flushed: u64,
+    /// The output bound, as a multiple of the input read (0: none).
+    expansion: u64,
 }
 
 /// What the lexical layer copies as written and what it rewrites, as a layout chooses: the
@@ -499,6 +559,8 @@ impl<'a, R: Read, W: Write + ?Sized> Scanner<'a, R, W> {
             out,
             sink,
             flush_at,
+            flushed: 0,
+            expansion: 0,
         }
     }
 
@@ -515,9 +577,16 @@ impl<'a, R: Read, W: Write + ?Sized> Scanner<'a, R, W> {
         }
     }
 
-    fn maybe_flush(&mut self) -> io::Result<()> {
+    /// Flushes a full output buffer, and stops formatting once the output outgrows its bound.
+    fn maybe_flush(&mut self) -> Result<()> {
+        let produced = self.flushed + self.out.len() as u64;
+        let offset = self.input.offset();
+        if self.expansion > 0 && produced > self.expansion * offset + EXPANSION_SLACK {
+            return Err(JsonError::TooLarge { offset });
+        }
         if self.out.len() >= self.flush_at {
             self.sink.write_all(&self.out)?;
+            self.flushed += self.out.len() as u64;
             self.out.clear();
         }
         Ok(())
@@ -849,6 +918,12 @@ struct Tokenizer<'a, R, W: ?Sized, L> {
 }
 
 impl<'a, R: Read, W: Write + ?Sized, L: Layout> Tokenizer<'a, R, W, L> {
+    /// Bound the output to `times` the input read (plus [`EXPANSION_SLACK`]).
+    fn limit(mut self, times: u64) -> Self {
+        self.scan.expansion = times;
+        self
+    }
+
     fn new(
         input: R,
         chunk: usize,
@@ -972,6 +1047,8 @@ impl<'a, R: Read, W: Write + ?Sized, L: Layout> Tokenizer<'a, R, W, L> {
         }
         self.layout
             .open(&mut self.scan.out, kind, self.stack.len() + 1);
+        // A chain of openings never returns to the document loop: check the bound here.
+        self.scan.maybe_flush()?;
         // Whitespace the layout keeps may still separate the brackets.
         if L::Rules::KEEP_WHITESPACE && self.token("expected a JSON value")? == close {
             self.scan.input.pos += 1;
@@ -1659,8 +1736,11 @@ mod tests {
         let err = format_slice(deep.as_bytes(), &opts(0)).unwrap_err();
         assert_eq!(err.offset(), Some(MAX_DEPTH as u64));
         assert!(err.to_string().contains("nesting deeper than 10000"));
+        // Unindented, so that the output bound (which indentation this deep would hit
+        // first) does not stop it before the depth limit.
         let objects = "{\"a\":".repeat(MAX_DEPTH + 1);
-        assert_eq!(syntax_offset(objects.as_bytes()), (5 * MAX_DEPTH) as u64);
+        let err = format_slice(objects.as_bytes(), &opts(0)).unwrap_err();
+        assert_eq!(err.offset(), Some((5 * MAX_DEPTH) as u64), "{err}");
         let mut sink = Vec::new();
         assert!(format_sorted(deep.as_bytes(), &mut sink, &opts(0)).is_err());
         assert!(sink.is_empty());

@@ -1449,3 +1449,83 @@ fn switching_protocols_keeps_header_case() {
          X-Mixed-Case: Yes\r\n\r\n"
     );
 }
+
+/// Nesting `depth` arrays deep, `times` over, inside one array: about `2 * depth * times`
+/// bytes whose indented layout would grow with depth squared.
+fn deep_arrays(depth: usize, times: usize) -> Vec<u8> {
+    let one = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    format!("[{}]", vec![one; times].join(",")).into_bytes()
+}
+
+/// A small gzip body that decodes to deeply nested JSON: formatting stops at a bound (a
+/// small multiple of the body) with a note, and the rest is shown as received, instead of
+/// allocating gigabytes. Both the in-memory path (under 1 MiB) and the streaming one.
+#[test]
+fn deeply_nested_json_cannot_blow_up_the_output() {
+    for (times, gzip) in [(50, true), (120, false)] {
+        let plain = deep_arrays(9_990, times);
+        let resp = if gzip {
+            let body = compress("gzip", &plain);
+            assert!(body.len() < 8 * 1024, "{}", body.len());
+            let headers = [
+                ("Content-Type", "application/json"),
+                ("Content-Encoding", "gzip"),
+            ];
+            response("200 OK", &headers, &body)
+        } else {
+            json_response(&plain)
+        };
+        let server = serve(resp);
+        let run = http(&["--pretty=format", "-b", &server.url("/")])
+            .run()
+            .success();
+        let bound = 8 * plain.len() + 64 * 1024 + 4096;
+        assert!(
+            run.stdout.len() <= bound,
+            "{} bytes out for {} in",
+            run.stdout.len(),
+            plain.len()
+        );
+        let out = run.stdout_str();
+        assert!(
+            out.contains("[http: formatting stopped"),
+            "{}",
+            &out[out.len() - 300..]
+        );
+        // Nothing lost: every bracket of the body is in the output.
+        assert_eq!(
+            out.matches('[').count(),
+            plain.iter().filter(|b| **b == b'[').count() + 1
+        );
+    }
+}
+
+/// `--sorted` sorts bodies up to 1 MiB; a larger one is formatted in order, with a note,
+/// instead of being held in memory whole.
+#[test]
+fn sorted_has_a_size_limit() {
+    let item = r#"{"b": 1, "a": 2}"#;
+    let big = format!("[{}]", vec![item; 80_000].join(","));
+    assert!(big.len() > 1 << 20);
+    let server = serve(json_response(big.as_bytes()));
+    let run = http(&["--pretty=format", "--sorted", "-b", &server.url("/")])
+        .run()
+        .success();
+    let out = run.stdout_str();
+    assert!(out.contains("\"b\": 1,\n        \"a\": 2"), "kept in order");
+    assert!(
+        out.contains("[http: not sorted: --sorted sorts bodies up to 1 MiB"),
+        "{}",
+        &out[out.len() - 200..]
+    );
+
+    let small = format!("[{}]", [item; 10].join(","));
+    let server = serve(json_response(small.as_bytes()));
+    let run = http(&["--pretty=format", "--sorted", "-b", &server.url("/")])
+        .run()
+        .success();
+    assert!(
+        run.stdout_str().contains("\"a\": 2,\n        \"b\": 1"),
+        "{run:?}"
+    );
+}
