@@ -49,8 +49,7 @@ fn warn(env: &Env, msg: impl std::fmt::Display) {
 fn run(args: Vec<OsString>, env: &Env) -> Result<Outcome> {
     let (config, mut warnings) = crate::config::load(env);
     let defaults = config.as_ref().map_or(&[][..], |c| &c.default_options[..]);
-    let args = parse::with_defaults(args, defaults, &env.program);
-    let cli = match parse::parse(args, &env.program)? {
+    let cli = match parse::parse(args, defaults, &env.program)? {
         Parsed::Run(cli) => cli,
         Parsed::Shown(outcome) => return Ok(outcome),
     };

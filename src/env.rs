@@ -2,7 +2,6 @@
 //! receives an [`Env`], captured once at start-up, so unit tests can hand in a made-up one
 //! (`Env::default()` is a bare environment, whatever the developer's shell holds).
 
-use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -22,18 +21,19 @@ pub struct Env {
     pub home: Option<PathBuf>,
     /// `$HTTP_CONFIG_DIR`, else `$XDG_CONFIG_HOME/http`, else `~/.config/http`.
     pub config_dir: Option<PathBuf>,
-    /// The variables with a non-empty UTF-8 value.
-    pub vars: HashMap<String, String>,
+    /// The variables with a non-empty UTF-8 value (a plain list: a few dozen entries, read a
+    /// few times; no hashing at start-up).
+    pub vars: Vec<(String, String)>,
 }
 
 impl Env {
     /// Read the real process environment.
     pub fn capture(program: &str) -> Env {
-        let vars: HashMap<String, String> = std::env::vars_os()
+        let vars: Vec<(String, String)> = std::env::vars_os()
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
             .filter(|(_, v)| !v.is_empty())
             .collect();
-        let var = |name: &str| vars.get(name).cloned();
+        let var = |name: &str| lookup(&vars, name);
         let home = var("HOME").map(PathBuf::from);
         let config_dir = var("HTTP_CONFIG_DIR")
             .map(PathBuf::from)
@@ -55,8 +55,12 @@ impl Env {
     /// An environment variable with a non-empty value, for the few modules that honour one
     /// (proxies, CA bundles, netrc, config credentials).
     pub fn var(&self, name: &str) -> Option<String> {
-        self.vars.get(name).cloned()
+        lookup(&self.vars, name)
     }
+}
+
+fn lookup(vars: &[(String, String)], name: &str) -> Option<String> {
+    vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
 }
 
 /// A body can come from stdin only when it is a pipe or a regular file: a terminal waits for a

@@ -18,19 +18,26 @@ pub enum Parsed {
 }
 
 /// Insert `defaults` after the program name, then apply `--no-OPTION`.
-pub fn with_defaults(mut args: Vec<OsString>, defaults: &[String], program: &str) -> Vec<OsString> {
+fn with_defaults(
+    mut args: Vec<OsString>,
+    defaults: &[String],
+    cmd: &clap::Command,
+) -> Vec<OsString> {
     if !defaults.is_empty() {
         let rest = args.split_off(args.len().min(1));
         args.extend(defaults.iter().map(OsString::from));
         args.extend(rest);
     }
-    super::negate::apply(args, &Cli::command_for(program))
+    super::negate::apply(args, cmd)
 }
 
-/// Parse argv; help and version print here; usage errors are one line (exit 1).
-pub fn parse(args: Vec<OsString>, program: &str) -> Result<Parsed> {
+/// Parse argv after the config file's `defaults`; help and version print here; usage errors
+/// are one line (exit 1). The clap command is built once (it is most of start-up's work).
+pub fn parse(args: Vec<OsString>, defaults: &[String], program: &str) -> Result<Parsed> {
     use clap::error::ErrorKind as K;
-    let matches = match Cli::command_for(program).try_get_matches_from(args) {
+    let cmd = Cli::command_for(program);
+    let args = with_defaults(args, defaults, &cmd);
+    let matches = match cmd.try_get_matches_from(args) {
         Ok(m) => m,
         Err(e) => {
             let shown = match e.kind() {
