@@ -464,6 +464,30 @@ mod tests {
         assert_eq!(s.output.print, PrintSet::RESPONSE_HEADERS);
     }
 
+    /// The environment comes from the `Env` handed in, never from the process: a fake one
+    /// can supply `NETRC`, and a bare one has none, whatever the developer's shell holds.
+    #[test]
+    fn environment_comes_from_the_env_value() {
+        use clap::Parser;
+        let dir = tempfile::tempdir().unwrap();
+        let netrc = dir.path().join("netrc");
+        std::fs::write(&netrc, "machine localhost login u password p\n").unwrap();
+        let cli = Cli::try_parse_from(["http", "localhost"]).unwrap();
+        let fake = Env {
+            program: "http".into(),
+            vars: vec![("NETRC".into(), netrc.display().to_string())],
+            ..Env::default()
+        };
+        let s = from_cli(&cli, &fake).unwrap();
+        assert_eq!(s.auth_source, AuthSource::Netrc);
+        assert_eq!(s.auth.unwrap().password.as_deref(), Some("p"));
+        let bare = Env {
+            program: "http".into(),
+            ..Env::default()
+        };
+        assert_eq!(from_cli(&cli, &bare).unwrap().auth, None);
+    }
+
     #[test]
     fn auth_from_url_and_flag() {
         let s = spec(&["u:p@localhost"]).unwrap();
