@@ -174,17 +174,9 @@ fn write_coloured_json(
     let complete = fill(&mut buf, reader, BUFFERED_FORMAT_LIMIT)?;
     if complete {
         let mut coloured = Vec::with_capacity(buf.len() * 2);
-        return match json::colorize_stream(&buf[..], &mut coloured, theme) {
-            Ok(()) => {
-                out.write_all(&coloured)?;
-                Ok(Written {
-                    bytes: buf.len() as u64,
-                    ended_with_newline: buf.ends_with(b"\n"),
-                    binary_suppressed: false,
-                })
-            }
-            Err(e) => raw_with_note(buf, out, style, too_large_note(&e)),
-        };
+        let result = json::colorize_stream(&buf[..], &mut coloured, theme).map(|()| coloured);
+        let newline = buf.ends_with(b"\n");
+        return write_buffered(buf, result, newline, out, style);
     }
     let bytes = buf.len() as u64;
     let mut input = io::Cursor::new(buf).chain(reader);
@@ -202,6 +194,28 @@ fn write_coloured_json(
             let mut rest = io::Cursor::new(unread).chain(input);
             write_text(Vec::new(), &mut rest, out, style)
         }
+    }
+}
+
+/// A whole body formatted in memory: the result, or the body as received when formatting
+/// failed (with a note when it stopped at the output bound).
+fn write_buffered(
+    buf: Vec<u8>,
+    result: Result<Vec<u8>, json::JsonError>,
+    ended_with_newline: bool,
+    out: &mut dyn Write,
+    style: &BodyStyle,
+) -> io::Result<Written> {
+    match result {
+        Ok(formatted) => {
+            out.write_all(&formatted)?;
+            Ok(Written {
+                bytes: buf.len() as u64,
+                ended_with_newline,
+                binary_suppressed: false,
+            })
+        }
+        Err(e) => raw_with_note(buf, out, style, too_large_note(&e)),
     }
 }
 
@@ -285,17 +299,9 @@ fn write_json(
     // Fill up to the limit: most bodies end here and are formatted from memory.
     let complete = fill(&mut buf, reader, BUFFERED_FORMAT_LIMIT)?;
     if complete {
-        return match format_buffered(&buf, style) {
-            Ok(formatted) => {
-                out.write_all(&formatted)?;
-                Ok(Written {
-                    bytes: buf.len() as u64,
-                    ended_with_newline: formatted.ends_with(b"\n"),
-                    binary_suppressed: false,
-                })
-            }
-            Err(e) => raw_with_note(buf, out, style, too_large_note(&e)),
-        };
+        let result = format_buffered(&buf, style);
+        let newline = result.as_ref().is_ok_and(|f| f.ends_with(b"\n"));
+        return write_buffered(buf, result, newline, out, style);
     }
     let bytes = buf.len() as u64;
     let mut input = io::Cursor::new(buf).chain(reader);
