@@ -407,22 +407,28 @@ fn continue_resumes_with_a_range_and_appends_a_206() {
     );
 }
 
+/// `-d -c -o part.bin` with the first 1000 bytes of `body` already saved, against a server
+/// answering 206 with `content_range` and `reply`; the run must exit 1.
+fn resume_from_206(body: &[u8], content_range: &str, reply: Vec<u8>) -> Run {
+    let range = content_range.to_string();
+    let server = Server::start(move |_| {
+        Reply::status(206)
+            .header("Content-Range", &range)
+            .body(reply.clone())
+    });
+    http(&["-d", "-c", "-o", "part.bin", &server.url("/p")])
+        .home_file("part.bin", &body[..1000])
+        .run()
+        .assert_code(1)
+}
+
 /// A 206 whose body arrives whole (the connection closes cleanly, Content-Length met) but
 /// covers only part of the rest the Content-Range total promises: still incomplete, with
 /// what was saved and how to resume.
 #[test]
 fn partial_206_that_ends_cleanly_short_of_the_total_is_incomplete() {
     let body = content(3_000);
-    let served = body.clone();
-    let server = Server::start(move |_| {
-        Reply::status(206)
-            .header("Content-Range", "bytes 1000-1999/3000")
-            .body(served[1000..2000].to_vec())
-    });
-    let run = http(&["-d", "-c", "-o", "part.bin", &server.url("/p")])
-        .home_file("part.bin", &body[..1000])
-        .run()
-        .assert_code(1);
+    let run = resume_from_206(&body, "bytes 1000-1999/3000", body[1000..2000].to_vec());
     let err = run.stderr_str();
     assert!(
         err.contains("Incomplete download: size=3000; downloaded=2000"),
@@ -499,17 +505,7 @@ fn a_wrong_content_range_leaves_the_file_alone() {
         "bytes 1000-2999/2000",
         "junk",
     ] {
-        let served = body.clone();
-        let range_value = range.to_string();
-        let server = Server::start(move |_| {
-            Reply::status(206)
-                .header("Content-Range", &range_value)
-                .body(served[1000..].to_vec())
-        });
-        let run = http(&["-d", "-c", "-o", "part.bin", &server.url("/p")])
-            .home_file("part.bin", &body[..1000])
-            .run()
-            .assert_code(1);
+        let run = resume_from_206(&body, range, body[1000..].to_vec());
         let err = run.stderr_str();
         assert!(
             err.contains("http: error: cannot resume: unexpected Content-Range"),
