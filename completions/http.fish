@@ -20,6 +20,10 @@ complete -c http -s A -l auth-type -d 'The authentication scheme' -r -f -a "basi
 digest\t''
 bearer\t''"
 complete -c http -l proxy -d 'Proxy for a protocol: PROTOCOL:URL, e.g. http:http://proxy:3128 (repeatable)' -r
+complete -c http -l resolve -d 'Connect to ADDR for HOST:PORT, keeping the URL, Host and TLS name (repeatable)' -r
+complete -c http -l connect-to -d 'Send requests meant for HOST1:PORT1 to HOST2:PORT2; empty parts mean any/same (repeatable)' -r
+complete -c http -l interface -d 'Bind the local end of connections to this interface or local address' -r
+complete -c http -l unix-socket -d 'Send requests over this Unix domain socket (Host still comes from the URL)' -r -F
 complete -c http -l max-redirects -d 'The most redirects to follow (default 30)' -r
 complete -c http -l max-headers -d 'Fail when the response has more than N headers' -r
 complete -c http -l timeout -d 'SECONDS for connecting and for each read (no data for that long), or CONNECT,READ' -r
@@ -51,6 +55,8 @@ complete -c http -s c -l continue -d 'Resume a partial download (needs --output)
 complete -c http -s q -l quiet -d 'Print nothing on stdout (-qq: no warnings either). Errors are always shown'
 complete -c http -l ignore-netrc -d 'Do not read credentials from ~/.netrc'
 complete -c http -l offline -d 'Build and print the request without sending it'
+complete -c http -s 4 -l ipv4 -d 'Connect over IPv4 only'
+complete -c http -s 6 -l ipv6 -d 'Connect over IPv6 only'
 complete -c http -s F -l follow -d 'Follow redirects'
 complete -c http -l no-follow -d 'Do not follow redirects (overrides a config file\'s default)'
 complete -c http -l check-status -d 'Exit 3/4/5 for a 3xx/4xx/5xx response (like requests\' raise_for_status())'

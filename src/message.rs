@@ -170,7 +170,24 @@ pub struct Timings {
     /// TLS, if any, is done: the connection is ready.
     pub connected: Option<Instant>,
     pub first_byte: Option<Instant>,
-    pub remote: Option<SocketAddr>,
+    /// The peer the connection was made to (a proxy, when there is one).
+    pub remote: Option<Remote>,
+}
+
+/// The other end of a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Remote {
+    Tcp(SocketAddr),
+    Unix(std::path::PathBuf),
+}
+
+impl std::fmt::Display for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Remote::Tcp(a) => write!(f, "{a}"),
+            Remote::Unix(p) => write!(f, "unix:{}", p.display()),
+        }
+    }
 }
 
 /// A response body. Transports make its read errors `io::Error`s that carry a [`Failure`]

@@ -7,6 +7,7 @@ pub mod items;
 pub mod negate;
 pub mod nested;
 pub mod parse;
+pub mod route;
 pub mod url;
 pub mod values;
 
@@ -200,6 +201,24 @@ pub struct Cli {
     /// Proxy for a protocol: PROTOCOL:URL, e.g. http:http://proxy:3128 (repeatable).
     #[arg(long, value_name = "PROTOCOL:URL", help_heading = "Network")]
     pub proxy: Vec<String>,
+    /// Connect to ADDR for HOST:PORT, keeping the URL, Host and TLS name (repeatable).
+    #[arg(long, value_name = "HOST:PORT:ADDR[,ADDR]", value_parser = route::parse_resolve, help_heading = "Network")]
+    pub resolve: Vec<route::ResolveRule>,
+    /// Send requests meant for HOST1:PORT1 to HOST2:PORT2; empty parts mean any/same (repeatable).
+    #[arg(long, value_name = "HOST1:PORT1:HOST2:PORT2", value_parser = route::parse_connect_to, help_heading = "Network")]
+    pub connect_to: Vec<route::ConnectTo>,
+    /// Connect over IPv4 only.
+    #[arg(short = '4', long, help_heading = "Network", overrides_with = "ipv6")]
+    pub ipv4: bool,
+    /// Connect over IPv6 only.
+    #[arg(short = '6', long, help_heading = "Network", overrides_with = "ipv4")]
+    pub ipv6: bool,
+    /// Bind the local end of connections to this interface or local address.
+    #[arg(long, value_name = "NAME|ADDR", value_parser = route::parse_interface, help_heading = "Network")]
+    pub interface: Option<route::Interface>,
+    /// Send requests over this Unix domain socket (Host still comes from the URL).
+    #[arg(long, value_name = "PATH", help_heading = "Network")]
+    pub unix_socket: Option<PathBuf>,
     /// Follow redirects.
     #[arg(
         short = 'F',

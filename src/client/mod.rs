@@ -2,9 +2,11 @@
 //! `PreparedRequest` exactly as prepared, returns the response with its head as received,
 //! and turns ureq's errors into the user's words. Redirects are followed in `redirect`.
 
+pub mod dial;
 pub mod proxy;
 pub mod redirect;
 pub mod retry;
+pub mod stream;
 pub mod tap;
 pub mod tls;
 
@@ -14,9 +16,8 @@ use std::time::Duration;
 
 use anyhow::Result;
 use ureq::config::AutoHeaderValue;
-use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{
-    ConnectProxyConnector, Connector, NextTimeout, RustlsConnector, SocksConnector, TcpConnector,
+    ConnectProxyConnector, Connector, RustlsConnector, SocksConnector,
 };
 use ureq::Agent;
 
@@ -62,26 +63,6 @@ impl SendFailure {
             error,
             connect_phase: false,
             retryable: false,
-        }
-    }
-}
-
-/// ureq's resolver, with a failed lookup reported as `HostNotFound`: std returns it as a bare
-/// I/O error, which would read as a failure to connect, and would not name a proxy as the
-/// host that could not be found.
-#[derive(Debug, Default)]
-struct Lookup(DefaultResolver);
-
-impl Resolver for Lookup {
-    fn resolve(
-        &self,
-        uri: &ureq::http::Uri,
-        config: &ureq::config::Config,
-        timeout: NextTimeout,
-    ) -> std::result::Result<ResolvedSocketAddrs, ureq::Error> {
-        match self.0.resolve(uri, config, timeout) {
-            Err(ureq::Error::Io(_)) => Err(ureq::Error::HostNotFound),
-            other => other,
         }
     }
 }
@@ -207,7 +188,11 @@ impl Client {
         let mut request = builder
             .body(body)
             .map_err(|e| crate::error::usage(format!("cannot build the request: {e}")))?;
-        let proxy_url = proxy::select(&req.url, &self.net.proxies, |k| self.env.var(k));
+        // A Unix socket is the whole route: no proxy applies.
+        let proxy_url = match self.net.route.unix_socket {
+            Some(_) => None,
+            None => proxy::select(&req.url, &self.net.proxies, |k| self.env.var(k)),
+        };
         if let Some(proxy_url) = &proxy_url {
             let proxy = ureq::Proxy::new(proxy_url)
                 .map_err(|e| crate::error::usage(format!("invalid proxy '{proxy_url}': {e}")))?;
@@ -270,15 +255,22 @@ fn build_agent(net: &NetSpec, env: &crate::env::Env, tap: &Tap) -> Result<Agent>
         .timeout_resolve(secs(net.timeout.connect))
         .timeout_per_read(secs(net.timeout.read))
         .build();
-    let connector =
-        ().chain(Mark(tap.clone(), Moment::ConnectStart))
-            .chain(SocksConnector::default())
-            .chain(ConnectProxyConnector::default())
-            .chain(TcpConnector::default())
-            .chain(Mark(tap.clone(), Moment::TcpDone))
-            .chain(RustlsConnector::default())
-            .chain(TapConnector(tap.clone()));
-    Ok(Agent::with_parts(config, connector, Lookup::default()))
+    let connector = ()
+        .chain(Mark(tap.clone(), Moment::ConnectStart))
+        .chain(SocksConnector::default())
+        .chain(ConnectProxyConnector::default())
+        .chain(dial::Dial {
+            route: net.route.clone(),
+            tap: tap.clone(),
+        })
+        .chain(Mark(tap.clone(), Moment::TcpDone))
+        .chain(RustlsConnector::default())
+        .chain(TapConnector(tap.clone()));
+    Ok(Agent::with_parts(
+        config,
+        connector,
+        dial::Router::new(net.route.clone()),
+    ))
 }
 
 /// Whether a failed attempt never reached the server (the connection was never set up), and
@@ -441,6 +433,12 @@ fn io_failure(io: std::io::Error, host: &str, net: &NetSpec) -> anyhow::Error {
     use std::io::ErrorKind as K;
     if let Some(r) = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
         return Failure::Network(tls::explain_error(r, host)).into();
+    }
+    if let Some(r) = io
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<dial::RouteError>())
+    {
+        return Failure::Network(r.to_string()).into();
     }
     let msg = match io.kind() {
         K::ConnectionRefused => format!("connection refused by {host}: is the server running?"),

@@ -56,6 +56,11 @@ impl Tap {
         self.lock().clone()
     }
 
+    /// The dialer made a connection to `remote`.
+    pub fn connected_to(&self, remote: crate::message::Remote) {
+        self.mark(|o| o.timings.remote = Some(remote));
+    }
+
     fn mark(&self, f: impl FnOnce(&mut Observed)) {
         f(&mut self.lock());
     }
@@ -118,15 +123,12 @@ impl<In: Transport> Connector<In> for Mark {
     type Out = In;
     fn connect(
         &self,
-        details: &ConnectionDetails,
+        _details: &ConnectionDetails,
         chained: Option<In>,
     ) -> Result<Option<In>, Error> {
         let now = Instant::now();
         match self.1 {
-            Moment::ConnectStart => self.0.mark(|o| {
-                o.timings.connect_start = Some(now);
-                o.timings.remote = details.addrs.first().copied();
-            }),
+            Moment::ConnectStart => self.0.mark(|o| o.timings.connect_start = Some(now)),
             Moment::TcpDone => self.0.mark(|o| o.timings.tcp_done = Some(now)),
         }
         Ok(chained)

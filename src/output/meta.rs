@@ -31,7 +31,7 @@ pub fn text(t: &Timings, now: Instant) -> String {
     if !parts.is_empty() {
         out.push_str(&format!("\n  {}", parts.join(", ")));
     }
-    if let Some(addr) = t.remote {
+    if let Some(addr) = &t.remote {
         out.push_str(&format!("\nRemote address: {addr}"));
     }
     out
@@ -52,7 +52,7 @@ mod tests {
             tcp_done: at(3),
             connected: at(3),
             first_byte: at(10),
-            remote: "127.0.0.1:80".parse().ok(),
+            remote: "127.0.0.1:80".parse().ok().map(crate::message::Remote::Tcp),
         };
         let shown = text(&t, start + Duration::from_millis(12));
         assert_eq!(

@@ -132,6 +132,19 @@ pub struct NetSpec {
     pub retry_max_wait: f64,
     /// `--proxy` flags, validated.
     pub proxies: Vec<ProxyFlag>,
+    /// Where connections go: `--resolve`, `--connect-to`, `-4/-6`, `--interface`,
+    /// `--unix-socket`.
+    pub route: Route,
+}
+
+/// Where to connect, as opposed to what to send.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Route {
+    pub resolve: Vec<crate::cli::route::ResolveRule>,
+    pub connect_to: Vec<crate::cli::route::ConnectTo>,
+    pub family: crate::cli::route::Family,
+    pub interface: Option<crate::cli::route::Interface>,
+    pub unix_socket: Option<PathBuf>,
 }
 
 /// What to print and how.

@@ -2,7 +2,8 @@
 //! (already merged in `prefix::effective`).
 
 use super::prefix::Effective;
-use super::NetSpec;
+use super::{NetSpec, Route};
+use crate::cli::route::Family;
 use crate::cli::Cli;
 
 pub fn resolve(cli: &Cli, eff: Effective, warnings: &mut Vec<String>) -> NetSpec {
@@ -24,5 +25,16 @@ pub fn resolve(cli: &Cli, eff: Effective, warnings: &mut Vec<String>) -> NetSpec
         cert_key: cli.cert_key.clone(),
         cert_key_pass: cli.cert_key_pass.clone(),
         proxies: eff.proxies.0,
+        route: Route {
+            resolve: cli.resolve.clone(),
+            connect_to: cli.connect_to.clone(),
+            family: match (cli.ipv4, cli.ipv6) {
+                (true, _) => Family::V4,
+                (_, true) => Family::V6,
+                _ => Family::Any,
+            },
+            interface: cli.interface.clone(),
+            unix_socket: cli.unix_socket.clone(),
+        },
     }
 }
