@@ -211,6 +211,8 @@ fn body_and_type(spec: &RequestSpec, boundary: &str) -> Result<(Body, Option<Str
             multipart(parts, boundary)?,
             Some(format!("multipart/form-data; boundary={boundary}")),
         ),
+        // HTTPie announces nothing for an empty raw body unless asked (`--json`, `--form`).
+        BodySpec::Bytes(b) if b.is_empty() && !spec.json && !spec.form => (Body::default(), None),
         BodySpec::Bytes(b) => (Body::bytes(b.clone()), Some(raw_type.into())),
         BodySpec::Spooled(s) => (
             Body {
@@ -347,7 +349,15 @@ fn default_headers(
     content_type: Option<String>,
     content_encoding: Option<&str>,
 ) -> Headers {
-    let json_mode = spec.json || matches!(spec.body, BodySpec::Json(_));
+    // A raw body (stdin, `--raw`, `@file`) is JSON by default, as in HTTPie, which then
+    // asks for JSON too.
+    let raw_body = match &spec.body {
+        BodySpec::Bytes(b) => !b.is_empty(),
+        BodySpec::Spooled(_) | BodySpec::File { .. } => true,
+        _ => false,
+    };
+    let json_mode =
+        spec.json || matches!(spec.body, BodySpec::Json(_)) || (raw_body && !spec.form);
     let accept = if json_mode { JSON_ACCEPT } else { "*/*" };
     let mut headers = Headers::new();
     headers.push("Host", authority(&spec.url));
@@ -446,6 +456,41 @@ mod tests {
         );
         assert!(h.contains(&"Content-Type: application/json".to_string()));
         assert_eq!(h.last().unwrap(), "Content-Length: 50");
+    }
+
+    /// What HTTPie 3.2.4 sends for raw bodies, seen side by side with `--offline -p H`.
+    #[test]
+    fn raw_bodies_ask_for_json_like_httpie() {
+        let accept_and_type = |args: &[&str]| -> Vec<String> {
+            head(&prep(args))
+                .into_iter()
+                .filter(|h| h.starts_with("Accept:") || h.starts_with("Content-Type:"))
+                .collect()
+        };
+        let json = ["Accept: application/json, */*;q=0.5", "Content-Type: application/json"];
+        assert_eq!(accept_and_type(&["--raw", "x", ":"]), json);
+        assert_eq!(accept_and_type(&["-j", "--raw", "", ":"]), json);
+        // An empty raw body announces nothing.
+        assert_eq!(accept_and_type(&["--raw", "", ":"]), ["Accept: */*"]);
+        assert_eq!(
+            accept_and_type(&["-f", "--raw", "x", ":"]),
+            [
+                "Accept: */*",
+                "Content-Type: application/x-www-form-urlencoded; charset=utf-8"
+            ]
+        );
+        assert_eq!(
+            accept_and_type(&["--raw", "x", ":", "Accept:text/csv", "Content-Type:text/csv"]),
+            ["Accept: text/csv", "Content-Type: text/csv"]
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("notes.txt");
+        std::fs::write(&file, "hi").unwrap();
+        let at_file = format!("@{}", file.display());
+        assert_eq!(
+            accept_and_type(&[":", &at_file]),
+            ["Accept: application/json, */*;q=0.5", "Content-Type: text/plain"]
+        );
     }
 
     #[test]

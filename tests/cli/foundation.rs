@@ -493,6 +493,26 @@ fn piped_stdin_is_the_body_unless_ignored() {
     assert!(got.body.is_empty());
 }
 
+/// Raw bodies (stdin, `--raw`, `@file`) ask for JSON and announce it as HTTPie 3.2.4 does;
+/// an empty `--raw` announces nothing. The offline print matches the wire in each case.
+#[test]
+fn raw_bodies_send_httpies_json_headers() {
+    const JSON_ACCEPT: &str = "application/json, */*;q=0.5";
+    let wire = assert_offline_matches_wire(&["{url}/s"], |c| c.stdin("x"));
+    assert_eq!(wire.header("Accept").as_deref(), Some(JSON_ACCEPT));
+    assert_eq!(wire.header("Content-Type").as_deref(), Some("application/json"));
+    let wire = assert_offline_matches_wire(&["-I", "POST", "{url}/f", "@data.csv"], |c| {
+        let c = c.home_file("data.csv", "a,b\n");
+        let home = c.home().to_path_buf();
+        c.current_dir(home)
+    });
+    assert_eq!(wire.header("Accept").as_deref(), Some(JSON_ACCEPT));
+    assert_eq!(wire.header("Content-Type").as_deref(), Some("text/csv"));
+    let wire = assert_offline_matches_wire(&["-I", "POST", "{url}/e", "--raw", ""], |c| c);
+    assert_eq!(wire.header("Accept").as_deref(), Some("*/*"));
+    assert_eq!(wire.header("Content-Type"), None);
+}
+
 #[test]
 fn chunked_flag_uses_transfer_encoding() {
     let (got, _) = send_one(&["--chunked", "{url}/c", "a=1"], |c| c);
