@@ -356,8 +356,7 @@ fn default_headers(
         BodySpec::Spooled(_) | BodySpec::File { .. } => true,
         _ => false,
     };
-    let json_mode =
-        spec.json || matches!(spec.body, BodySpec::Json(_)) || (raw_body && !spec.form);
+    let json_mode = spec.json || matches!(spec.body, BodySpec::Json(_)) || (raw_body && !spec.form);
     let accept = if json_mode { JSON_ACCEPT } else { "*/*" };
     let mut headers = Headers::new();
     headers.push("Host", authority(&spec.url));
@@ -467,7 +466,10 @@ mod tests {
                 .filter(|h| h.starts_with("Accept:") || h.starts_with("Content-Type:"))
                 .collect()
         };
-        let json = ["Accept: application/json, */*;q=0.5", "Content-Type: application/json"];
+        let json = [
+            "Accept: application/json, */*;q=0.5",
+            "Content-Type: application/json",
+        ];
         assert_eq!(accept_and_type(&["--raw", "x", ":"]), json);
         assert_eq!(accept_and_type(&["-j", "--raw", "", ":"]), json);
         // An empty raw body announces nothing.
@@ -480,7 +482,13 @@ mod tests {
             ]
         );
         assert_eq!(
-            accept_and_type(&["--raw", "x", ":", "Accept:text/csv", "Content-Type:text/csv"]),
+            accept_and_type(&[
+                "--raw",
+                "x",
+                ":",
+                "Accept:text/csv",
+                "Content-Type:text/csv"
+            ]),
             ["Accept: text/csv", "Content-Type: text/csv"]
         );
         let dir = tempfile::tempdir().unwrap();
@@ -489,7 +497,10 @@ mod tests {
         let at_file = format!("@{}", file.display());
         assert_eq!(
             accept_and_type(&[":", &at_file]),
-            ["Accept: application/json, */*;q=0.5", "Content-Type: text/plain"]
+            [
+                "Accept: application/json, */*;q=0.5",
+                "Content-Type: text/plain"
+            ]
         );
     }
 

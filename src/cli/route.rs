@@ -194,6 +194,52 @@ impl ResolveRule {
     }
 }
 
+/// A host for a rule, IPv6 in brackets.
+fn show_host(host: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    }
+}
+
+/// Written back in curl's syntax (`--as=curl`, messages): parsing it gives the same rule.
+impl std::fmt::Display for ResolveRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let addrs: Vec<String> = self
+            .addrs
+            .iter()
+            .map(|a| show_host(&a.to_string()))
+            .collect();
+        let host = self.host.as_deref().map_or("*".to_string(), show_host);
+        write!(f, "{host}:{}:{}", self.port, addrs.join(","))
+    }
+}
+
+impl std::fmt::Display for ConnectTo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let host = |h: &Option<String>| h.as_deref().map_or(String::new(), show_host);
+        let port = |p: &Option<u16>| p.map_or(String::new(), |p| p.to_string());
+        write!(
+            f,
+            "{}:{}:{}:{}",
+            host(&self.from_host),
+            port(&self.from_port),
+            host(&self.to_host),
+            port(&self.to_port)
+        )
+    }
+}
+
+impl std::fmt::Display for Interface {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Interface::Addr(a) => write!(f, "{a}"),
+            Interface::Name(n) => f.write_str(n),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,6 +294,25 @@ mod tests {
         assert_eq!(port_only.apply("a.test", 1), Some(("a.test".into(), 9000)));
         for bad in ["", "a", "a:1", "a:1:b", "a:x:b:1", "a:1:b:x", "a:1:::1:2"] {
             assert!(parse_connect_to(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rules_print_back_as_they_parse() {
+        for text in [
+            "example.org:443:127.0.0.1",
+            "*:80:[::1],127.0.0.2",
+            "[::1]:8080:[::1]",
+        ] {
+            assert_eq!(parse_resolve(text).unwrap().to_string(), text);
+        }
+        for text in [
+            "a.test:443:b.test:8443",
+            "::127.0.0.1:",
+            "[::1]:80:[::2]:8080",
+            ":::",
+        ] {
+            assert_eq!(parse_connect_to(text).unwrap().to_string(), text);
         }
     }
 

@@ -6,10 +6,11 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use crate::cli::route::Family;
 use crate::cli::values::Verify;
 use crate::cli::AuthType;
 use crate::prepare::PreparedRequest;
-use crate::spec::{Auth, AuthSource, BodySpec, NetSpec, Part, RequestSpec};
+use crate::spec::{Auth, AuthSource, BodySpec, NetSpec, Part, RequestSpec, Route};
 
 // -------------------------------------------------------------- shared by both
 
@@ -289,6 +290,31 @@ fn curl_network(net: &NetSpec, args: &mut Vec<String>) {
         }
         _ => {}
     }
+    args.extend(route_flags(&net.route));
+}
+
+/// `--resolve`, `--connect-to`, `-4/-6`, `--interface`, `--unix-socket`: curl's own flags,
+/// in curl's syntax, shell-quoted.
+fn route_flags(route: &Route) -> Vec<String> {
+    let mut flags = Vec::new();
+    for r in &route.resolve {
+        flags.extend(["--resolve".into(), sh(&r.to_string())]);
+    }
+    for c in &route.connect_to {
+        flags.extend(["--connect-to".into(), sh(&c.to_string())]);
+    }
+    match route.family {
+        Family::V4 => flags.push("--ipv4".into()),
+        Family::V6 => flags.push("--ipv6".into()),
+        Family::Any => {}
+    }
+    if let Some(i) = &route.interface {
+        flags.extend(["--interface".into(), sh(&i.to_string())]);
+    }
+    if let Some(p) = &route.unix_socket {
+        flags.extend(["--unix-socket".into(), sh(&p.display().to_string())]);
+    }
+    flags
 }
 
 // ---------------------------------------------------------------------- python
@@ -374,7 +400,16 @@ pub fn python(spec: &RequestSpec, req: &PreparedRequest) -> String {
     py_auth(spec, &mut call);
     py_network(&spec.net, &mut call);
     let body: Vec<String> = call.args.iter().map(|a| format!("    {a},\n")).collect();
-    let note = hidden_auth(spec).map_or(String::new(), |h| format!("# {}\n", h.note()));
+    let mut note = hidden_auth(spec).map_or(String::new(), |h| format!("# {}\n", h.note()));
+    let route = route_flags(&spec.net.route);
+    if !route.is_empty() {
+        // requests has no switch for these; say so rather than drop them silently.
+        note.push_str(&format!(
+            "# not expressed here (requests has no such option): {}\n",
+            // A line break in a path would end the comment and start code.
+            route.join(" ").replace('\n', "\\n").replace('\r', "\\r")
+        ));
+    }
     format!(
         "{}\n\n{note}response = requests.request(\n{})\nprint(response.status_code, response.reason)\nprint(response.text)\n",
         call.imports.join("\n"),
@@ -536,6 +571,33 @@ mod tests {
         let spec = crate::spec::for_args(args).unwrap();
         let req = crate::prepare::prepare(&spec).unwrap();
         (curl(&spec, &req), python(&spec, &req))
+    }
+
+    #[test]
+    fn routing_flags_carry_to_curl_and_are_named_for_python() {
+        let (c, py) = both(&[
+            "example.org/x",
+            "--resolve",
+            "example.org:80:[::1]",
+            "--connect-to",
+            "::backend.test:8080",
+            "-6",
+            "--interface",
+            "lo",
+            "--unix-socket",
+            "/run/a b.sock",
+        ]);
+        let flags = "--resolve 'example.org:80:[::1]' --connect-to ::backend.test:8080 --ipv6 \
+                     --interface lo --unix-socket '/run/a b.sock'";
+        assert!(c.ends_with(flags), "{c}");
+        assert!(
+            py.contains(&format!(
+                "# not expressed here (requests has no such option): {flags}\n"
+            )),
+            "{py}"
+        );
+        let (_, py) = both(&["example.org", "--unix-socket", "/tmp/x\nimport os"]);
+        assert!(!py.contains("\nimport os"), "{py}");
     }
 
     #[test]

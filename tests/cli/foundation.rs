@@ -500,7 +500,10 @@ fn raw_bodies_send_httpies_json_headers() {
     const JSON_ACCEPT: &str = "application/json, */*;q=0.5";
     let wire = assert_offline_matches_wire(&["{url}/s"], |c| c.stdin("x"));
     assert_eq!(wire.header("Accept").as_deref(), Some(JSON_ACCEPT));
-    assert_eq!(wire.header("Content-Type").as_deref(), Some("application/json"));
+    assert_eq!(
+        wire.header("Content-Type").as_deref(),
+        Some("application/json")
+    );
     let wire = assert_offline_matches_wire(&["-I", "POST", "{url}/f", "@data.csv"], |c| {
         let c = c.home_file("data.csv", "a,b\n");
         let home = c.home().to_path_buf();
