@@ -30,7 +30,7 @@ use std::time::{Duration, Instant, SystemTime};
 use nix::libc;
 
 use crate::harness::{
-    http, read_request, Cmd, Conn, RawServer, Recorded, Reply, Run, Server, TlsServer,
+    http, read_request, Cmd, Conn, RawServer, Recorded, Reply, Run, Server, Signal, TlsServer,
 };
 
 // ---------------------------------------------------------------------------
@@ -747,5 +747,39 @@ fn certificate_verification_failures_are_not_retried() {
         announcements(&run).is_empty(),
         "a certificate error was retried\n{}",
         run.context()
+    );
+}
+
+/// The wait the client announces is the exponential delay spread by jitter over its upper
+/// half: with `--retry-backoff 100` every wait lies in [50, 100) s, and five runs do not all
+/// pick the same one. Each run is killed once it has announced its wait; nothing waits.
+#[test]
+fn retry_waits_are_jittered() {
+    let server = Server::start(|_| Reply::status(503));
+    let mut waits = Vec::new();
+    for _ in 0..5 {
+        let mut running = http(&retries_on_503("1"))
+            .args(&["--retry-backoff", "100", "--retry-max-wait", "1000"])
+            .arg(server.url("/j"))
+            .spawn();
+        let shown = running.wait_stderr("s: ");
+        running.signal(Signal::SIGKILL);
+        let _ = running.wait();
+        let line = String::from_utf8_lossy(&shown).into_owned();
+        let wait = line
+            .rsplit_once("in ")
+            .and_then(|(_, w)| w.strip_suffix("s: "))
+            .and_then(|w| w.parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("no wait in {line:?}"));
+        assert!(
+            (50.0..100.0).contains(&wait),
+            "wait {wait} outside [50, 100): {line:?}"
+        );
+        waits.push(wait);
+    }
+    assert!(
+        waits.iter().any(|w| *w != waits[0]),
+        "five runs all waited {} s: no jitter",
+        waits[0]
     );
 }
