@@ -30,7 +30,8 @@ use std::time::{Duration, Instant, SystemTime};
 use nix::libc;
 
 use crate::harness::{
-    http, read_request, Cmd, Conn, RawServer, Recorded, Reply, Run, Server, Signal, TlsServer,
+    dead_port, http, read_request, Cmd, Conn, RawServer, Recorded, Reply, Run, Server, Signal,
+    TlsServer,
 };
 
 // ---------------------------------------------------------------------------
@@ -753,14 +754,11 @@ fn certificate_verification_failures_are_not_retried() {
 /// The wait the client announces is the exponential delay spread by jitter over its upper
 /// half: with `--retry-backoff 100` every wait lies in [50, 100) s, and five runs do not all
 /// pick the same one. Each run is killed once it has announced its wait; nothing waits.
-#[test]
-fn retry_waits_are_jittered() {
-    let server = Server::start(|_| Reply::status(503));
+fn assert_jittered(url: &str) {
     let mut waits = Vec::new();
     for _ in 0..5 {
         let mut running = http(&retries_on_503("1"))
-            .args(&["--retry-backoff", "100", "--retry-max-wait", "1000"])
-            .arg(server.url("/j"))
+            .args(&["--retry-backoff", "100", "--retry-max-wait", "1000", url])
             .spawn();
         let shown = running.wait_stderr("s: ");
         running.signal(Signal::SIGKILL);
@@ -782,4 +780,16 @@ fn retry_waits_are_jittered() {
         "five runs all waited {} s: no jitter",
         waits[0]
     );
+}
+
+#[test]
+fn retry_waits_after_a_status_are_jittered() {
+    let server = Server::start(|_| Reply::status(503));
+    assert_jittered(&server.url("/j"));
+}
+
+#[test]
+fn retry_waits_after_a_refused_connection_are_jittered() {
+    let dead = dead_port();
+    assert_jittered(&format!("http://127.0.0.1:{}/j", dead.port));
 }
