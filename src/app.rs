@@ -89,7 +89,7 @@ fn run(args: Vec<OsString>, env: &Env) -> Result<Outcome> {
 }
 
 /// stdout, `-o FILE`, or nowhere with `-q`.
-fn open_output(spec: &RequestSpec) -> Result<Box<dyn Write>> {
+fn open_output(spec: &RequestSpec) -> Result<Box<dyn Write + Send>> {
     let o = &spec.output;
     if let (Some(path), false) = (&o.output_file, o.download) {
         let file = std::fs::File::create(path).map_err(|e| {
@@ -110,10 +110,9 @@ fn open_output(spec: &RequestSpec) -> Result<Box<dyn Write>> {
         // The body goes to a file (or stdout); what would be printed goes to stderr.
         return Ok(Box::new(std::io::BufWriter::new(std::io::stderr())));
     }
-    let stdout = std::io::stdout();
     Ok(Box::new(std::io::BufWriter::with_capacity(
         128 * 1024,
-        stdout.lock(),
+        std::io::stdout(),
     )))
 }
 
@@ -211,6 +210,7 @@ fn exchange(
     crate::interrupt::install();
     let scope = spec.scope.clone();
     let client = Client::new(&spec.net, env, Box::new(move |url| scope.verify(url)))?;
+    client.before_wait(printer.flusher());
     if matches!(spec.net.verify, Some(Verify::No)) && spec.output.quiet.shows_warnings() {
         warn(env, "TLS certificate verification is off (--verify=no)");
     }

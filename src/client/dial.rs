@@ -130,10 +130,16 @@ impl Resolver for Router {
 }
 
 /// The connector that opens sockets (in place of ureq's `TcpConnector`).
-#[derive(Debug)]
 pub struct Dial {
     pub route: Route,
     pub tap: Tap,
+    pub before_wait: super::stream::BeforeWait,
+}
+
+impl fmt::Debug for Dial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dial").field("route", &self.route).finish()
+    }
 }
 
 impl<In: Transport> Connector<In> for Dial {
@@ -167,6 +173,7 @@ impl<In: Transport> Connector<In> for Dial {
         Ok(Some(Either::B(StreamTransport::new(
             stream,
             details.config,
+            self.before_wait.clone(),
         ))))
     }
 }

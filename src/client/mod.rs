@@ -78,6 +78,7 @@ pub struct Client {
     net: NetSpec,
     /// The TLS verification of each hop, by its URL (config prefixes can differ).
     verify_for: VerifyFor,
+    before_wait: stream::BeforeWait,
     env: crate::env::Env,
 }
 
@@ -93,6 +94,7 @@ impl Client {
             tap: Tap::default(),
             net: net.clone(),
             verify_for,
+            before_wait: Default::default(),
             env: env.clone(),
         };
         // The first agent is made now, so that TLS setup errors come before anything is sent.
@@ -109,9 +111,15 @@ impl Client {
             verify: verify.clone(),
             ..self.net.clone()
         };
-        let agent = build_agent(&net, &self.env, &self.tap)?;
+        let agent = build_agent(&net, &self.env, &self.tap, &self.before_wait)?;
         self.agents.borrow_mut().push((verify, agent.clone()));
         Ok(agent)
+    }
+
+    /// Run `hook` whenever a connection is about to wait for the network (the printer
+    /// flushes). Set once; later calls are ignored.
+    pub fn before_wait(&self, hook: Box<dyn Fn() + Send + Sync>) {
+        let _ = self.before_wait.set(hook);
     }
 
     /// Send one request exactly as prepared.
@@ -240,7 +248,12 @@ impl Client {
 }
 
 /// An agent sending requests exactly as prepared, through the connector chain the tap watches.
-fn build_agent(net: &NetSpec, env: &crate::env::Env, tap: &Tap) -> Result<Agent> {
+fn build_agent(
+    net: &NetSpec,
+    env: &crate::env::Env,
+    tap: &Tap,
+    before_wait: &stream::BeforeWait,
+) -> Result<Agent> {
     let config = Agent::config_builder()
         .tls_config(tls::config(net, env)?)
         .http_status_as_error(false)
@@ -262,6 +275,7 @@ fn build_agent(net: &NetSpec, env: &crate::env::Env, tap: &Tap) -> Result<Agent>
         .chain(dial::Dial {
             route: net.route.clone(),
             tap: tap.clone(),
+            before_wait: before_wait.clone(),
         })
         .chain(Mark(tap.clone(), Moment::TcpDone))
         .chain(RustlsConnector::default())

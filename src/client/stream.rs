@@ -5,11 +5,17 @@
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use ureq::unversioned::transport::{Buffers, LazyBuffers, NextTimeout, Transport};
 use ureq::Error;
+
+/// What to run when a read is about to wait for the network (set once, shared by every
+/// connection of a client): the printer flushes what it has so far.
+pub type BeforeWait = Arc<OnceLock<Box<dyn Fn() + Send + Sync>>>;
 
 /// A connected socket.
 #[derive(Debug)]
@@ -47,6 +53,32 @@ impl Stream {
         }
     }
 
+    fn fd(&self) -> RawFd {
+        match self {
+            Stream::Tcp(s) => s.as_raw_fd(),
+            Stream::Unix(s) => s.as_raw_fd(),
+        }
+    }
+
+    /// Reads what has already arrived, without waiting (`WouldBlock` when nothing has).
+    fn read_ready(&self, buf: &mut [u8]) -> io::Result<usize> {
+        // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the whole call, and the
+        // descriptor stays open while `self` lives.
+        let n = unsafe {
+            libc::recv(
+                self.fd(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                libc::MSG_DONTWAIT,
+            )
+        };
+        if n < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(n as usize)
+        }
+    }
+
     fn write_all(&self, buf: &[u8]) -> io::Result<()> {
         match self {
             Stream::Tcp(s) => (&*s).write_all(buf),
@@ -56,21 +88,60 @@ impl Stream {
 }
 
 /// A [`Stream`] with ureq's buffers, setting socket timeouts only when they change.
-#[derive(Debug)]
 pub struct StreamTransport {
     stream: Stream,
     buffers: LazyBuffers,
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
+    before_wait: BeforeWait,
+}
+
+impl std::fmt::Debug for StreamTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamTransport")
+            .field("stream", &self.stream)
+            .finish()
+    }
 }
 
 impl StreamTransport {
-    pub fn new(stream: Stream, config: &ureq::config::Config) -> StreamTransport {
+    pub fn new(
+        stream: Stream,
+        config: &ureq::config::Config,
+        before_wait: BeforeWait,
+    ) -> StreamTransport {
         StreamTransport {
             stream,
             buffers: LazyBuffers::new(config.input_buffer_size(), config.output_buffer_size()),
             read_timeout: None,
             write_timeout: None,
+            before_wait,
+        }
+    }
+
+    /// A blocking read within `limit`, going on after signals with the time left: Linux does
+    /// not restart reads on sockets with a timeout (Ctrl-C's handler thread, a resize).
+    fn read_waiting(
+        &mut self,
+        limit: Option<Duration>,
+        timeout: &NextTimeout,
+    ) -> Result<usize, Error> {
+        let started = Instant::now();
+        loop {
+            match self.stream.read(self.buffers.input_append_buf()) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    let Some(limit) = limit else {
+                        return Err(e.into());
+                    };
+                    let left = limit.saturating_sub(started.elapsed());
+                    if left.is_zero() {
+                        return Err(Error::Timeout(timeout.reason));
+                    }
+                    self.stream.set_read_timeout(Some(left))?;
+                    self.read_timeout = Some(left);
+                }
+                result => return result.map_err(|e| io_error(e, timeout)),
+            }
         }
     }
 }
@@ -116,24 +187,22 @@ impl Transport for StreamTransport {
             self.stream.set_read_timeout(wanted)?;
             self.read_timeout = wanted;
         }
-        let started = Instant::now();
-        let amount = loop {
-            match self.stream.read(self.buffers.input_append_buf()) {
-                // A signal (Ctrl-C's handler thread, a resize) interrupts the read: Linux does
-                // not restart reads on sockets with a timeout. Go on with the time left.
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                    let Some(limit) = wanted else {
-                        return Err(e.into());
-                    };
-                    let left = limit.saturating_sub(started.elapsed());
-                    if left.is_zero() {
-                        return Err(Error::Timeout(timeout.reason));
-                    }
-                    self.stream.set_read_timeout(Some(left))?;
-                    self.read_timeout = Some(left);
+        // What has arrived is taken at once; only a read that would wait runs the hook first.
+        let ready = match self.before_wait.get() {
+            Some(hook) => match self.stream.read_ready(self.buffers.input_append_buf()) {
+                Ok(n) => Some(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    hook();
+                    None
                 }
-                result => break result.map_err(|e| io_error(e, &timeout))?,
-            }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => None,
+                Err(e) => return Err(io_error(e, &timeout)),
+            },
+            None => None,
+        };
+        let amount = match ready {
+            Some(n) => n,
+            None => self.read_waiting(wanted, &timeout)?,
         };
         self.buffers.input_appended(amount);
         Ok(amount > 0)

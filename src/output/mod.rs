@@ -12,6 +12,7 @@ pub mod xml;
 
 use std::borrow::Cow;
 use std::io::{self, Write};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use anyhow::Result;
 
@@ -65,7 +66,7 @@ pub fn visible(bytes: &[u8]) -> Cow<'_, str> {
 /// Writes messages in order, with HTTPie's separators: a body is followed by a blank line
 /// only when something else follows it; output to a terminal always ends with a newline.
 pub struct Printer<'a> {
-    out: Tracked<'a>,
+    out: Tracked,
     spec: &'a OutputSpec,
     theme: Option<Theme>,
     options: FormatOptions,
@@ -75,7 +76,7 @@ pub struct Printer<'a> {
 
 impl<'a> Printer<'a> {
     /// Resolve styles and options; errors here are usage errors (bad --style, bad option).
-    pub fn new(out: Box<dyn Write + 'a>, spec: &'a OutputSpec) -> Result<Printer<'a>> {
+    pub fn new(out: Box<dyn Write + Send>, spec: &'a OutputSpec) -> Result<Printer<'a>> {
         let options =
             FormatOptions::parse(&spec.format_options, spec.sorted).map_err(crate::error::usage)?;
         let style = match spec.style.as_deref() {
@@ -91,7 +92,7 @@ impl<'a> Printer<'a> {
         let theme = spec.colors.then(|| Theme::new(style));
         Ok(Printer {
             out: Tracked {
-                inner: out,
+                inner: Arc::new(Mutex::new(out)),
                 last: None,
             },
             spec,
@@ -218,22 +219,42 @@ impl<'a> Printer<'a> {
     }
 }
 
-/// The output, remembering the last byte written (for the final newline on terminals).
-struct Tracked<'a> {
-    inner: Box<dyn Write + 'a>,
+/// The output, remembering the last byte written (for the final newline on terminals). It is
+/// shared with [`Printer::flusher`], which the client calls before it waits for the network.
+struct Tracked {
+    inner: Arc<Mutex<Box<dyn Write + Send>>>,
     last: Option<u8>,
 }
 
-impl Write for Tracked<'_> {
+fn locked(out: &Mutex<Box<dyn Write + Send>>) -> MutexGuard<'_, Box<dyn Write + Send>> {
+    // A panic elsewhere cannot leave a writer half-updated in a way that matters here.
+    out.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Write for Tracked {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
+        let n = locked(&self.inner).write(buf)?;
         if n > 0 {
             self.last = Some(buf[n - 1]);
         }
         Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
+        locked(&self.inner).flush()
+    }
+}
+
+impl Printer<'_> {
+    /// Flushes what was written so far. The client calls it when a read is about to wait for
+    /// the network, so a head or the start of a body shows at once on a slow response, and
+    /// Ctrl-C loses nothing already formatted. Errors are left for the next write to report.
+    pub fn flusher(&self) -> Box<dyn Fn() + Send + Sync> {
+        let out = self.out.inner.clone();
+        Box::new(move || {
+            if let Ok(mut o) = out.try_lock() {
+                let _ = o.flush();
+            }
+        })
     }
 }
 

@@ -11,6 +11,7 @@ mod foundation;
 mod generated;
 mod harness;
 mod harness_selftest;
+mod latency;
 mod network;
 mod output;
 mod property;
