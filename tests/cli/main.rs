@@ -16,5 +16,6 @@ mod output;
 mod property;
 mod proxies;
 mod retries;
+mod routing;
 mod sessions;
 mod tls;
