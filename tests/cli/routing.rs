@@ -165,6 +165,40 @@ fn resolve_wildcard_applies_to_any_host_on_its_port() {
     );
 }
 
+/// After a redirect answered on the same (kept-alive) connection, `-m` still names the
+/// address that connection was made to.
+#[test]
+fn meta_after_a_redirect_on_a_reused_connection_shows_the_address() {
+    let server = Server::start(|r| match r.path() {
+        "/start" => Reply::redirect(302, "/end"),
+        _ => Reply::text("ok"),
+    });
+    let port = server.port;
+    let rule = format!("re.test:{port}:127.0.0.1");
+    let url = format!("http://re.test:{port}/start");
+    let run = http(&["-m", "--follow", "--resolve", &rule, &url])
+        .run()
+        .success();
+    assert_eq!(remote_address(&run), format!("127.0.0.1:{port}"));
+    assert_eq!(server.hits(), 2);
+    let (_dir, unix) = unix_server(|r| match r.path() {
+        "/start" => Reply::redirect(302, "/end"),
+        _ => Reply::text("ok"),
+    });
+    let path = unix.socket_path().to_string();
+    let run = http(&[
+        "-m",
+        "--follow",
+        "--unix-socket",
+        &path,
+        "http://docker/start",
+    ])
+    .run()
+    .success();
+    assert_eq!(remote_address(&run), format!("unix:{path}"));
+    assert_eq!(unix.hits(), 2);
+}
+
 /// Two addresses, the first refusing: the second is tried, and `-m` names the one that
 /// answered (not the first in the list).
 #[test]
