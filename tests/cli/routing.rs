@@ -449,6 +449,33 @@ fn interface_applies_to_the_connection_to_an_http_proxy() {
     assert_eq!((proxy.connections(), origin.hits()), (0, 0));
 }
 
+/// ureq connects to a SOCKS proxy on its own socket, which `--interface` cannot bind: the
+/// run is refused rather than sent from another address than the one asked for.
+#[test]
+fn interface_with_a_socks_proxy_is_refused_before_connecting() {
+    let origin = ok_server();
+    let socks = Socks5Proxy::start();
+    for scheme in ["socks5h", "socks5", "socks4"] {
+        let flag = format!("http:{}", socks.url(scheme));
+        let run = http(&[
+            "--interface",
+            "127.0.0.2",
+            "--proxy",
+            &flag,
+            &origin.url("/"),
+        ])
+        .run();
+        assert_error(
+            &run,
+            &[&format!(
+                "--interface cannot be used with the SOCKS proxy 127.0.0.1:{}",
+                socks.port
+            )],
+        );
+    }
+    assert_eq!((socks.connections(), origin.hits()), (0, 0));
+}
+
 // ---------------------------------------------------------------------------
 // -4 / -6
 // ---------------------------------------------------------------------------
