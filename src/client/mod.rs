@@ -210,6 +210,20 @@ impl Client {
             }
             let proxy = ureq::Proxy::new(proxy_url)
                 .map_err(|e| crate::error::usage(format!("invalid proxy '{proxy_url}': {e}")))?;
+            // ureq's SOCKS connector opens its own socket to the proxy, which the dialer
+            // cannot bind: refuse rather than leave by another interface than asked.
+            let is_connect = matches!(
+                proxy.protocol(),
+                ureq::ProxyProtocol::Http | ureq::ProxyProtocol::Https
+            );
+            if !is_connect && self.net.route.interface.is_some() {
+                return Err(crate::error::usage(format!(
+                    "--interface cannot be used with the SOCKS proxy {}:{}: \
+                     connections to a SOCKS proxy are not bound to an interface",
+                    proxy.host(),
+                    proxy.port()
+                )));
+            }
             request = agent.configure_request(request).proxy(Some(proxy)).build();
         }
         Ok((request, proxy_url))

@@ -167,10 +167,14 @@ impl<In: Transport> Connector<In> for TapConnector {
         } else {
             self.0.mark(|o| o.timings.connected = Some(now));
         }
+        // The dialer has just recorded where this connection goes (the proxy, when there is
+        // one); kept so that exchanges on it once pooled can show it too.
+        let remote = self.0.lock().timings.remote.clone();
         Ok(chained.map(|inner| TapTransport {
             inner,
             tap: self.0.clone(),
             watch: !to_proxy,
+            remote,
         }))
     }
 }
@@ -180,6 +184,8 @@ pub struct TapTransport<T> {
     inner: T,
     tap: Tap,
     watch: bool,
+    /// The peer this connection was made to, for `--meta` when it is reused.
+    remote: Option<crate::message::Remote>,
 }
 
 impl<T: Transport> Transport for TapTransport<T> {
@@ -187,6 +193,14 @@ impl<T: Transport> Transport for TapTransport<T> {
         self.inner.buffers()
     }
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), Error> {
+        // A reused connection is not dialled again, so the exchange has no remote yet.
+        if self.watch && self.remote.is_some() {
+            self.tap.mark(|o| {
+                if o.timings.remote.is_none() {
+                    o.timings.remote = self.remote.clone();
+                }
+            });
+        }
         self.inner.transmit_output(amount, timeout)
     }
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, Error> {

@@ -163,6 +163,39 @@ fn server_url_forms() {
     assert_eq!(server.url("x"), server.url("/x"));
 }
 
+#[test]
+fn server_records_the_peer_address() {
+    let server = Server::start(|_| Reply::ok());
+    let stream = TcpStream::connect(server.addr()).expect("connect");
+    let local = stream.local_addr().expect("local address");
+    let mut stream = stream;
+    stream
+        .write_all(b"GET /p HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+        .expect("send request");
+    stream.read_to_end(&mut Vec::new()).expect("read reply");
+    assert_eq!(server.request().peer, Some(local));
+}
+
+#[test]
+fn server_on_a_unix_socket_serves_and_removes_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("s.sock");
+    let server = Server::start_unix(&path, |_| Reply::text("unix"));
+    assert_eq!(server.socket_path(), path.to_str().unwrap());
+    assert_eq!(server.url("/x"), "http://localhost/x");
+    let mut stream = std::os::unix::net::UnixStream::connect(&path).expect("connect");
+    stream
+        .write_all(b"GET /u HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+        .expect("send request");
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply).expect("read reply");
+    assert!(text(&reply).ends_with("\r\n\r\nunix"), "{}", text(&reply));
+    let got = server.request();
+    assert_eq!((got.url.as_str(), got.peer), ("/u", None));
+    drop(server);
+    assert!(!path.exists(), "socket file left behind");
+}
+
 // ------------------------------------------------------------- RawServer
 
 const CANNED: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\nX-Odd:  spaced \r\n\r\nabc";

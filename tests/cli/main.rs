@@ -17,5 +17,6 @@ mod output;
 mod property;
 mod proxies;
 mod retries;
+mod routing;
 mod sessions;
 mod tls;

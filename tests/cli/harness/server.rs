@@ -21,9 +21,15 @@
 //!
 //! Each request is handled on its own thread, so a handler may block (on a
 //! [`super::Gate`]) without stalling other requests.
+//!
+//! The server listens on 127.0.0.1 ([`Server::start`]), on another local
+//! address ([`Server::bind`], e.g. `[::1]:0`) or on a Unix socket
+//! ([`Server::start_unix`]); all three share the same accept loop.
 
 use std::io::Cursor;
+use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
@@ -37,6 +43,8 @@ pub struct Recorded {
     /// In received order, original name case.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// The client's end of the connection (`None` over a Unix socket).
+    pub peer: Option<SocketAddr>,
 }
 
 impl Recorded {
@@ -86,6 +94,7 @@ impl std::fmt::Debug for Recorded {
             .field("url", &self.url)
             .field("headers", &self.headers)
             .field("body", &self.body_str())
+            .field("peer", &self.peer)
             .finish()
     }
 }
@@ -162,27 +171,63 @@ struct Shared {
     handler: Handler,
 }
 
-/// A running recording server on 127.0.0.1; dropping it stops it.
+/// A running recording server (127.0.0.1 unless made with [`Server::bind`]
+/// or [`Server::start_unix`]); dropping it stops it.
 pub struct Server {
+    /// The TCP port; 0 for a Unix-socket server.
     pub port: u16,
+    /// The socket's path, for a server made with [`Server::start_unix`].
+    pub socket: Option<PathBuf>,
+    /// `127.0.0.1:PORT`, `[::1]:PORT`, or `localhost` for a Unix socket.
+    authority: String,
     shared: Arc<Shared>,
     http: Arc<tiny_http::Server>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Server {
-    /// Binds an ephemeral port (ready on return) and serves every request
-    /// with `handler`. A panicking handler yields a 500 reply.
+    /// Binds an ephemeral port on 127.0.0.1 (ready on return) and serves
+    /// every request with `handler`. A panicking handler yields a 500 reply.
     pub fn start(handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Server {
-        let http = Arc::new(
-            tiny_http::Server::http("127.0.0.1:0")
-                .unwrap_or_else(|e| panic!("harness: cannot bind server: {e}")),
-        );
-        let port = http
+        Server::bind("127.0.0.1:0", handler)
+            .unwrap_or_else(|e| panic!("harness: cannot bind server: {e}"))
+    }
+
+    /// Like [`Server::start`] on `addr` (e.g. `[::1]:0`); an error if it
+    /// cannot be bound, so a test can tell a machine without that address.
+    pub fn bind(
+        addr: &str,
+        handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static,
+    ) -> Result<Server, String> {
+        let http = tiny_http::Server::http(addr).map_err(|e| format!("{addr}: {e}"))?;
+        let local = http
             .server_addr()
             .to_ip()
-            .expect("harness: server has an IP address")
-            .port();
+            .expect("harness: server has an IP address");
+        Ok(Server::serve(http, local.to_string(), None, handler))
+    }
+
+    /// Like [`Server::start`], listening on a Unix socket created at `path`
+    /// (removed when the server is dropped).
+    pub fn start_unix(
+        path: &Path,
+        handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static,
+    ) -> Server {
+        let http = tiny_http::Server::http_unix(path)
+            .unwrap_or_else(|e| panic!("harness: cannot listen on {}: {e}", path.display()));
+        let socket = Some(path.to_path_buf());
+        Server::serve(http, "localhost".to_string(), socket, handler)
+    }
+
+    /// Starts the accept loop on a bound `http`.
+    fn serve(
+        http: tiny_http::Server,
+        authority: String,
+        socket: Option<PathBuf>,
+        handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static,
+    ) -> Server {
+        let http = Arc::new(http);
+        let port = http.server_addr().to_ip().map_or(0, |a| a.port());
         let shared = Arc::new(Shared {
             requests: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
@@ -194,6 +239,8 @@ impl Server {
         };
         Server {
             port,
+            socket,
+            authority,
             shared,
             http,
             thread: Some(thread),
@@ -207,14 +254,26 @@ impl Server {
         Server::start(|r| Reply::json(&echo_json(r).to_string()))
     }
 
-    /// `http://127.0.0.1:PORT/path` (a leading `/` in `path` is optional).
+    /// `http://127.0.0.1:PORT/path` (a leading `/` in `path` is optional);
+    /// the host is the one bound (`[::1]`, ...), `localhost` without a port
+    /// for a Unix-socket server.
     pub fn url(&self, path: &str) -> String {
-        super::raw::local_url("http", self.port, path)
+        format!("http://{}/{}", self.authority, path.trim_start_matches('/'))
     }
 
-    /// `127.0.0.1:PORT`.
+    /// `127.0.0.1:PORT` (or what [`Server::url`] has in its place).
     pub fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        self.authority.clone()
+    }
+
+    /// The socket path of a [`Server::start_unix`] server, as text.
+    #[track_caller]
+    pub fn socket_path(&self) -> &str {
+        self.socket
+            .as_deref()
+            .expect("harness: not a Unix-socket server")
+            .to_str()
+            .expect("UTF-8 socket path")
     }
 
     /// All requests recorded so far, in arrival order.
@@ -293,6 +352,7 @@ fn serve(mut request: tiny_http::Request, shared: &Shared) {
             })
             .collect(),
         body,
+        peer: request.remote_addr().copied(),
     };
     shared
         .requests

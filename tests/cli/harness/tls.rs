@@ -264,6 +264,8 @@ pub struct Seen {
     pub request_line: String,
     pub version: Option<ProtocolVersion>,
     pub client_cert: bool,
+    /// The name the client sent in SNI, if any.
+    pub sni: Option<String>,
 }
 
 /// A TLS server on 127.0.0.1; see the module docs. Handshake failures,
@@ -328,6 +330,7 @@ fn serve_one(
         head,
         version: tls.conn.protocol_version(),
         client_cert: tls.conn.peer_certificates().is_some_and(|c| !c.is_empty()),
+        sni: tls.conn.server_name().map(str::to_string),
     });
     tls.write_all(RESPONSE)?;
     tls.conn.send_close_notify();
