@@ -202,12 +202,6 @@ impl Client {
             None => proxy::select(&req.url, &self.net.proxies, |k| self.env.var(k)),
         };
         if let Some(proxy_url) = &proxy_url {
-            // ureq's SOCKS connector opens its own socket, which the dialer cannot bind.
-            if self.net.route.interface.is_some() && proxy_url.starts_with("socks") {
-                return Err(crate::error::usage(
-                    "--interface cannot be used through a SOCKS proxy",
-                ));
-            }
             let proxy = ureq::Proxy::new(proxy_url)
                 .map_err(|e| crate::error::usage(format!("invalid proxy '{proxy_url}': {e}")))?;
             // ureq's SOCKS connector opens its own socket to the proxy, which the dialer

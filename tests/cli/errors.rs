@@ -307,19 +307,3 @@ fn endless_value_files_are_refused() {
         assert_one_line(&err, &[what, "'/dev/zero'", "16 MiB"]);
     }
 }
-
-#[test]
-fn interface_through_a_socks_proxy_is_refused() {
-    // The SOCKS connector opens its own socket, which cannot be bound: say so, send nothing.
-    let err = usage_error(
-        &[
-            "--interface",
-            "lo",
-            "--proxy",
-            "all:socks5://{url}",
-            "{url}",
-        ],
-        &[],
-    );
-    assert_one_line(&err, &["--interface", "SOCKS"]);
-}
