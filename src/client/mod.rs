@@ -317,7 +317,13 @@ fn classify(e: &ureq::Error, o: &tap::Observed) -> (bool, bool) {
     let tls_rejection = matches!(e, ureq::Error::Tls(_) | ureq::Error::Rustls(_))
         || matches!(e, ureq::Error::Io(io)
             if io.get_ref().is_some_and(|i| i.is::<rustls::Error>()));
+    // Nor will a name without an address of the family asked for, or an interface that
+    // cannot be used (a Unix socket that is missing or refuses may yet appear: retried).
+    let route_mistake = matches!(e, ureq::Error::Io(io)
+        if io.kind() == std::io::ErrorKind::AddrNotAvailable
+            && io.get_ref().is_some_and(|i| i.is::<dial::RouteError>()));
     let retryable = !tls_rejection
+        && !route_mistake
         && !matches!(
             e,
             ureq::Error::BadUri(_) | ureq::Error::Http(_) | ureq::Error::InvalidProxyUrl

@@ -872,3 +872,33 @@ fn connect_timeout_applies_through_resolve() {
     let url = format!("http://slow.test:{}/", hole.port);
     assert_connect_timeout(&["--resolve", &rule], &url);
 }
+
+/// Routing mistakes will not change on a retry: no retry is announced, and the error is the
+/// one line it would be without `--retries`. A missing Unix socket may yet appear: retried.
+#[test]
+fn routing_mistakes_are_not_retried() {
+    let server = ok_server();
+    let retry = ["--retries", "2", "--retry-backoff", "0"];
+    for bad in [
+        &["--interface", "nope0"][..],
+        &["--interface", "::1"][..],
+        &["-6", "--resolve", "x.test:1:127.0.0.1"][..],
+    ] {
+        let run = http(&retry).args(bad).arg(server.url("/")).run();
+        assert_eq!(run.code, 1, "{}", run.context());
+        assert!(!run.stderr_str().contains("retrying"), "{}", run.context());
+        assert_eq!(run.stderr_str().lines().count(), 1, "{}", run.context());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("none.sock");
+    let run = http(&retry)
+        .args(&["--unix-socket", missing.to_str().unwrap(), "http://x.test/"])
+        .run();
+    assert_eq!(run.code, 1, "{}", run.context());
+    assert_eq!(
+        run.stderr_str().matches("retrying (").count(),
+        2,
+        "{}",
+        run.context()
+    );
+}
