@@ -738,6 +738,55 @@ fn stalling_server(body: Arc<Vec<u8>>, sent: usize, gate: Gate) -> RawServer {
     })
 }
 
+/// The disk space for a body of known size is reserved up front, while the file's visible
+/// size stays the bytes received (so a cut download resumes from the right place).
+#[test]
+fn space_is_reserved_but_the_size_is_what_arrived() {
+    use std::os::unix::fs::MetadataExt;
+    let body = Arc::new(content(4 << 20));
+    let (gate, opener) = gate();
+    let server = stalling_server(body.clone(), 3_000, gate);
+    let cmd = http(&["-d", "-o", "out.bin", &server.url("/big")]);
+    let file = cmd.home().join("out.bin");
+    let mut running = cmd.spawn();
+    running.wait_stderr("Downloading");
+    // The client writes the 3,000 bytes it has; there is no other signal than the file.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut meta = std::fs::metadata(&file).unwrap();
+    while meta.len() < 3_000 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        meta = std::fs::metadata(&file).unwrap();
+    }
+    running.signal(Signal::SIGINT);
+    let run = running.wait().assert_code(130);
+    opener.open();
+    assert_eq!(meta.len(), 3_000, "{}", run.context());
+    let reserved = meta.blocks() * 512;
+    if reserved < 4 << 20 && probe_no_fallocate(&file) {
+        eprintln!("skipped: this file system cannot reserve space (fallocate)");
+        return;
+    }
+    assert!(
+        reserved >= 4 << 20,
+        "only {reserved} bytes reserved for a 4 MiB body"
+    );
+    assert_eq!(std::fs::metadata(&file).unwrap().len(), 3_000);
+}
+
+/// Whether the file system of `near` refuses `fallocate` (tmpfs and ext4 accept it).
+fn probe_no_fallocate(near: &Path) -> bool {
+    use std::os::fd::AsRawFd;
+    let probe = near.with_extension("probe");
+    let Ok(f) = std::fs::File::create(&probe) else {
+        return true;
+    };
+    // SAFETY: a plain system call on a descriptor that `f` keeps open.
+    let rc =
+        unsafe { nix::libc::fallocate(f.as_raw_fd(), nix::libc::FALLOC_FL_KEEP_SIZE, 0, 4096) };
+    let _ = std::fs::remove_file(&probe);
+    rc != 0
+}
+
 #[test]
 fn ctrl_c_keeps_a_resumable_file_and_says_how_to_resume() {
     let body = Arc::new(content(10_000));
