@@ -5,6 +5,8 @@
 #   bench/download.sh                      # build the release binary, 1 GiB file, 3 runs each
 #   DOWNLOAD_MB=256 RUNS=5 bench/download.sh
 #   HTTP_BIN=/path/to/http bench/download.sh   # skip the build (bench/run.sh does this)
+#   XH_BIN=/path/to/xh bench/download.sh       # add `xh -d -o OUT URL` to the runs
+#                                              # (cargo install --locked xh --root DIR)
 #
 # What it does:
 #   - writes a DOWNLOAD_MB MiB file of incompressible bytes to a temp dir (it stays in the page
@@ -98,6 +100,7 @@ add() { names+=("$1"); CMD[$1]=$2; TIMES[$1]=""; }
 
 add "http -d" "$HTTP -d -o $OUT $URL 2>/dev/null"
 have curl && add "curl -s -o" "curl -s -o $OUT $URL"
+[[ -n ${XH_BIN:-} ]] && add "xh -d -o" "$(q "$XH_BIN") -d -o $OUT $URL 2>/dev/null"
 add "cat" "cat $SRC > $OUT"
 if have script; then
     # The child's stderr is the pty: the bar is drawn (script copies it to /dev/null).
@@ -150,5 +153,6 @@ done
 echo
 echo "ratios of median wall time (below 1x: http is faster):"
 ratio "http -d" "curl -s -o" "http -d / curl -s -o"
+ratio "http -d" "xh -d -o" "http -d / xh -d -o"
 ratio "http -d" "cat" "http -d / cat (disk ceiling)"
 ratio "http -d, bar on a pty" "http -d -q, on a pty" "progress bar cost (bar / no bar)"

@@ -5,6 +5,8 @@
 #   bench/run.sh                 # build the release binary, then run every case
 #   SMALL_RUNS=50 BIG_RUNS=5 bench/run.sh
 #   HTTP_BIN=/path/to/http bench/run.sh    # skip the build, benchmark that binary
+#   XH_BIN=/path/to/xh bench/run.sh        # add xh to every case (and to bench/download.sh);
+#                                          # get it with: cargo install --locked xh --root DIR
 #
 # What it does:
 #   - `cargo build --release` (unless HTTP_BIN is set);
@@ -158,30 +160,30 @@ minimum() { sort -n | head -n 1; }
 declare -A MEDIAN MIN RSS
 rows=()
 
-# bench_pair RUNS NAME_A CMD_A NAME_B CMD_B: warm up, then alternate A and B RUNS times.
-bench_pair() {
-    local runs=$1 name_a=$2 cmd_a=$3 name_b=$4 cmd_b=$5 i
-    local times_a=() times_b=()
-    eval "$cmd_a"
-    eval "$cmd_b"
-    for ((i = 0; i < runs; i++)); do
-        times_a+=("$(time_once "$cmd_a")")
-        times_b+=("$(time_once "$cmd_b")")
+# bench_set RUNS NAME CMD [NAME CMD]...: warm each up, then run them in turn RUNS times, so
+# that a slow spell of this shared machine hits every command alike.
+bench_set() {
+    local runs=$1 i j
+    shift
+    local -a names=() cmds=()
+    while (($#)); do
+        names+=("$1")
+        cmds+=("$2")
+        shift 2
     done
-    record "$name_a" "$cmd_a" "$runs" "${times_a[@]}"
-    record "$name_b" "$cmd_b" "$runs" "${times_b[@]}"
+    local -A times=()
+    for j in "${!cmds[@]}"; do eval "${cmds[$j]}"; done
+    for ((i = 0; i < runs; i++)); do
+        for j in "${!cmds[@]}"; do
+            times[$j]+="$(time_once "${cmds[$j]}") "
+        done
+    done
+    for j in "${!cmds[@]}"; do
+        # shellcheck disable=SC2086
+        record "${names[$j]}" "${cmds[$j]}" "$runs" ${times[$j]}
+    done
 }
 
-# bench_one RUNS NAME CMD: the same for a command without a counterpart.
-bench_one() {
-    local runs=$1 name=$2 cmd=$3 i
-    local times=()
-    eval "$cmd"
-    for ((i = 0; i < runs; i++)); do
-        times+=("$(time_once "$cmd")")
-    done
-    record "$name" "$cmd" "$runs" "${times[@]}"
-}
 
 record() {
     local name=$1 cmd=$2 runs=$3
@@ -211,6 +213,7 @@ OUT=$(q "$work/out.json")
 # curl writes its own file: rewriting a 50 MB file another process just wrote (truncate, page
 # cache, writeback) costs whoever comes next and skews an alternating comparison.
 CURL_OUT=$(q "$work/out-curl.json")
+XH_OUT=$(q "$work/out-xh.json")
 BIGFILE=$(q "$work/srv/big.json")
 
 # ----------------------------------------------------------------- sanity
@@ -222,32 +225,41 @@ if ! cmp -s "$work/out.json" "$work/srv/big.json"; then
 fi
 
 # ----------------------------------------------------------------- the cases
+XH=$(q "${XH_BIN:-xh}")
+
+# case NAME...: the commands of one case (curl/jq rows only when installed, xh when given).
+run_case() {
+    local runs=$1
+    shift
+    local -a args=()
+    while (($#)); do
+        case $1 in
+        curl:* | jq:*) have "${1%%:*}" && args+=("$2" "$3") ;;
+        xh:*) [[ -n ${XH_BIN:-} ]] && args+=("$2" "$3") ;;
+        *) args+=("$2" "$3") ;;
+        esac
+        shift 3
+    done
+    bench_set "$runs" "${args[@]}"
+}
+
 note "bench: case 1, small GET x $SMALL_RUNS"
-if have curl; then
-    bench_pair "$SMALL_RUNS" \
-        "1 http small" "$HTTP -b $(q "$small_url") > /dev/null" \
-        "1 curl small" "curl -s $(q "$small_url") > /dev/null"
-else
-    bench_one "$SMALL_RUNS" "1 http small" "$HTTP -b $(q "$small_url") > /dev/null"
-fi
+run_case "$SMALL_RUNS" \
+    http: "1 http small" "$HTTP -b $(q "$small_url") > /dev/null" \
+    curl: "1 curl small" "curl -s $(q "$small_url") > /dev/null" \
+    xh: "1 xh small" "$XH -b $(q "$small_url") > /dev/null"
 
 note "bench: case 2, ${BIG_MB} MB JSON coloured x $BIG_RUNS"
-if have jq; then
-    bench_pair "$BIG_RUNS" \
-        "2 http --pretty=all" "$HTTP --pretty=all -b $(q "$big_url") > $OUT" \
-        "2 jq -C ." "jq -C . $BIGFILE > /dev/null"
-else
-    bench_one "$BIG_RUNS" "2 http --pretty=all" "$HTTP --pretty=all -b $(q "$big_url") > $OUT"
-fi
+run_case "$BIG_RUNS" \
+    http: "2 http --pretty=all" "$HTTP --pretty=all -b $(q "$big_url") > $OUT" \
+    jq: "2 jq -C ." "jq -C . $BIGFILE > /dev/null" \
+    xh: "2 xh --pretty=all" "$XH --pretty=all -b $(q "$big_url") > $XH_OUT"
 
 note "bench: case 3, ${BIG_MB} MB JSON raw x $BIG_RUNS"
-if have curl; then
-    bench_pair "$BIG_RUNS" \
-        "3 http --pretty=none" "$HTTP --pretty=none -b $(q "$big_url") > $OUT" \
-        "3 curl -s" "curl -s $(q "$big_url") > $CURL_OUT"
-else
-    bench_one "$BIG_RUNS" "3 http --pretty=none" "$HTTP --pretty=none -b $(q "$big_url") > $OUT"
-fi
+run_case "$BIG_RUNS" \
+    http: "3 http --pretty=none" "$HTTP --pretty=none -b $(q "$big_url") > $OUT" \
+    curl: "3 curl -s" "curl -s $(q "$big_url") > $CURL_OUT" \
+    xh: "3 xh --pretty=none" "$XH --pretty=none -b $(q "$big_url") > $XH_OUT"
 
 # ----------------------------------------------------------------- the report
 echo
@@ -270,6 +282,9 @@ echo "ratios of median wall time (below 1x: http is faster):"
 ratio "1 http small" "1 curl small" "1 small GET:" "http/curl"
 ratio "2 http --pretty=all" "2 jq -C ." "2 ${BIG_MB} MB coloured:" "http/jq"
 ratio "3 http --pretty=none" "3 curl -s" "3 ${BIG_MB} MB raw:" "http/curl"
+ratio "1 http small" "1 xh small" "1 small GET:" "http/xh"
+ratio "2 http --pretty=all" "2 xh --pretty=all" "2 ${BIG_MB} MB coloured:" "http/xh"
+ratio "3 http --pretty=none" "3 xh --pretty=none" "3 ${BIG_MB} MB raw:" "http/xh"
 if ((${#missing[@]})); then
     echo
     for tool in "${missing[@]}"; do
@@ -281,5 +296,5 @@ fi
 # Its own file, server and report (run it alone with bench/download.sh).
 if [[ ${DOWNLOAD_MB:-1024} != 0 ]]; then
     echo
-    HTTP_BIN=$http_bin "$root/bench/download.sh"
+    HTTP_BIN=$http_bin XH_BIN=${XH_BIN:-} "$root/bench/download.sh"
 fi
