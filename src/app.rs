@@ -80,6 +80,9 @@ fn run(args: Vec<OsString>, env: &Env) -> Result<Outcome> {
         return Ok(Outcome::Done);
     }
     if spec.offline {
+        // Printed as it would be sent, proxy included.
+        let var = |k: &str| env.var(k);
+        req.forward = crate::client::proxy::route(&req.url, &req.method, &spec.net.proxies, var);
         printer.request(&req, spec.output.print)?;
         printer.finish()?;
         session.save()?;

@@ -1,6 +1,8 @@
 //! `RequestSpec` -> `PreparedRequest` (pure but for reading a body file's size): the exact
-//! header list and body that are both printed and sent. The transport adds nothing.
+//! header list and body that are both printed and sent. The transport adds nothing: a hop
+//! through an HTTP proxy in absolute form carries its proxy part (`Forward`) in the request too.
 
+use std::borrow::Cow;
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 
@@ -84,11 +86,53 @@ pub struct PreparedRequest {
     pub body: Body,
     /// Send the body with `Transfer-Encoding: chunked`.
     pub chunked: bool,
+    /// Set for each hop by the send loop (`Client::route`): this hop goes to an HTTP proxy
+    /// in absolute form.
+    pub forward: Option<Forward>,
+}
+
+/// An `http://` request handed to an HTTP(S) proxy as it is, not tunnelled: the request line
+/// names the whole URL (`GET http://host/x HTTP/1.1`) and the proxy's credentials go along.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forward {
+    /// The proxy's URL as configured (`http://` or `https://`, credentials included).
+    pub proxy: String,
+    /// The `Proxy-Authorization` value made from the proxy URL's credentials.
+    pub authorization: Option<Vec<u8>>,
 }
 
 impl PreparedRequest {
     pub fn header(&self, name: &str) -> Option<&[u8]> {
         self.headers.get(name)
+    }
+
+    /// What goes before `target` on the request line: `http://host[:port]` when the hop goes
+    /// to a proxy in absolute form.
+    pub fn target_prefix(&self) -> Option<String> {
+        self.forward
+            .as_ref()
+            .map(|_| format!("{}://{}", self.url.scheme(), authority(&self.url)))
+    }
+
+    /// The request-target as sent: origin-form, or absolute-form to a proxy.
+    pub fn request_target(&self) -> Cow<'_, str> {
+        match self.target_prefix() {
+            Some(prefix) => Cow::Owned(format!("{prefix}{}", self.target)),
+            None => Cow::Borrowed(&self.target),
+        }
+    }
+
+    /// The header lines as sent: `headers`, then the proxy's `Proxy-Authorization` unless
+    /// the request carries one of its own (a header given by the user wins, as in curl).
+    pub fn sent_headers(&self) -> Cow<'_, Headers> {
+        match self.forward.as_ref().and_then(|f| f.authorization.as_ref()) {
+            Some(auth) if !self.headers.contains("proxy-authorization") => {
+                let mut all = self.headers.clone();
+                all.push("Proxy-Authorization", auth.clone());
+                Cow::Owned(all)
+            }
+            _ => Cow::Borrowed(&self.headers),
+        }
     }
 }
 
@@ -328,6 +372,7 @@ pub fn prepare(spec: &RequestSpec) -> Result<PreparedRequest> {
         headers: group_by_name(headers),
         body,
         chunked: spec.chunked,
+        forward: None,
     })
 }
 
@@ -585,5 +630,26 @@ mod tests {
         assert_eq!(p.target, "/a/../b/./c?q=1");
         let p = prep(&["example.org/a/../b/./c"]);
         assert_eq!(p.target, "/b/c");
+    }
+
+    #[test]
+    fn absolute_form_target_and_proxy_credentials() {
+        let mut p = prep(&["http://example.org:8080/a?b=1"]);
+        assert_eq!(p.request_target(), "/a?b=1");
+        p.forward = Some(Forward {
+            proxy: "http://u:p@proxy:3128".into(),
+            authorization: Some(b"Basic dTpw".to_vec()),
+        });
+        assert_eq!(p.request_target(), "http://example.org:8080/a?b=1");
+        let sent = p.sent_headers();
+        assert_eq!(sent.last().unwrap().0, "Proxy-Authorization");
+        assert_eq!(sent.len(), p.headers.len() + 1);
+        // A header given by the user is sent instead, once.
+        p.headers.push("proxy-authorization", "Custom x");
+        assert_eq!(p.sent_headers().get_all("proxy-authorization").count(), 1);
+        assert_eq!(
+            p.sent_headers().get("proxy-authorization"),
+            Some(&b"Custom x"[..])
+        );
     }
 }

@@ -127,28 +127,30 @@ impl Client {
         self.try_send(req).map_err(|f| f.error)
     }
 
+    /// Decide how this hop travels, before it is printed and sent: to an HTTP proxy in
+    /// absolute form (`req.forward`), or else directly or through ureq's tunnel (CONNECT,
+    /// SOCKS). A pure function of the URL, so it is the same for every attempt of a hop.
+    pub fn route(&self, req: &mut PreparedRequest) {
+        let var = |k: &str| self.env.var(k);
+        req.forward = match self.net.route.unix_socket {
+            Some(_) => None,
+            None => proxy::route(&req.url, &req.method, &self.net.proxies, var),
+        };
+    }
+
     /// Send one request; a failure says whether a retry is safe.
     pub fn try_send(&self, req: &PreparedRequest) -> std::result::Result<Response, SendFailure> {
         let agent = self
             .agent((self.verify_for)(&req.url))
             .map_err(SendFailure::fatal)?;
-        let (request, proxy) = self.build(req, &agent).map_err(SendFailure::fatal)?;
-        self.tap
-            .begin(proxy.as_ref().and_then(connect_proxy_authority));
+        let (request, tunnel) = self.build(req, &agent).map_err(SendFailure::fatal)?;
+        self.tap.begin(
+            tunnel.as_deref().and_then(connect_proxy_authority),
+            req.target_prefix(),
+        );
+        let proxy = tunnel.or_else(|| req.forward.as_ref().map(|f| f.proxy.clone()));
         match agent.run(request) {
-            Ok(response) => {
-                let resp = self.response(response, &req.url);
-                match self.net.max_headers {
-                    Some(max) if resp.headers.len() > max => Err(SendFailure::fatal(
-                        Failure::Network(format!(
-                            "got more than {max} headers from {} (--max-headers={max})",
-                            authority(&req.url)
-                        ))
-                        .into(),
-                    )),
-                    _ => Ok(resp),
-                }
-            }
+            Ok(response) => self.received(response, req),
             Err(e) => {
                 let o = self.tap.snapshot();
                 let (connect_phase, retryable) = classify(&e, &o);
@@ -168,24 +170,55 @@ impl Client {
         }
     }
 
-    /// The ureq request for a prepared one, through the right proxy.
+    /// A response arrived: checked for the header limit and, in absolute form, for the
+    /// proxy's own 407 (worded as when a CONNECT gets it: the origin was never asked).
+    fn received(
+        &self,
+        response: ureq::http::Response<ureq::Body>,
+        req: &PreparedRequest,
+    ) -> std::result::Result<Response, SendFailure> {
+        if let (Some(f), 407) = (&req.forward, response.status().as_u16()) {
+            let failure = Failure::Network(proxy_auth_message(&f.proxy));
+            return Err(SendFailure::fatal(failure.into()));
+        }
+        let resp = self.response(response, &req.url);
+        match self.net.max_headers {
+            Some(max) if resp.headers.len() > max => Err(SendFailure::fatal(
+                Failure::Network(format!(
+                    "got more than {max} headers from {} (--max-headers={max})",
+                    authority(&req.url)
+                ))
+                .into(),
+            )),
+            _ => Ok(resp),
+        }
+    }
+
+    /// The ureq request for a prepared one, and the proxy ureq tunnels it through, if any.
+    ///
+    /// In absolute form ureq is told that the proxy is the server: it connects there (TLS
+    /// included for an `https://` proxy, with the proxy's name), and the tap puts the origin
+    /// before the target. Pooling stays sound: ureq keys idle connections by scheme, authority
+    /// and its own proxy setting, so this connection is reused only for requests to that same
+    /// proxy server (further absolute-form hops, or the proxy itself as an origin, both of which
+    /// it answers); direct connections are keyed by their origin and tunnels by their proxy,
+    /// so neither is ever taken for an absolute-form hop, nor the other way round.
     fn build(
         &self,
         req: &PreparedRequest,
         agent: &Agent,
     ) -> Result<(ureq::http::Request<ureq::SendBody<'static>>, Option<String>)> {
-        let uri = format!(
-            "{}://{}{}",
-            req.url.scheme(),
-            authority(&req.url),
-            req.target
-        );
+        let server = match &req.forward {
+            Some(f) => proxy_server(&f.proxy)?,
+            None => format!("{}://{}", req.url.scheme(), authority(&req.url)),
+        };
+        let uri = format!("{server}{}", req.target);
         let method = ureq::http::Method::from_bytes(req.method.as_bytes())
             .map_err(|_| crate::error::usage(format!("invalid method '{}'", req.method)))?;
         let mut builder = ureq::http::Request::builder()
             .method(method)
             .uri(uri.as_str());
-        for (name, value) in &req.headers {
+        for (name, value) in req.sent_headers().iter() {
             builder = ureq_proto::client::header_raw(builder, name, value);
         }
         let body = if req.body.is_empty() {
@@ -196,12 +229,12 @@ impl Client {
         let mut request = builder
             .body(body)
             .map_err(|e| crate::error::usage(format!("cannot build the request: {e}")))?;
-        // A Unix socket is the whole route: no proxy applies.
-        let proxy_url = match self.net.route.unix_socket {
-            Some(_) => None,
-            None => proxy::select(&req.url, &self.net.proxies, |k| self.env.var(k)),
+        // A Unix socket is the whole route: no proxy applies (`route` forwards nothing).
+        let tunnel = match (&req.forward, &self.net.route.unix_socket) {
+            (None, None) => proxy::select(&req.url, &self.net.proxies, |k| self.env.var(k)),
+            _ => None,
         };
-        if let Some(proxy_url) = &proxy_url {
+        if let Some(proxy_url) = &tunnel {
             let proxy = ureq::Proxy::new(proxy_url)
                 .map_err(|e| crate::error::usage(format!("invalid proxy '{proxy_url}': {e}")))?;
             // ureq's SOCKS connector opens its own socket to the proxy, which the dialer
@@ -220,7 +253,7 @@ impl Client {
             }
             request = agent.configure_request(request).proxy(Some(proxy)).build();
         }
-        Ok((request, proxy_url))
+        Ok((request, tunnel))
     }
 
     fn response(&self, response: ureq::http::Response<ureq::Body>, url: &url::Url) -> Response {
@@ -332,13 +365,8 @@ fn classify(e: &ureq::Error, o: &tap::Observed) -> (bool, bool) {
 }
 
 /// `host:port` of an HTTP(S) CONNECT proxy URL (SOCKS proxies are not tunnelled that way).
-fn connect_proxy_authority(proxy: &String) -> Option<String> {
-    let full = if proxy.contains("://") {
-        proxy.clone()
-    } else {
-        format!("http://{proxy}")
-    };
-    let u = url::Url::parse(&full).ok()?;
+fn connect_proxy_authority(proxy: &str) -> Option<String> {
+    let u = proxy::parse(proxy)?;
     let port = match u.scheme() {
         "http" => u.port().unwrap_or(80),
         "https" => u.port().unwrap_or(443),
@@ -380,34 +408,52 @@ fn trim_bytes(b: &[u8]) -> &[u8] {
     &b[start..end]
 }
 
-fn proxy_has_credentials(proxy: &str) -> bool {
-    url::Url::parse(proxy).is_ok_and(|u| !u.username().is_empty())
+/// `scheme://host:port` of the proxy server itself, where an absolute-form hop connects.
+fn proxy_server(proxy: &str) -> Result<String> {
+    let u = proxy::parse(proxy)
+        .filter(|u| u.host_str().is_some())
+        .ok_or_else(|| crate::error::usage(format!("invalid proxy '{}'", shown_proxy(proxy))))?;
+    Ok(format!("{}://{}", u.scheme(), authority(&u)))
+}
+
+/// A proxy URL without its credentials, for messages.
+fn shown_proxy(proxy: &str) -> String {
+    match proxy::parse(proxy) {
+        Some(mut u) => {
+            let _ = u.set_password(None);
+            let _ = u.set_username("");
+            u.to_string().trim_end_matches('/').to_string()
+        }
+        None => proxy.to_string(),
+    }
+}
+
+/// A 407 from the proxy: credentials missing, or refused.
+fn proxy_auth_message(proxy: &str) -> String {
+    let shown = shown_proxy(proxy);
+    let has_credentials =
+        proxy::parse(proxy).is_some_and(|u| !u.username().is_empty() || u.password().is_some());
+    if has_credentials {
+        format!("proxy {shown} rejected the credentials given for it (407)")
+    } else {
+        format!(
+            "proxy {shown} requires authentication (407): give credentials as \
+             --proxy http:http://user:pass@host:port"
+        )
+    }
 }
 
 /// Failures that are the proxy's, named as such (the origin was never reached).
 fn proxy_failure(e: &ureq::Error, proxy: &str, proxy_ready: bool) -> Option<Failure> {
     use ureq::Error as E;
-    let shown = match url::Url::parse(proxy) {
-        Ok(mut u) => {
-            let _ = u.set_password(None);
-            let _ = u.set_username("");
-            u.to_string().trim_end_matches('/').to_string()
-        }
-        Err(_) => proxy.to_string(),
-    };
+    let shown = shown_proxy(proxy);
     let msg = match e {
         E::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
             format!("could not connect to proxy {shown}: connection refused")
         }
         E::HostNotFound => format!("could not resolve the proxy host of {shown}"),
         E::ConnectionFailed => format!("could not connect to proxy {shown}"),
-        E::ConnectProxyFailed(m) if m.contains("407") && proxy_has_credentials(proxy) => {
-            format!("proxy {shown} rejected the credentials given for it (407)")
-        }
-        E::ConnectProxyFailed(m) if m.contains("407") => format!(
-            "proxy {shown} requires authentication (407): give credentials as \
-             --proxy http:http://user:pass@host:port"
-        ),
+        E::ConnectProxyFailed(m) if m.contains("407") => proxy_auth_message(proxy),
         E::ConnectProxyFailed(m) => format!("proxy {shown} refused the tunnel: {m}"),
         // TLS to an https:// proxy failed before the tunnel existed.
         E::Rustls(r) if proxy.starts_with("https://") && !proxy_ready => {

@@ -1,12 +1,18 @@
 //! Choosing a proxy for a URL (pure): `--proxy PROTOCOL:URL` flags first (parsed in
 //! `cli::values`), then
 //! `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY` (upper or lower case) minus `NO_PROXY` matches.
-//! ureq tunnels through HTTP proxies with CONNECT, so `Proxy-Authorization` (from the proxy
-//! URL's credentials) goes to the proxy only, never to the origin.
+//! An `http://` URL goes to an `http://` or `https://` proxy in absolute form
+//! (`GET http://host/x HTTP/1.1`, as curl, requests and HTTPie send it: proxies that allow
+//! CONNECT only to port 443 accept it, and caching proxies can cache it), with
+//! `Proxy-Authorization` from the proxy URL's credentials on that request; `https://` URLs,
+//! and every URL through a SOCKS proxy, are tunnelled by ureq (CONNECT carries the
+//! credentials, which never enter the tunnel). Either way they go to the proxy only.
 
+use base64::Engine;
 use url::Url;
 
 use crate::cli::values::ProxyFlag;
+use crate::prepare::Forward;
 
 /// Does `NO_PROXY` exclude this host? Entries are host names (matching the host and its
 /// subdomains; a leading `.` or `*.` is allowed), IP addresses, optionally with `:port`, or `*`.
@@ -65,6 +71,53 @@ pub fn select(
     Some(proxy)
 }
 
+/// A proxy URL parsed, `http://` assumed when it names no scheme (as ureq assumes).
+pub fn parse(proxy: &str) -> Option<Url> {
+    if proxy.contains("://") {
+        Url::parse(proxy).ok()
+    } else {
+        Url::parse(&format!("http://{proxy}")).ok()
+    }
+}
+
+/// How `url` goes through `proxy` when in absolute form: only an `http://` URL through an
+/// `http://` or `https://` proxy.
+pub fn forward(url: &Url, proxy: &str) -> Option<Forward> {
+    let parsed = parse(proxy).filter(|p| p.host_str().is_some_and(|h| !h.is_empty()))?;
+    let absolute = url.scheme() == "http" && matches!(parsed.scheme(), "http" | "https");
+    absolute.then(|| Forward {
+        proxy: proxy.to_string(),
+        authorization: basic_credentials(&parsed),
+    })
+}
+
+/// The absolute-form route of a request, if it has one: `select`, then `forward`. A CONNECT
+/// request names an authority, not a URL, so it is never put in absolute form.
+pub fn route(
+    url: &Url,
+    method: &str,
+    flags: &[ProxyFlag],
+    var: impl Fn(&str) -> Option<String>,
+) -> Option<Forward> {
+    if method.eq_ignore_ascii_case("CONNECT") {
+        return None;
+    }
+    select(url, flags, var).and_then(|p| forward(url, &p))
+}
+
+/// `Basic base64(user:password)` from a proxy URL's credentials, percent-decoded once.
+fn basic_credentials(proxy: &Url) -> Option<Vec<u8>> {
+    if proxy.username().is_empty() && proxy.password().is_none() {
+        return None;
+    }
+    let decode = |s: &str| percent_encoding::percent_decode_str(s).collect::<Vec<u8>>();
+    let mut pair = decode(proxy.username());
+    pair.push(b':');
+    pair.extend(decode(proxy.password().unwrap_or_default()));
+    let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+    Some(format!("Basic {encoded}").into_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,5 +173,31 @@ mod tests {
             Some("http://env-https:2")
         );
         assert_eq!(select(&u("http://a.test/"), &[], |_| None), None);
+    }
+
+    #[test]
+    fn absolute_form_only_for_http_urls_through_http_proxies() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        let fwd = forward(&u("http://a.test/x"), "http://u%40x:p%3Aw@p:3128").unwrap();
+        assert_eq!(fwd.proxy, "http://u%40x:p%3Aw@p:3128");
+        // "u@x:p:w", decoded once.
+        assert_eq!(
+            fwd.authorization.as_deref(),
+            Some(&b"Basic dUB4OnA6dw=="[..])
+        );
+        let fwd = forward(&u("http://a.test/"), "p:3128").unwrap();
+        assert_eq!(fwd.authorization, None);
+        let fwd = forward(&u("http://a.test/"), "https://only-user@p").unwrap();
+        assert_eq!(
+            fwd.authorization.as_deref(),
+            Some(&b"Basic b25seS11c2VyOg=="[..])
+        );
+        assert_eq!(forward(&u("https://a.test/"), "http://p:3128"), None);
+        assert_eq!(forward(&u("http://a.test/"), "socks5://p:1080"), None);
+        assert_eq!(forward(&u("http://a.test/"), "http://"), None);
+        let flags = [crate::cli::values::parse_proxy("all:http://p:1").unwrap()];
+        assert!(route(&u("http://a.test/"), "GET", &flags, |_| None).is_some());
+        assert!(route(&u("http://a.test/"), "CONNECT", &flags, |_| None).is_none());
+        assert!(route(&u("https://a.test/"), "GET", &flags, |_| None).is_none());
     }
 }

@@ -101,6 +101,7 @@ fn send_retrying(
     on_hop: &mut impl FnMut(Hop) -> Result<()>,
 ) -> Result<Response> {
     let mut retry = 0u32;
+    client.route(req);
     loop {
         on_hop(Hop::Sending(req))?;
         retry += 1;
@@ -253,6 +254,7 @@ mod tests {
             .into(),
             body: Body::bytes(b"{}".to_vec()),
             chunked: false,
+            forward: None,
         }
     }
 

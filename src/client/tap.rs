@@ -1,6 +1,8 @@
-//! A transport layer that watches the connection without changing it: it keeps the raw
-//! response head (ureq drops the reason phrase and the header names' case) and marks the
-//! moments of the exchange for `--meta`.
+//! A transport layer that watches the connection: it keeps the raw response head (ureq
+//! drops the reason phrase and the header names' case) and marks the moments of the exchange
+//! for `--meta`. The one change it makes is on a hop to a proxy in absolute form: ureq writes
+//! the request line's target as the URI's path and query only, so the tap puts
+//! `http://host[:port]` before it (`GET /x` -> `GET http://host/x`); nothing else is touched.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -25,6 +27,8 @@ pub struct Observed {
     proxy: Option<String>,
     /// The connection to the CONNECT proxy (TLS included) is up.
     pub proxy_ready: bool,
+    /// Still to be put before the request line's target (absolute form to a proxy).
+    target_prefix: Option<Vec<u8>>,
 }
 
 /// Shared between the agent's connectors/transports and the client.
@@ -38,8 +42,9 @@ impl Tap {
     }
 
     /// Start watching a new exchange. `proxy` is the CONNECT proxy's `host:port`, if any:
-    /// the connection to it carries the tunnel, not the response.
-    pub fn begin(&self, proxy: Option<String>) {
+    /// the connection to it carries the tunnel, not the response. `target_prefix` goes before
+    /// the request's target (`http://host[:port]`, absolute form to a proxy).
+    pub fn begin(&self, proxy: Option<String>, target_prefix: Option<String>) {
         let mut o = self.lock();
         *o = Observed {
             timings: Timings {
@@ -48,8 +53,19 @@ impl Tap {
             },
             capturing: true,
             proxy,
+            target_prefix: target_prefix.map(String::into_bytes),
             ..Observed::default()
         };
+    }
+
+    /// Where in `out` (the next bytes to go out) the target starts, and the prefix to put
+    /// there, once per exchange. The request line comes first and whole (ureq writes it in
+    /// one piece), so its target starts after the first space.
+    fn take_prefix(&self, out: &[u8]) -> Option<(usize, Vec<u8>)> {
+        let mut o = self.lock();
+        o.target_prefix.as_ref()?;
+        let at = out.iter().position(|b| *b == b' ')? + 1;
+        o.target_prefix.take().map(|p| (at, p))
     }
 
     pub fn snapshot(&self) -> Observed {
@@ -201,7 +217,16 @@ impl<T: Transport> Transport for TapTransport<T> {
                 }
             });
         }
-        self.inner.transmit_output(amount, timeout)
+        let prefix = match self.watch {
+            true => self
+                .tap
+                .take_prefix(&self.inner.buffers().output()[..amount]),
+            false => None,
+        };
+        match prefix {
+            Some((at, prefix)) => transmit_inserted(&mut self.inner, amount, at, &prefix, timeout),
+            None => self.inner.transmit_output(amount, timeout),
+        }
     }
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, Error> {
         // New bytes are appended after the unconsumed ones, so they are the tail.
@@ -221,6 +246,30 @@ impl<T: Transport> Transport for TapTransport<T> {
     }
 }
 
+/// Send the first `amount` output bytes with `insert` put in at `at`: in place when the
+/// buffer has room, else in buffer-sized pieces (a head as large as the buffer).
+fn transmit_inserted<T: Transport>(
+    inner: &mut T,
+    amount: usize,
+    at: usize,
+    insert: &[u8],
+    timeout: NextTimeout,
+) -> Result<(), Error> {
+    let out = inner.buffers().output();
+    if amount + insert.len() <= out.len() {
+        out.copy_within(at..amount, at + insert.len());
+        out[at..at + insert.len()].copy_from_slice(insert);
+        return inner.transmit_output(amount + insert.len(), timeout);
+    }
+    let whole = [&out[..at], insert, &out[at..amount]].concat();
+    let room = out.len();
+    for piece in whole.chunks(room) {
+        inner.buffers().output()[..piece.len()].copy_from_slice(piece);
+        inner.transmit_output(piece.len(), timeout)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,7 +277,7 @@ mod tests {
     #[test]
     fn keeps_final_head_across_chunks_and_skips_interim() {
         let tap = Tap::default();
-        tap.begin(None);
+        tap.begin(None, None);
         tap.feed(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 Fine");
         assert!(tap.snapshot().head().is_none());
         tap.feed(b"\r\nX-Case: a\r\n\r\nbody");
@@ -238,5 +287,70 @@ mod tests {
         );
         tap.feed(b"more body");
         assert_eq!(tap.snapshot().head().unwrap().len(), 32);
+    }
+
+    /// A transport that records what it is asked to send.
+    #[derive(Debug)]
+    struct Wire(ureq::unversioned::transport::LazyBuffers, Vec<u8>);
+
+    impl Transport for Wire {
+        fn buffers(&mut self) -> &mut dyn Buffers {
+            &mut self.0
+        }
+        fn transmit_output(&mut self, amount: usize, _: NextTimeout) -> Result<(), Error> {
+            let sent = self.0.output()[..amount].to_vec();
+            self.1.extend(sent);
+            Ok(())
+        }
+        fn await_input(&mut self, _: NextTimeout) -> Result<bool, Error> {
+            Ok(false)
+        }
+        fn is_open(&mut self) -> bool {
+            true
+        }
+    }
+
+    /// Sends `pieces` through a tap expecting `prefix`, with an output buffer of `room` bytes.
+    fn sent_through(room: usize, prefix: Option<&str>, pieces: &[&[u8]]) -> Vec<u8> {
+        let tap = Tap::default();
+        tap.begin(None, prefix.map(str::to_string));
+        let wire = Wire(
+            ureq::unversioned::transport::LazyBuffers::new(64, room),
+            vec![],
+        );
+        let mut t = TapTransport {
+            inner: wire,
+            tap,
+            watch: true,
+            remote: None,
+        };
+        let timeout = NextTimeout {
+            after: ureq::unversioned::transport::time::Duration::Exact(
+                std::time::Duration::from_secs(1),
+            ),
+            reason: ureq::Timeout::SendRequest,
+            per_read: None,
+            per_write: None,
+        };
+        for piece in pieces {
+            t.buffers().output()[..piece.len()].copy_from_slice(piece);
+            t.transmit_output(piece.len(), timeout).unwrap();
+        }
+        t.inner.1
+    }
+
+    #[test]
+    fn absolute_form_prefix_goes_before_the_target_once() {
+        let head: &[&[u8]] = &[
+            b"GET /x?q=1 HTTP/1.1\r\nHost: h\r\n",
+            b"A: 1\r\n\r\n",
+            b"GET /",
+        ];
+        let want = b"GET http://h:8/x?q=1 HTTP/1.1\r\nHost: h\r\nA: 1\r\n\r\nGET /";
+        // Room to spare, then a buffer the first piece fills (sent in pieces).
+        for room in [256, 31, 30] {
+            assert_eq!(sent_through(room, Some("http://h:8"), head), want, "{room}");
+        }
+        assert_eq!(sent_through(256, None, head), head.concat());
     }
 }

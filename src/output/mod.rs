@@ -133,10 +133,12 @@ impl<'a> Printer<'a> {
     pub fn request(&mut self, req: &PreparedRequest, print: PrintSet) -> Result<()> {
         if print.request_headers {
             self.separate()?;
+            // As sent: absolute form and `Proxy-Authorization` on a hop to an HTTP proxy.
+            let headers = req.sent_headers();
             let head = Head {
-                first: [&req.method, &req.target, "HTTP/1.1"],
+                first: [&req.method, &req.request_target(), "HTTP/1.1"],
                 status: None,
-                headers: &req.headers,
+                headers: &headers,
             };
             let bytes = heads::render(&head, self.head_style());
             self.out.write_all(&bytes)?;

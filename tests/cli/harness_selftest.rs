@@ -24,6 +24,46 @@ fn sh(script: &str) -> Cmd {
     Cmd::program("/bin/sh", &["-c", script])
 }
 
+// ------------------------------------------------------ ForwardProxy
+
+/// Two absolute-form requests on one connection (the second closes it),
+/// then the Squid rules: CONNECT only to 443, no origin-form requests.
+#[test]
+fn forward_proxy_forwards_absolute_form_and_keeps_squid_rules() {
+    let origin = Server::start(|r| Reply::text(&format!("got {}", r.url)));
+    let proxy = ForwardProxy::start();
+    let addr = format!("127.0.0.1:{}", proxy.port);
+    let host = origin.addr();
+    let two = format!(
+        "GET http://{host}/a?q=1 HTTP/1.1\r\nHost: {host}\r\nProxy-Authorization: Basic eA==\r\n\r\n\
+         POST http://{host}/b HTTP/1.1\r\nHost: {host}\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi"
+    );
+    let reply = text(&exchange(&addr, two.as_bytes()));
+    assert_eq!(reply.matches("HTTP/1.1 200 OK\r\n").count(), 2, "{reply}");
+    assert!(
+        reply.contains("got /a?q=1") && reply.ends_with("got /b"),
+        "{reply}"
+    );
+    let got = origin.requests();
+    assert_eq!((got[0].url.as_str(), got[1].url.as_str()), ("/a?q=1", "/b"));
+    assert_eq!(
+        got[0].header("Proxy-Authorization"),
+        None,
+        "consumed by the proxy"
+    );
+    assert_eq!(got[1].body_str(), "hi");
+    let connect = exchange(&addr, b"CONNECT 127.0.0.1:8443 HTTP/1.1\r\n\r\n");
+    assert!(
+        text(&connect).starts_with("HTTP/1.1 403 "),
+        "{}",
+        text(&connect)
+    );
+    let origin_form = exchange(&addr, b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(text(&origin_form).starts_with("HTTP/1.1 400 "));
+    assert_eq!(proxy.connections(), 3);
+    assert_eq!(origin.hits(), 2);
+}
+
 // ---------------------------------------------------------------- Server
 
 #[test]

@@ -1,12 +1,13 @@
 //! Network features: authentication (basic, bearer, URL credentials, the
-//! password prompt, digest), `.netrc`, proxies (HTTP CONNECT and SOCKS5, by
-//! flag and by environment) and redirects (limits, Location resolution,
-//! credentials across origins, `--check-status`).
+//! password prompt, digest), `.netrc`, proxies (HTTP in absolute form and
+//! SOCKS5, by flag and by environment) and redirects (limits, Location
+//! resolution, credentials across origins, `--check-status`).
 //!
-//! The proxies are the harness's CONNECT and SOCKS5 proxies: threads on
-//! 127.0.0.1:0 that record what the client asked for and then pipe bytes to
-//! the real (test) origin. Everything is bound before use; nothing leaves
-//! the machine.
+//! The proxies are the harness's forwarding (Squid-like: absolute-form
+//! requests forwarded, CONNECT only to port 443), CONNECT and SOCKS5
+//! proxies: threads on 127.0.0.1:0 that record what the client asked for
+//! and then pass it to the real (test) origin. Everything is bound before
+//! use; nothing leaves the machine.
 
 use std::net::Ipv4Addr;
 use std::sync::Mutex;
@@ -15,8 +16,8 @@ use md5::Md5;
 use sha2::{Digest, Sha256};
 
 use crate::harness::{
-    basic_auth, dead_port, head_header, http, Cmd, ConnectProxy, Dest, Recorded, Reply, Run,
-    Server, Socks5Proxy, SocksRecord,
+    basic_auth, dead_port, head_header, http, Cmd, ConnectProxy, Dest, ForwardProxy, Recorded,
+    Reply, Run, Server, Socks5Proxy, SocksRecord,
 };
 
 /// A server answering every request with 200 `ok`.
@@ -579,19 +580,31 @@ fn malformed_netrc_warns_with_line_and_request_still_runs() {
 // Proxies
 // ---------------------------------------------------------------------------
 
+/// Asserts `proxy` received exactly one request, `GET` of `origin`'s
+/// `path` in absolute form, and returns its head.
+#[track_caller]
+fn single_forward(proxy: &ForwardProxy, origin: &Server, path: &str) -> String {
+    assert_eq!(
+        proxy.request_lines(),
+        [format!("GET {} HTTP/1.1", origin.url(path))]
+    );
+    proxy.heads().remove(0)
+}
+
 #[test]
-fn proxy_flag_tunnels_http_url_with_connect() {
+fn proxy_flag_sends_http_url_in_absolute_form() {
     let origin = ok_server();
-    let proxy = ConnectProxy::start();
+    let proxy = ForwardProxy::start();
     let flag = format!("http:{}", proxy.url());
     let run = http(&["--proxy", &flag, &origin.url("/via?q=1")])
         .run()
         .success();
     assert_eq!(run.stdout_str(), "ok");
-    let head = proxy.single_connect(origin.port);
+    let head = single_forward(&proxy, &origin, "/via?q=1");
     assert_eq!(head_header(&head, "Proxy-Authorization"), None);
+    assert_eq!(head_header(&head, "Host"), Some(origin.addr()));
     let got = origin.request();
-    assert_eq!(got.url, "/via?q=1", "origin-form target inside the tunnel");
+    assert_eq!(got.url, "/via?q=1", "the proxy forwards in origin-form");
     assert_eq!(got.header("Host"), Some(origin.addr().as_str()));
     assert_eq!(got.header("Proxy-Authorization"), None);
 }
@@ -599,62 +612,108 @@ fn proxy_flag_tunnels_http_url_with_connect() {
 #[test]
 fn proxy_credentials_go_to_the_proxy_only() {
     let origin = ok_server();
-    let proxy = ConnectProxy::with_auth("puser:ppass");
+    let proxy = ForwardProxy::with_auth("puser:ppass");
     let flag = format!("http:{}", proxy.url_with("puser:ppass"));
     http(&["--proxy", &flag, &origin.url("/x")]).run().success();
-    let head = proxy.single_connect(origin.port);
+    let head = single_forward(&proxy, &origin, "/x");
     assert_eq!(
         head_header(&head, "Proxy-Authorization").as_deref(),
         Some("Basic cHVzZXI6cHBhc3M=")
     );
+    assert_eq!(head_header(&head, "Authorization"), None);
     let got = origin.request();
     assert_eq!(got.header("Proxy-Authorization"), None, "{got:?}");
     assert_eq!(got.header("Authorization"), None, "{got:?}");
 }
 
+/// A TLS origin for the `https://` half of the 407 cases (reached, if at
+/// all, through a CONNECT tunnel).
+fn tls_origin() -> (crate::harness::Pki, crate::harness::TlsServer) {
+    let pki = crate::harness::Pki::new();
+    let origin = pki.server();
+    (pki, origin)
+}
+
+/// A 407 without credentials, in absolute form (`http://`) and on CONNECT
+/// (`https://`): one message naming the proxy and saying how to give them.
 #[test]
 fn proxy_407_is_an_error() {
     let origin = ok_server();
-    let proxy = ConnectProxy::with_auth("puser:ppass");
-    let flag = format!("http:{}", proxy.url());
+    let proxy = ForwardProxy::with_auth("puser:ppass");
+    let flag = format!("all:{}", proxy.url());
     let run = http(&["--proxy", &flag, &origin.url("/x")])
         .run()
         .assert_code(1);
-    assert!(run.stderr_str().starts_with("http: error: "), "{run:?}");
-    assert!(run.stderr_str().contains("407"), "{run:?}");
-    assert!(run.stderr_str().contains("give credentials"), "{run:?}");
+    let (pki, tls) = tls_origin();
+    let tunnel = ConnectProxy::with_auth("puser:ppass");
+    let tunnel_flag = format!("all:{}", tunnel.url());
+    let run_tls = http(&[&pki.verify(), "--proxy", &tunnel_flag, &tls.url("/x")])
+        .run()
+        .assert_code(1);
+    for (run, proxy_url) in [(&run, proxy.url()), (&run_tls, tunnel.url())] {
+        assert_eq!(
+            run.stderr_str(),
+            format!(
+                "http: error: proxy {proxy_url} requires authentication (407): give \
+                 credentials as --proxy http:http://user:pass@host:port\n"
+            ),
+            "{run:?}"
+        );
+        assert!(run.stdout.is_empty(), "{run:?}");
+    }
     assert_eq!(proxy.request_lines().len(), 1);
+    assert_eq!(tunnel.request_lines().len(), 1);
     assert_eq!(origin.hits(), 0);
+    assert!(tls.heads().is_empty());
 }
 
 /// Credentials were given but refused: the message says so, rather than asking for some.
 #[test]
 fn proxy_407_with_wrong_credentials_says_they_were_refused() {
     let origin = ok_server();
-    let proxy = ConnectProxy::with_auth("puser:ppass");
-    let flag = format!("http:{}", proxy.url_with("puser:wrong"));
-    let run = http(&["--proxy", &flag, &origin.url("/x")])
-        .run()
-        .assert_code(1);
-    let err = run.stderr_str();
-    assert!(
-        err.contains("rejected the credentials") && err.contains("407"),
-        "{run:?}"
-    );
-    assert!(
-        !err.contains("give credentials") && !err.contains("wrong"),
-        "{run:?}"
-    );
+    let proxy = ForwardProxy::with_auth("puser:ppass");
+    let (pki, tls) = tls_origin();
+    let tunnel = ConnectProxy::with_auth("puser:ppass");
+    // The last without a scheme: `http://` is assumed, and the message shows it.
+    let runs = [
+        (proxy.url_with("puser:wrong"), origin.url("/x")),
+        (tunnel.url_with("puser:wrong"), tls.url("/x")),
+        (
+            format!("puser:wrong@127.0.0.1:{}", proxy.port),
+            origin.url("/x"),
+        ),
+    ]
+    .map(|(proxy_url, url)| {
+        let flag = format!("all:{proxy_url}");
+        http(&[&pki.verify(), "--proxy", &flag, &url])
+            .run()
+            .assert_code(1)
+    });
+    for (run, port) in runs.iter().zip([proxy.port, tunnel.port, proxy.port]) {
+        let err = run.stderr_str();
+        assert_eq!(err.lines().count(), 1, "{run:?}");
+        assert!(
+            err.contains(&format!(
+                "proxy http://127.0.0.1:{port} rejected the credentials"
+            )) && err.contains("407"),
+            "{run:?}"
+        );
+        assert!(
+            !err.contains("give credentials") && !err.contains("wrong"),
+            "{run:?}"
+        );
+    }
     assert_eq!(origin.hits(), 0);
+    assert!(tls.heads().is_empty());
 }
 
-/// Runs `GET ORIGIN/e` with the URL of a CONNECT proxy in environment
+/// Runs `GET ORIGIN/e` with the URL of a forwarding proxy in environment
 /// variable `var`; asserts the origin got exactly that one request and
 /// returns the proxy and the origin.
 #[track_caller]
-fn run_with_env_proxy(var: &str) -> (ConnectProxy, Server) {
+fn run_with_env_proxy(var: &str) -> (ForwardProxy, Server) {
     let origin = ok_server();
-    let proxy = ConnectProxy::start();
+    let proxy = ForwardProxy::start();
     http(&[&origin.url("/e")])
         .env(var, &proxy.url())
         .run()
@@ -666,19 +725,19 @@ fn run_with_env_proxy(var: &str) -> (ConnectProxy, Server) {
 #[test]
 fn http_proxy_env_upper_case() {
     let (proxy, origin) = run_with_env_proxy("HTTP_PROXY");
-    proxy.single_connect(origin.port);
+    single_forward(&proxy, &origin, "/e");
 }
 
 #[test]
 fn http_proxy_env_lower_case() {
     let (proxy, origin) = run_with_env_proxy("http_proxy");
-    proxy.single_connect(origin.port);
+    single_forward(&proxy, &origin, "/e");
 }
 
 #[test]
 fn all_proxy_env() {
     let (proxy, origin) = run_with_env_proxy("ALL_PROXY");
-    proxy.single_connect(origin.port);
+    single_forward(&proxy, &origin, "/e");
 }
 
 #[test]
@@ -690,7 +749,7 @@ fn https_proxy_env_is_not_used_for_http_urls() {
 #[test]
 fn no_proxy_bypasses_the_env_proxy() {
     let origin = ok_server();
-    let proxy = ConnectProxy::start();
+    let proxy = ForwardProxy::start();
     http(&[&origin.url("/direct")])
         .env("HTTP_PROXY", &proxy.url())
         .env("NO_PROXY", "127.0.0.1")
@@ -703,15 +762,15 @@ fn no_proxy_bypasses_the_env_proxy() {
 #[test]
 fn proxy_flag_wins_over_env() {
     let origin = ok_server();
-    let env_proxy = ConnectProxy::start();
-    let flag_proxy = ConnectProxy::start();
+    let env_proxy = ForwardProxy::start();
+    let flag_proxy = ForwardProxy::start();
     let flag = format!("http:{}", flag_proxy.url());
     http(&["--proxy", &flag, &origin.url("/f")])
         .env("HTTP_PROXY", &env_proxy.url())
         .env("ALL_PROXY", &env_proxy.url())
         .run()
         .success();
-    flag_proxy.single_connect(origin.port);
+    single_forward(&flag_proxy, &origin, "/f");
     assert_eq!(env_proxy.connections(), 0);
 }
 
@@ -871,14 +930,12 @@ fn origin_head_through(proxy: &str) -> (Server, Run) {
 }
 
 #[test]
-fn response_through_connect_proxy_shows_the_origin_head() {
-    let proxy = ConnectProxy::start();
+fn response_through_forwarding_proxy_shows_the_origin_head() {
+    let proxy = ForwardProxy::start();
     let (origin, run) = origin_head_through(&proxy.url());
-    assert!(
-        !run.stdout_str().contains("Connection established"),
-        "{run:?}"
-    );
-    proxy.single_connect(origin.port);
+    single_forward(&proxy, &origin, "/h");
+    // The head as the origin sent it, relayed byte for byte.
+    assert!(run.stdout_str().contains("X-Origin: yes\r\n"), "{run:?}");
 }
 
 #[test]
@@ -889,15 +946,24 @@ fn response_through_socks_proxy_shows_the_origin_head() {
 }
 
 #[test]
-fn digest_through_connect_proxy() {
+fn digest_through_forwarding_proxy() {
     let origin = digest_server(DigestOpts::alg("MD5"));
-    let proxy = ConnectProxy::start();
+    let proxy = ForwardProxy::start();
     let flag = format!("http:{}", proxy.url());
     let run = digest_cmd(&["--proxy", &flag], &[&digest_url(&origin)])
         .run()
         .success();
     assert_eq!(run.stdout_str(), "digest ok", "{run:?}");
     assert_eq!(origin.hits(), 2);
+    // The challenge and the answer, both in absolute form.
+    let url = digest_url(&origin);
+    assert_eq!(
+        proxy.request_lines(),
+        [format!("GET {url} HTTP/1.1"), format!("GET {url} HTTP/1.1")]
+    );
+    assert!(
+        head_header(&proxy.heads()[1], "Authorization").is_some_and(|a| a.starts_with("Digest "))
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -1046,7 +1112,7 @@ fn cross_host_redirect_through_proxy_keeps_proxy_credentials_at_the_proxy() {
     let b = Server::start(|_| Reply::text("b"));
     let target = format!("http://localhost:{}/landing", b.port);
     let a = Server::start(move |_| Reply::redirect(302, &target));
-    let proxy = ConnectProxy::with_auth("puser:ppass");
+    let proxy = ForwardProxy::with_auth("puser:ppass");
     let flag = format!("http:{}", proxy.url_with("puser:ppass"));
     http(&[
         "--follow",
@@ -1061,8 +1127,8 @@ fn cross_host_redirect_through_proxy_keeps_proxy_credentials_at_the_proxy() {
     assert_eq!(
         proxy.request_lines(),
         [
-            format!("CONNECT 127.0.0.1:{} HTTP/1.1", a.port),
-            format!("CONNECT localhost:{} HTTP/1.1", b.port),
+            format!("GET http://127.0.0.1:{}/s HTTP/1.1", a.port),
+            format!("GET http://localhost:{}/landing HTTP/1.1", b.port),
         ]
     );
     for head in proxy.heads() {

@@ -1,20 +1,22 @@
-//! Proxies beyond plain HTTP CONNECT and SOCKS5 (those are in `network.rs`):
-//! SOCKS4 and SOCKS4a, an HTTPS proxy (TLS between the client and the
-//! proxy, then a CONNECT tunnel), and an `https://` origin reached through
-//! a plain CONNECT tunnel (TLS end to end, the proxy sees only ciphertext).
+//! Proxies beyond the basics in `network.rs`: absolute form through a
+//! Squid-like proxy (printing, redirects, `NO_PROXY`, CONNECT only for
+//! `https://`), SOCKS4 and SOCKS4a, an HTTPS proxy (TLS between the client
+//! and the proxy, then absolute form or a CONNECT tunnel inside it), and an
+//! `https://` origin reached through a plain CONNECT tunnel (TLS end to
+//! end, the proxy sees only ciphertext).
 //!
 //! The proxies and the TLS origin are the harness's: threads on
 //! 127.0.0.1:0, bound before their constructor returns, that record what
 //! the client asked for (and, for CONNECT proxies, every byte they relayed)
-//! and then pipe bytes to the real test origin. Each test builds its own
+//! and then pass it to the real test origin. Each test builds its own
 //! PKI (a CA and a leaf for 127.0.0.1/localhost, `ca.pem` in a temp dir for
 //! `--verify`). Nothing leaves the machine; nothing sleeps.
 
 use std::net::Ipv4Addr;
 
 use crate::harness::{
-    contains, dead_port, head_header, http, request_line, ConnectProxy, Pki, Reply, Run, Server,
-    Socks4Proxy, Socks4Request,
+    contains, dead_port, head_header, http, request_line, ConnectProxy, ForwardProxy, Pki, Reply,
+    Run, Server, Socks4Proxy, Socks4Request,
 };
 
 // ---------------------------------------------------------------------------
@@ -54,6 +56,207 @@ fn assert_error(run: &Run, phrases: &[&str]) {
 fn run_proxied(args: &[&str], scheme: &str, proxy: &str, url: &str) -> Run {
     let flag = format!("{scheme}:{proxy}");
     http(args).args(&["--proxy", &flag, url]).run()
+}
+
+// ---------------------------------------------------------------------------
+// Absolute form through a Squid-like proxy
+// ---------------------------------------------------------------------------
+
+/// The stock Squid rule (CONNECT only to port 443): plain HTTP through it
+/// works, in absolute form; an `https://` URL on another port is tunnelled
+/// with CONNECT, which it refuses, and the error says so.
+#[test]
+fn squid_rule_forwards_plain_http_and_refuses_other_tunnels() {
+    let origin = ok_server();
+    let proxy = ForwardProxy::start();
+    let run = run_proxied(&[], "all", &proxy.url(), &origin.url("/plain"));
+    assert_ok(&run);
+    let pki = Pki::new();
+    let tls = pki.server();
+    let run = run_proxied(&[&pki.verify()], "all", &proxy.url(), &tls.url("/tls"));
+    assert_error(
+        &run,
+        &[&format!(
+            "proxy {} refused the tunnel: proxy server responded 403",
+            proxy.url()
+        )],
+    );
+    assert_eq!(
+        proxy.request_lines(),
+        [
+            format!("GET {} HTTP/1.1", origin.url("/plain")),
+            format!("CONNECT 127.0.0.1:{} HTTP/1.1", tls.port),
+        ]
+    );
+    assert_eq!(origin.request().url, "/plain");
+    assert!(tls.heads().is_empty());
+}
+
+/// `-v` (and `-p H`) print the request head exactly as the proxy received
+/// it: absolute-form request line, `Proxy-Authorization` last.
+#[test]
+fn verbose_prints_the_request_the_proxy_received() {
+    let origin = ok_server();
+    let proxy = ForwardProxy::with_auth("puser:ppass");
+    let runs = [&["-v"][..], &["-p", "H"]].map(|flags| {
+        let url = origin.url("/p?q=1");
+        run_proxied(flags, "http", &proxy.url_with("puser:ppass"), &url)
+    });
+    let heads = proxy.heads();
+    assert_eq!(heads.len(), 2, "{heads:?}");
+    for (run, head) in runs.iter().zip(&heads) {
+        assert_eq!(run.code, 0, "{}", run.context());
+        assert!(
+            head.starts_with(&format!("GET {} HTTP/1.1\r\n", origin.url("/p?q=1"))),
+            "{head}"
+        );
+        assert!(
+            head.ends_with("\r\nProxy-Authorization: Basic cHVzZXI6cHBhc3M=\r\n\r\n"),
+            "{head}"
+        );
+    }
+    assert!(
+        runs[0].stdout_str().starts_with(&heads[0]),
+        "{}",
+        runs[0].context()
+    );
+    assert!(
+        runs[0].stdout_str().ends_with("ok"),
+        "{}",
+        runs[0].context()
+    );
+    assert_eq!(runs[1].stdout_str(), heads[1], "{}", runs[1].context());
+}
+
+/// `--offline` prints what would go to the proxy: the same bytes, body
+/// included, that the proxy receives for the same command line.
+#[test]
+fn offline_print_is_what_the_proxy_receives() {
+    let origin = ok_server();
+    let proxy = ForwardProxy::start();
+    let proxy_url = format!("http:{}", proxy.url_with("u%40x:p"));
+    let url = origin.url("/o");
+    let args = ["--ignore-stdin", "--proxy", &proxy_url, "POST", &url, "a=1"];
+    let offline = http(&["--offline"]).args(&args).run();
+    assert_eq!(offline.code, 0, "{}", offline.context());
+    let online = http(&["-q"]).args(&args).run();
+    assert_eq!(online.code, 0, "{}", online.context());
+    let heads = proxy.heads();
+    assert_eq!(heads.len(), 1, "{heads:?}");
+    let sent = format!("{}{}", heads[0], origin.request().body_str());
+    assert_eq!(offline.stdout_str(), sent);
+    // "u@x:p", decoded once.
+    assert!(
+        sent.contains("Proxy-Authorization: Basic dUB4OnA=\r\n"),
+        "{sent}"
+    );
+}
+
+/// `https://` URLs are tunnelled: `--offline` prints them in origin-form,
+/// without the proxy's credentials.
+#[test]
+fn offline_https_url_through_a_proxy_stays_origin_form() {
+    let run = http(&[
+        "--offline",
+        "--proxy",
+        "all:http://u:p@127.0.0.1:9",
+        "https://example.org/x",
+    ])
+    .run();
+    assert_eq!(run.code, 0, "{}", run.context());
+    let out = run.stdout_str();
+    assert!(out.starts_with("GET /x HTTP/1.1\r\n"), "{out}");
+    assert!(!out.contains("Proxy-Authorization"), "{out}");
+}
+
+/// A `Proxy-Authorization` header given on the command line is the one the
+/// proxy gets (as with curl): the URL's credentials do not add a second.
+#[test]
+fn typed_proxy_authorization_header_wins() {
+    let origin = ok_server();
+    let proxy = ForwardProxy::start();
+    let flag = format!("http:{}", proxy.url_with("puser:ppass"));
+    let run = http(&["--proxy", &flag, &origin.url("/t")])
+        .args(&["Proxy-Authorization:Custom t0k"])
+        .run();
+    assert_ok(&run);
+    let heads = proxy.heads();
+    assert_eq!(heads.len(), 1, "{heads:?}");
+    let lines: Vec<&str> = heads[0]
+        .lines()
+        .filter(|l| l.to_ascii_lowercase().starts_with("proxy-authorization:"))
+        .collect();
+    assert_eq!(lines, ["Proxy-Authorization: Custom t0k"]);
+}
+
+/// A redirect to a host `NO_PROXY` names leaves the proxy: that request goes
+/// straight to its origin, in origin-form, without the proxy's credentials
+/// (and not on the connection to the proxy, which would answer 400).
+#[test]
+fn redirect_to_a_no_proxy_host_goes_direct_without_proxy_credentials() {
+    let b = Server::start(|_| Reply::text("ok"));
+    let target = format!("http://localhost:{}/landing", b.port);
+    let a = Server::start(move |_| Reply::redirect(302, &target));
+    let proxy = ForwardProxy::with_auth("puser:ppass");
+    let run = http(&["--follow", &a.url("/s")])
+        .env("HTTP_PROXY", &proxy.url_with("puser:ppass"))
+        .env("NO_PROXY", "localhost")
+        .run();
+    assert_ok(&run);
+    assert_eq!(
+        proxy.request_lines(),
+        [format!("GET {} HTTP/1.1", a.url("/s"))]
+    );
+    let landed = b.request();
+    assert_eq!(landed.url, "/landing");
+    assert_eq!(landed.header("Proxy-Authorization"), None, "{landed:?}");
+}
+
+/// A redirect from `http://` to `https://` through the same proxy switches
+/// from absolute form to a CONNECT tunnel; the proxy's credentials go on
+/// both requests to the proxy and never into the tunnel. `--all -p H`
+/// prints each request as sent.
+#[test]
+fn redirect_from_http_to_https_switches_to_connect() {
+    let pki = Pki::new();
+    let tls = pki.server();
+    let target = tls.url("/secure");
+    let a = Server::start(move |_| Reply::redirect(302, &target));
+    let proxy = ForwardProxy::tunnelling_any_port();
+    let run = run_proxied(
+        &[&pki.verify(), "--follow", "--all", "-p", "H"],
+        "all",
+        &proxy.url_with("puser:ppass"),
+        &a.url("/start"),
+    );
+    assert_eq!(run.code, 0, "{}", run.context());
+    assert_eq!(
+        proxy.request_lines(),
+        [
+            format!("GET {} HTTP/1.1", a.url("/start")),
+            format!("CONNECT 127.0.0.1:{} HTTP/1.1", tls.port),
+        ]
+    );
+    for head in proxy.heads() {
+        assert_eq!(
+            head_header(&head, "Proxy-Authorization").as_deref(),
+            Some("Basic cHVzZXI6cHBhc3M="),
+            "{head}"
+        );
+    }
+    let heads = tls.heads();
+    assert_eq!(heads.len(), 1, "{heads:?}");
+    assert_eq!(request_line(&heads[0]), "GET /secure HTTP/1.1");
+    assert_eq!(head_header(&heads[0], "Proxy-Authorization"), None);
+    let out = run.stdout_str();
+    let printed: Vec<&str> = out.lines().filter(|l| l.starts_with("GET ")).collect();
+    assert_eq!(
+        printed,
+        [
+            format!("GET {} HTTP/1.1", a.url("/start")),
+            "GET /secure HTTP/1.1".to_string(),
+        ]
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -192,35 +395,31 @@ fn unresolvable_host_is_named() {
 }
 
 // ---------------------------------------------------------------------------
-// HTTPS proxy (TLS to the proxy, CONNECT inside it)
+// HTTPS proxy (TLS to the proxy, the request in absolute form inside it)
 // ---------------------------------------------------------------------------
 
-/// A PKI, an HTTP origin answering `ok`, and an HTTPS proxy presenting a
-/// certificate of that PKI (demanding `user_pass` if given).
-fn https_proxy(user_pass: Option<&str>) -> (Pki, Server, ConnectProxy) {
+/// A PKI, an HTTP origin answering `ok`, and an HTTPS forwarding proxy
+/// presenting a certificate of that PKI (demanding `user_pass` if given).
+fn https_proxy(user_pass: Option<&str>) -> (Pki, Server, ForwardProxy) {
     let pki = Pki::new();
-    let proxy = ConnectProxy::tls(pki.server_config(), user_pass);
+    let proxy = ForwardProxy::tls(pki.server_config(), user_pass);
     (pki, ok_server(), proxy)
 }
 
 #[test]
-fn https_proxy_with_verify_tunnels_to_an_http_origin() {
+fn https_proxy_with_verify_forwards_to_an_http_origin() {
     let (pki, origin, proxy) = https_proxy(None);
     let run = run_proxied(&[&pki.verify()], "http", &proxy.url(), &origin.url("/x"));
     assert_ok(&run);
-    let head = proxy.single_connect(origin.port);
-    assert_eq!(head_header(&head, "Proxy-Authorization"), None);
+    // Inside the proxy's TLS, the request itself in absolute form.
+    assert_eq!(
+        proxy.request_lines(),
+        [format!("GET {} HTTP/1.1", origin.url("/x"))]
+    );
+    assert_eq!(head_header(&proxy.heads()[0], "Proxy-Authorization"), None);
     let got = origin.request();
     assert_eq!(got.url, "/x");
     assert_eq!(got.header("Host"), Some(origin.addr().as_str()));
-    // The origin is plain HTTP: inside the proxy's TLS, the tunnel carries
-    // the request in clear, and the proxy relayed exactly that.
-    assert!(
-        proxy.relayed_up().starts_with(b"GET /x HTTP/1.1\r\n"),
-        "{:?}",
-        String::from_utf8_lossy(&proxy.relayed_up())
-    );
-    assert!(proxy.relayed_down().starts_with(b"HTTP/1.1 200 OK\r\n"));
     assert_eq!(proxy.connections(), 1);
 }
 
@@ -229,7 +428,7 @@ fn https_proxy_without_verify_fails_on_its_certificate() {
     let (_pki, origin, proxy) = https_proxy(None);
     let run = run_proxied(&[], "http", &proxy.url(), &origin.url("/x"));
     assert_error(&run, &["certificate", "unknown authority", "--verify"]);
-    // The handshake failed, so no CONNECT was ever sent.
+    // The handshake failed, so no request was ever sent.
     assert!(proxy.heads().is_empty(), "{:?}", proxy.heads());
     assert_eq!(origin.hits(), 0);
 }
@@ -276,23 +475,27 @@ fn https_proxy_credentials_reach_the_proxy_only() {
     let proxy_url = proxy.url_with("puser:ppass");
     let run = run_proxied(&[&pki.verify()], "http", &proxy_url, &origin.url("/auth"));
     assert_ok(&run);
-    let head = proxy.single_connect(origin.port);
+    let heads = proxy.heads();
+    assert_eq!(heads.len(), 1, "{heads:?}");
     assert_eq!(
-        head_header(&head, "Proxy-Authorization").as_deref(),
+        request_line(&heads[0]),
+        format!("GET {} HTTP/1.1", origin.url("/auth"))
+    );
+    assert_eq!(
+        head_header(&heads[0], "Proxy-Authorization").as_deref(),
         Some("Basic cHVzZXI6cHBhc3M=")
     );
     let got = origin.request();
     assert_eq!(got.url, "/auth");
     assert_eq!(got.header("Proxy-Authorization"), None, "{got:?}");
     assert_eq!(got.header("Authorization"), None, "{got:?}");
-    assert!(!contains(&proxy.relayed_up(), b"cHVzZXI6cHBhc3M="));
 }
 
 #[test]
 fn https_proxy_without_credentials_is_a_407_error() {
     let (pki, origin, proxy) = https_proxy(Some("puser:ppass"));
     let run = run_proxied(&[&pki.verify()], "http", &proxy.url(), &origin.url("/auth"));
-    assert_error(&run, &["407"]);
+    assert_error(&run, &["407", &format!("proxy {}", proxy.url())]);
     assert_eq!(proxy.request_lines().len(), 1, "{:?}", proxy.heads());
     assert_eq!(origin.hits(), 0);
 }

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 use crate::harness::{
-    dead_port, head_header, http, Blackhole, ConnectProxy, Dest, Pki, Reply, Run, Server,
-    Socks5Proxy, TlsServer,
+    dead_port, head_header, http, Blackhole, ConnectProxy, Dest, ForwardProxy, Pki, Reply, Run,
+    Server, Socks5Proxy, TlsServer,
 };
 
 // ---------------------------------------------------------------------------
@@ -402,7 +402,7 @@ fn connect_to_for_another_port_does_not_apply() {
 #[test]
 fn resolve_applies_to_the_proxy_host() {
     let origin = ok_server();
-    let proxy = ConnectProxy::start();
+    let proxy = ForwardProxy::start();
     let rule = format!("proxy.test:{}:127.0.0.1", proxy.port);
     let flag = format!("http:http://proxy.test:{}", proxy.port);
     let run = http(&[
@@ -418,7 +418,11 @@ fn resolve_applies_to_the_proxy_host() {
     .success();
     assert!(run.stdout_str().starts_with("ok"), "{}", run.context());
     assert_eq!(remote_address(&run), format!("127.0.0.1:{}", proxy.port));
-    proxy.single_connect(origin.port);
+    // The proxy, reached through --resolve, got the request in absolute form.
+    assert_eq!(
+        proxy.request_lines(),
+        [format!("GET {} HTTP/1.1", origin.url("/via"))]
+    );
     assert_eq!(origin.request().url, "/via");
 }
 

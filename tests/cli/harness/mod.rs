@@ -1,7 +1,8 @@
 //! Test harness for the `http` / `https` binaries: hermetic command runs
 //! (pipes or a real pseudo-terminal), a recording HTTP server, a raw
-//! scripted TCP server, a TLS server with a per-test PKI, CONNECT and SOCKS
-//! proxies, and gates for sleep-free synchronisation.
+//! scripted TCP server, a TLS server with a per-test PKI, CONNECT,
+//! forwarding (absolute-form) and SOCKS proxies, and gates for sleep-free
+//! synchronisation.
 //!
 //! Rules it enforces: real binaries against real servers on 127.0.0.1
 //! ephemeral ports; servers are bound before their constructor returns
@@ -14,6 +15,7 @@
 mod bytes;
 mod capture;
 mod cmd;
+mod forward;
 mod gate;
 mod listener;
 mod proxy;
@@ -25,6 +27,7 @@ mod tls;
 
 pub use bytes::{contains, has_esc, strip_ansi};
 pub use cmd::{http, https, Cmd, Run, Running, TIMEOUT};
+pub use forward::ForwardProxy;
 pub use gate::{gate, Gate, Opener};
 pub use nix::sys::signal::Signal;
 pub use proxy::{basic_auth, head_header, request_line, ConnectProxy};
