@@ -16,14 +16,9 @@ use md5::Md5;
 use sha2::{Digest, Sha256};
 
 use crate::harness::{
-    basic_auth, dead_port, head_header, http, Cmd, ConnectProxy, Dest, ForwardProxy, Recorded,
-    Reply, Run, Server, Socks5Proxy, SocksRecord,
+    basic_auth, dead_port, head_header, http, ok_server, Cmd, ConnectProxy, Dest, ForwardProxy,
+    Recorded, Reply, Run, Server, Socks5Proxy, SocksRecord,
 };
-
-/// A server answering every request with 200 `ok`.
-fn ok_server() -> Server {
-    Server::start(|_| Reply::text("ok"))
-}
 
 // ---------------------------------------------------------------------------
 // Digest-auth server that verifies the client's answer

@@ -15,42 +15,13 @@
 use std::net::Ipv4Addr;
 
 use crate::harness::{
-    contains, dead_port, head_header, http, request_line, ConnectProxy, ForwardProxy, Pki, Reply,
-    Run, Server, Socks4Proxy, Socks4Request,
+    assert_error, assert_ok, contains, dead_port, head_header, http, ok_server, request_line,
+    ConnectProxy, ForwardProxy, Pki, Reply, Run, Server, Socks4Proxy, Socks4Request,
 };
 
 // ---------------------------------------------------------------------------
 // Small helpers
 // ---------------------------------------------------------------------------
-
-/// A server answering every request with 200 `ok`.
-fn ok_server() -> Server {
-    Server::start(|_| Reply::text("ok"))
-}
-
-#[track_caller]
-fn assert_ok(run: &Run) {
-    assert_eq!(run.code, 0, "expected success\n{}", run.context());
-    assert_eq!(run.stdout_str(), "ok", "{}", run.context());
-}
-
-/// Exit 1, empty stdout, exactly one stderr line `http: error: ...`
-/// containing every phrase.
-#[track_caller]
-fn assert_error(run: &Run, phrases: &[&str]) {
-    assert_eq!(run.code, 1, "expected exit 1\n{}", run.context());
-    let stderr = run.stderr_str();
-    assert_eq!(stderr.lines().count(), 1, "one line\n{}", run.context());
-    assert!(stderr.starts_with("http: error: "), "{}", run.context());
-    for phrase in phrases {
-        assert!(
-            stderr.contains(phrase),
-            "stderr lacks {phrase:?}\n{}",
-            run.context()
-        );
-    }
-    assert!(run.stdout.is_empty(), "{}", run.context());
-}
 
 /// Runs `http ARGS... --proxy SCHEME:PROXY URL`.
 fn run_proxied(args: &[&str], scheme: &str, proxy: &str, url: &str) -> Run {

@@ -13,41 +13,21 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 use crate::harness::{
-    dead_port, head_header, http, Blackhole, ConnectProxy, Dest, ForwardProxy, Pki, Reply, Run,
-    Server, Socks5Proxy, TlsServer,
+    assert_error, assert_ok, dead_port, head_header, http, ok_server, Blackhole, ConnectProxy,
+    Dest, ForwardProxy, Pki, Reply, Run, Server, Socks5Proxy, TlsServer,
 };
 
 // ---------------------------------------------------------------------------
 // Small helpers
 // ---------------------------------------------------------------------------
 
-/// A server answering every request with 200 `ok`.
-fn ok_server() -> Server {
-    Server::start(|_| Reply::text("ok"))
-}
-
-#[track_caller]
-fn assert_ok(run: &Run) {
-    assert_eq!(run.code, 0, "expected success\n{}", run.context());
-    assert_eq!(run.stdout_str(), "ok", "{}", run.context());
-}
-
-/// Exit 1, empty stdout, exactly one stderr line `http: error: ...`
-/// containing every phrase.
-#[track_caller]
-fn assert_error(run: &Run, phrases: &[&str]) {
-    assert_eq!(run.code, 1, "expected exit 1\n{}", run.context());
-    let stderr = run.stderr_str();
-    assert_eq!(stderr.lines().count(), 1, "one line\n{}", run.context());
-    assert!(stderr.starts_with("http: error: "), "{}", run.context());
-    for phrase in phrases {
-        assert!(
-            stderr.contains(phrase),
-            "stderr lacks {phrase:?}\n{}",
-            run.context()
-        );
-    }
-    assert!(run.stdout.is_empty(), "{}", run.context());
+/// Each request's target and `Host` header, in arrival order.
+fn targets_and_hosts(server: &Server) -> Vec<(String, Option<String>)> {
+    server
+        .requests()
+        .iter()
+        .map(|r| (r.url.clone(), r.header("Host").map(str::to_string)))
+        .collect()
 }
 
 /// The `Remote address: ...` line of a `-m` run's output.
@@ -326,11 +306,7 @@ fn connect_to_with_empty_parts_applies_to_any_host_and_port() {
         let run = http(&["--connect-to", &rule, url]).run();
         assert_ok(&run);
     }
-    let got: Vec<(String, Option<String>)> = server
-        .requests()
-        .iter()
-        .map(|r| (r.url.clone(), r.header("Host").map(str::to_string)))
-        .collect();
+    let got = targets_and_hosts(&server);
     assert_eq!(
         got,
         [
@@ -705,11 +681,7 @@ fn unix_socket_follows_a_relative_redirect_over_the_socket() {
     let path = server.socket_path().to_string();
     let run = http(&["--follow", "--unix-socket", &path, "http://docker/start"]).run();
     assert_ok(&run);
-    let got: Vec<(String, Option<String>)> = server
-        .requests()
-        .iter()
-        .map(|r| (r.url.clone(), r.header("Host").map(str::to_string)))
-        .collect();
+    let got = targets_and_hosts(&server);
     assert_eq!(
         got,
         [

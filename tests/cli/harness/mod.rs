@@ -15,6 +15,7 @@
 mod bytes;
 mod capture;
 mod cmd;
+mod expect;
 mod forward;
 mod gate;
 mod listener;
@@ -27,6 +28,7 @@ mod tls;
 
 pub use bytes::{contains, has_esc, strip_ansi};
 pub use cmd::{http, https, Cmd, Run, Running, TIMEOUT};
+pub use expect::{assert_error, assert_ok, ok_server};
 pub use forward::ForwardProxy;
 pub use gate::{gate, Gate, Opener};
 pub use nix::sys::signal::Signal;
