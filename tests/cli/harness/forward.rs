@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
 use super::listener::{pipe, Listener, OpenStreams, Relayed};
-use super::proxy::{basic_auth, head_header, request_line};
+use super::proxy::{basic_auth, head_header, proxy_url, request_line};
 use super::raw::{lock, read_body, read_head};
 
 /// What the proxy does with a CONNECT.
@@ -87,22 +87,14 @@ impl ForwardProxy {
         }
     }
 
-    fn scheme(&self) -> &'static str {
-        if self.tls {
-            "https"
-        } else {
-            "http"
-        }
-    }
-
     /// `http://127.0.0.1:PORT` (`https://` for a TLS proxy).
     pub fn url(&self) -> String {
-        format!("{}://127.0.0.1:{}", self.scheme(), self.port)
+        proxy_url(self.tls, "", self.port)
     }
 
     /// The same with `USER_PASS@` in it.
     pub fn url_with(&self, user_pass: &str) -> String {
-        format!("{}://{user_pass}@127.0.0.1:{}", self.scheme(), self.port)
+        proxy_url(self.tls, &format!("{user_pass}@"), self.port)
     }
 
     /// Every request head received, in order.

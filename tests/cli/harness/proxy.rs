@@ -18,6 +18,12 @@ use super::listener::{pipe, Listener, OpenStreams, Relayed};
 use super::raw::{lock, read_head};
 
 /// The `Authorization: Basic` value for `user:pass`.
+/// `http://[USERINFO]127.0.0.1:PORT`, `https://` for a TLS proxy.
+pub(super) fn proxy_url(tls: bool, userinfo: &str, port: u16) -> String {
+    let scheme = if tls { "https" } else { "http" };
+    format!("{scheme}://{userinfo}127.0.0.1:{port}")
+}
+
 pub fn basic_auth(user_pass: &str) -> String {
     format!(
         "Basic {}",
@@ -99,22 +105,14 @@ impl ConnectProxy {
         }
     }
 
-    fn scheme(&self) -> &'static str {
-        if self.tls {
-            "https"
-        } else {
-            "http"
-        }
-    }
-
     /// `http://127.0.0.1:PORT` (`https://` for a TLS proxy).
     pub fn url(&self) -> String {
-        format!("{}://127.0.0.1:{}", self.scheme(), self.port)
+        proxy_url(self.tls, "", self.port)
     }
 
     /// The same with `USER_PASS@` in it.
     pub fn url_with(&self, user_pass: &str) -> String {
-        format!("{}://{user_pass}@127.0.0.1:{}", self.scheme(), self.port)
+        proxy_url(self.tls, &format!("{user_pass}@"), self.port)
     }
 
     /// Every request head received, in order.
