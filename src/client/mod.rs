@@ -70,10 +70,13 @@ impl SendFailure {
 /// Picks the TLS verification of a hop by its URL.
 pub type VerifyFor = Box<dyn Fn(&url::Url) -> Option<Verify>>;
 
-/// Agents (one per TLS verification setting in use, made when first needed) and the tap
+/// An agent's TLS verification, and whether its hops use TLS at all.
+type AgentKey = (Option<Verify>, bool);
+
+/// Agents (one per TLS verification setting and use of TLS, made when first needed) and the tap
 /// that watches their connections.
 pub struct Client {
-    agents: RefCell<Vec<(Option<Verify>, Agent)>>,
+    agents: RefCell<Vec<(AgentKey, Agent)>>,
     tap: Tap,
     net: NetSpec,
     /// The TLS verification of each hop, by its URL (config prefixes can differ).
@@ -97,23 +100,51 @@ impl Client {
             before_wait: Default::default(),
             env: env.clone(),
         };
-        // The first agent is made now, so that TLS setup errors come before anything is sent.
-        client.agent(net.verify.clone())?;
         Ok(client)
     }
 
-    /// The agent for a TLS verification setting.
-    fn agent(&self, verify: Option<Verify>) -> Result<Agent> {
-        if let Some((_, a)) = self.agents.borrow().iter().find(|(v, _)| *v == verify) {
+    /// Make the agent the first hop of `req` needs, so that TLS setup errors (a CA bundle
+    /// that cannot be read, a client key that does not fit) come before anything is printed
+    /// or sent. Later hops get theirs when they need them.
+    pub fn ready_for(&self, req: &PreparedRequest) -> Result<()> {
+        let var = |k: &str| self.env.var(k);
+        let forward = match self.net.route.unix_socket {
+            Some(_) => None,
+            None => proxy::route(&req.url, &req.method, &self.net.proxies, var),
+        };
+        let tunnel = self.tunnel(&req.url, forward.is_some());
+        let tls = uses_tls(
+            &req.url,
+            forward.as_ref().map(|f| f.proxy.as_str()),
+            tunnel.as_deref(),
+        );
+        self.agent((self.verify_for)(&req.url), tls).map(|_| ())
+    }
+
+    /// The agent for a TLS verification setting. Agents for hops without TLS never load
+    /// root certificates (a `REQUESTS_CA_BUNDLE` costs a millisecond to parse) and refuse
+    /// any TLS they would be asked for.
+    fn agent(&self, verify: Option<Verify>, tls: bool) -> Result<Agent> {
+        let key = (verify, tls);
+        if let Some((_, a)) = self.agents.borrow().iter().find(|(k, _)| *k == key) {
             return Ok(a.clone());
         }
         let net = NetSpec {
-            verify: verify.clone(),
+            verify: key.0.clone(),
             ..self.net.clone()
         };
-        let agent = build_agent(&net, &self.env, &self.tap, &self.before_wait)?;
-        self.agents.borrow_mut().push((verify, agent.clone()));
+        let agent = build_agent(&net, &self.env, &self.tap, &self.before_wait, tls)?;
+        self.agents.borrow_mut().push((key, agent.clone()));
         Ok(agent)
+    }
+
+    /// The proxy ureq tunnels a hop through (CONNECT or SOCKS), if any: none for a hop sent
+    /// in absolute form, nor over a Unix socket.
+    fn tunnel(&self, url: &url::Url, forwarded: bool) -> Option<String> {
+        match (forwarded, &self.net.route.unix_socket) {
+            (false, None) => proxy::select(url, &self.net.proxies, |k| self.env.var(k)),
+            _ => None,
+        }
     }
 
     /// Run `hook` whenever a connection is about to wait for the network (the printer
@@ -140,10 +171,15 @@ impl Client {
 
     /// Send one request; a failure says whether a retry is safe.
     pub fn try_send(&self, req: &PreparedRequest) -> std::result::Result<Response, SendFailure> {
+        let tunnel = self.tunnel(&req.url, req.forward.is_some());
+        let forward = req.forward.as_ref().map(|f| f.proxy.as_str());
+        let tls = uses_tls(&req.url, forward, tunnel.as_deref());
         let agent = self
-            .agent((self.verify_for)(&req.url))
+            .agent((self.verify_for)(&req.url), tls)
             .map_err(SendFailure::fatal)?;
-        let (request, tunnel) = self.build(req, &agent).map_err(SendFailure::fatal)?;
+        let request = self
+            .build(req, &agent, tunnel.as_deref())
+            .map_err(SendFailure::fatal)?;
         self.tap.begin(
             tunnel.as_deref().and_then(connect_proxy_authority),
             req.target_prefix(),
@@ -207,7 +243,8 @@ impl Client {
         &self,
         req: &PreparedRequest,
         agent: &Agent,
-    ) -> Result<(ureq::http::Request<ureq::SendBody<'static>>, Option<String>)> {
+        tunnel: Option<&str>,
+    ) -> Result<ureq::http::Request<ureq::SendBody<'static>>> {
         let server = match &req.forward {
             Some(f) => proxy_server(&f.proxy)?,
             None => format!("{}://{}", req.url.scheme(), authority(&req.url)),
@@ -229,12 +266,7 @@ impl Client {
         let mut request = builder
             .body(body)
             .map_err(|e| crate::error::usage(format!("cannot build the request: {e}")))?;
-        // A Unix socket is the whole route: no proxy applies (`route` forwards nothing).
-        let tunnel = match (&req.forward, &self.net.route.unix_socket) {
-            (None, None) => proxy::select(&req.url, &self.net.proxies, |k| self.env.var(k)),
-            _ => None,
-        };
-        if let Some(proxy_url) = &tunnel {
+        if let Some(proxy_url) = tunnel {
             let proxy = ureq::Proxy::new(proxy_url)
                 .map_err(|e| crate::error::usage(format!("invalid proxy '{proxy_url}': {e}")))?;
             // ureq's SOCKS connector opens its own socket to the proxy, which the dialer
@@ -253,7 +285,7 @@ impl Client {
             }
             request = agent.configure_request(request).proxy(Some(proxy)).build();
         }
-        Ok((request, tunnel))
+        Ok(request)
     }
 
     fn response(&self, response: ureq::http::Response<ureq::Body>, url: &url::Url) -> Response {
@@ -300,9 +332,14 @@ fn build_agent(
     env: &crate::env::Env,
     tap: &Tap,
     before_wait: &stream::BeforeWait,
+    tls: bool,
 ) -> Result<Agent> {
+    let tls_config = match tls {
+        true => tls::config(net, env)?,
+        false => tls::refusing(),
+    };
     let config = Agent::config_builder()
-        .tls_config(tls::config(net, env)?)
+        .tls_config(tls_config)
         .http_status_as_error(false)
         .max_redirects(0)
         .user_agent(AutoHeaderValue::None)
@@ -332,6 +369,16 @@ fn build_agent(
         connector,
         dial::Router::new(net.route.clone()),
     ))
+}
+
+/// Whether a hop speaks TLS anywhere: to an `https://` origin, or to an `https://` proxy
+/// (absolute form or tunnel).
+fn uses_tls(url: &url::Url, forward: Option<&str>, tunnel: Option<&str>) -> bool {
+    let https = |p: &str| {
+        p.get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+    };
+    url.scheme() == "https" || forward.is_some_and(https) || tunnel.is_some_and(https)
 }
 
 /// Whether a failed attempt never reached the server (the connection was never set up), and

@@ -54,6 +54,14 @@ pub fn config(net: &NetSpec, env: &Env) -> Result<TlsConfig> {
     Ok(b.build())
 }
 
+/// For an agent whose hops never use TLS: no root is loaded, and a TLS handshake it were
+/// asked for anyway would fail rather than trust a default store the user did not choose.
+pub fn refusing() -> TlsConfig {
+    TlsConfig::builder()
+        .root_certs(RootCerts::Specific(Arc::new(Vec::new())))
+        .build()
+}
+
 /// ureq panics on a certificate and key that rustls refuses (a key that does not match the
 /// certificate, or one the crypto provider cannot sign with), so offer the pair to rustls
 /// first, the way ureq will, and turn a refusal into a usage error.

@@ -213,6 +213,47 @@ fn ca_bundle_env_missing_file_is_an_error() {
     assert_error(&run, "http", &["cannot read CA bundle", "missing.pem"]);
 }
 
+/// Roots are loaded only for a hop that uses TLS: a plain-HTTP request never reads the
+/// bundle (a parse of ~200 KB per run otherwise), so a broken one does not stop it.
+#[test]
+fn plain_http_does_not_read_the_ca_bundle() {
+    let pki = Pki::new();
+    let missing = pki.path("missing.pem");
+    let server = crate::harness::ok_server();
+    let run = http(&[&server.url("/")])
+        .env("REQUESTS_CA_BUNDLE", path(&missing))
+        .run();
+    crate::harness::assert_ok(&run);
+}
+
+/// A TLS setup error comes before anything is printed, even with `-v`.
+#[test]
+fn tls_setup_errors_come_before_the_request_is_printed() {
+    let run = http(&["-v", "--verify=/nonexistent", "https://127.0.0.1:9/"]).run();
+    assert_error(&run, "http", &["cannot read CA bundle", "/nonexistent"]);
+}
+
+/// ... and on a redirect from plain HTTP, when the HTTPS hop needs the bundle.
+#[test]
+fn redirect_to_https_loads_the_ca_bundle_for_that_hop() {
+    let pki = Pki::new();
+    let srv = pki.server();
+    let target = srv.url("/");
+    let redirect =
+        crate::harness::Server::start(move |_| crate::harness::Reply::redirect(302, &target));
+    let run = http(&["--follow", &pki.verify(), &redirect.url("/go")]).run();
+    assert_ok_body(&run);
+    let missing = pki.path("missing.pem");
+    let verify = format!("--verify={}", path(&missing));
+    let run = http(&["--follow", &verify, &redirect.url("/go")]).run();
+    assert_eq!(run.code, 1, "{}", run.context());
+    assert!(
+        run.stderr_str().contains("cannot read CA bundle"),
+        "{}",
+        run.context()
+    );
+}
+
 #[test]
 fn verify_no_succeeds_with_warning() {
     let pki = Pki::new();
