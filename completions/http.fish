@@ -4,10 +4,24 @@ complete -c http -l pretty -d 'Output processing: all (format + colours), colors
 colors\t''
 format\t''
 none\t''"
-complete -c http -s s -l style -d 'Colour theme: auto (16 ANSI colours), solarized, monokai, mono' -r
+complete -c http -s s -l style -d 'Colour theme: auto (16 ANSI colours), solarized, monokai, mono' -r -f -a "auto\t''
+solarized\t''
+monokai\t''
+mono\t''"
 complete -c http -l response-charset -d 'Decode the response body with this charset' -r
 complete -c http -l response-mime -d 'Treat the response body as this MIME type when formatting it' -r
-complete -c http -l format-options -d 'Formatting options: json.indent:N, json.sort_keys:B, headers.sort:B, xml.format:B, xml.indent:N' -r
+complete -c http -l format-options -d 'Formatting options: json.indent:N, json.sort_keys:B, headers.sort:B, xml.format:B, xml.indent:N' -r -f -a "headers.sort:true\t''
+headers.sort:false\t''
+json.format:true\t''
+json.format:false\t''
+json.indent:2\t''
+json.indent:4\t''
+json.sort_keys:true\t''
+json.sort_keys:false\t''
+xml.format:true\t''
+xml.format:false\t''
+xml.indent:2\t''
+xml.indent:4\t''"
 complete -c http -s p -l print -d 'What to print: H request headers, B request body, h response headers, b response body, m meta' -r
 complete -c http -s P -l history-print -d 'What to print for intermediate messages (defaults to --print)' -r
 complete -c http -s o -l output -d 'Write output to FILE instead of stdout' -r -F
@@ -32,11 +46,13 @@ complete -c http -l retry-status -d 'Also retry on these statuses, e.g. 429,502,
 complete -c http -l retry-backoff -d 'The first retry delay in seconds, doubled for each retry, with jitter (default 0.5)' -r
 complete -c http -l retry-max-wait -d 'The longest wait before a retry, Retry-After included (default 30)' -r
 complete -c http -l verify -d 'Verify TLS certificates: yes, no, or a CA bundle path' -r
-complete -c http -l ssl -d 'Pin the TLS version: tls1.2 or tls1.3' -r
+complete -c http -l ssl -d 'Pin the TLS version: tls1.2 or tls1.3' -r -f -a "tls1.2\t''
+tls1.3\t''"
 complete -c http -l cert -d 'Client certificate (PEM; may include the key)' -r -F
 complete -c http -l cert-key -d 'Client private key (PEM), when not in --cert' -r -F
 complete -c http -l cert-key-pass -d 'Passphrase for an encrypted client key' -r
-complete -c http -l default-scheme -d 'The scheme for URLs given without one' -r
+complete -c http -l default-scheme -d 'The scheme for URLs given without one' -r -f -a "http\t''
+https\t''"
 complete -c http -s j -l json -d 'Serialize data items as a JSON object (the default) and ask for JSON'
 complete -c http -s f -l form -d 'Serialize data items as a URL-encoded form (multipart when there is a file item)'
 complete -c http -l multipart -d 'Always send a multipart/form-data body'

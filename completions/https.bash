@@ -42,11 +42,11 @@ _https() {
                     return 0
                     ;;
                 --style)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "auto solarized monokai mono" -- "${cur}"))
                     return 0
                     ;;
                 -s)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "auto solarized monokai mono" -- "${cur}"))
                     return 0
                     ;;
                 --response-charset)
@@ -58,7 +58,7 @@ _https() {
                     return 0
                     ;;
                 --format-options)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "headers.sort:true headers.sort:false json.format:true json.format:false json.indent:2 json.indent:4 json.sort_keys:true json.sort_keys:false xml.format:true xml.format:false xml.indent:2 xml.indent:4" -- "${cur}"))
                     return 0
                     ;;
                 --print)
@@ -166,7 +166,7 @@ _https() {
                     return 0
                     ;;
                 --ssl)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "tls1.2 tls1.3" -- "${cur}"))
                     return 0
                     ;;
                 --cert)
@@ -182,7 +182,7 @@ _https() {
                     return 0
                     ;;
                 --default-scheme)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "http https" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -89,6 +89,7 @@ pub struct Cli {
         short = 's',
         long,
         value_name = "STYLE",
+        value_parser = values::OneOf(crate::output::theme::Style::names()),
         help_heading = "Output processing"
     )]
     pub style: Option<String>,
@@ -105,7 +106,13 @@ pub struct Cli {
     #[arg(long, value_name = "MIME", help_heading = "Output processing")]
     pub response_mime: Option<String>,
     /// Formatting options: json.indent:N, json.sort_keys:B, headers.sort:B, xml.format:B, xml.indent:N.
-    #[arg(long, value_name = "OPTIONS", help_heading = "Output processing")]
+    #[arg(
+        long,
+        value_name = "OPTIONS",
+        value_parser = values::OneOf(values::FORMAT_OPTIONS),
+        hide_possible_values = true,
+        help_heading = "Output processing"
+    )]
     pub format_options: Vec<String>,
 
     // ---- Output options
@@ -270,7 +277,7 @@ pub struct Cli {
     #[arg(long, value_name = "VERIFY", value_parser = values::parse_verify, help_heading = "TLS")]
     pub verify: Option<Verify>,
     /// Pin the TLS version: tls1.2 or tls1.3.
-    #[arg(long, value_name = "VERSION", help_heading = "TLS")]
+    #[arg(long, value_name = "VERSION", value_parser = values::OneOf(values::SSL_VERSIONS), help_heading = "TLS")]
     pub ssl: Option<String>,
     /// Client certificate (PEM; may include the key).
     #[arg(long, value_name = "FILE", help_heading = "TLS")]
@@ -290,7 +297,7 @@ pub struct Cli {
     #[arg(long, help_heading = "Troubleshooting")]
     pub config_show: bool,
     /// The scheme for URLs given without one.
-    #[arg(long, value_name = "SCHEME", help_heading = "Troubleshooting")]
+    #[arg(long, value_name = "SCHEME", value_parser = values::OneOf(values::SCHEMES), help_heading = "Troubleshooting")]
     pub default_scheme: Option<String>,
     /// Print help.
     #[arg(long, action = ArgAction::Help, help_heading = "Troubleshooting")]

@@ -49,6 +49,57 @@ pub fn parse_seconds(s: &str) -> Result<f64, String> {
     }
 }
 
+/// A value parser for a flag whose usual values form a fixed set (`--style`, `--ssl`,
+/// `--default-scheme`, `--format-options`): it accepts any string, as before, and names the set
+/// so that help, the man page and shell completions offer it. The value is checked later, with
+/// the flag's own message (e.g. "unknown --ssl version 'tls9': use tls1.2 or tls1.3"), and
+/// case-insensitively where the flag allows that, which clap's `PossibleValuesParser` would not.
+#[derive(Clone, Copy, Debug)]
+pub struct OneOf(pub &'static [&'static str]);
+
+impl clap::builder::TypedValueParser for OneOf {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            self.0.iter().map(|v| clap::builder::PossibleValue::new(*v)),
+        ))
+    }
+}
+
+/// `--ssl`: the versions `client::tls` pins.
+pub const SSL_VERSIONS: &[&str] = &["tls1.2", "tls1.3"];
+
+/// `--default-scheme`: the schemes this client speaks.
+pub const SCHEMES: &[&str] = &["http", "https"];
+
+/// `--format-options`: every key, with its usual values (the numbers are examples).
+pub const FORMAT_OPTIONS: &[&str] = &[
+    "headers.sort:true",
+    "headers.sort:false",
+    "json.format:true",
+    "json.format:false",
+    "json.indent:2",
+    "json.indent:4",
+    "json.sort_keys:true",
+    "json.sort_keys:false",
+    "xml.format:true",
+    "xml.format:false",
+    "xml.indent:2",
+    "xml.indent:4",
+];
+
 /// The `--print` letters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PrintSet {

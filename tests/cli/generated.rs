@@ -24,3 +24,54 @@ fn completions_and_man_page_are_fresh() {
         "stale generated files {stale:?}: run `UPDATE_GENERATED=1 cargo test --test cli generated`"
     );
 }
+
+/// The text of `text` after the first `start`, up to the next `end`.
+fn segment<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let at = text
+        .find(start)
+        .unwrap_or_else(|| panic!("{start:?} not found"));
+    let rest = &text[at + start.len()..];
+    &rest[..rest.find(end).unwrap_or(rest.len())]
+}
+
+/// Every flag whose value is one of a fixed set completes those values (not file names) in
+/// bash, zsh and fish. (clap_complete's elvish and PowerShell scripts complete option names
+/// only, for every flag.)
+#[test]
+fn completions_offer_enumerated_values() {
+    let files = httpcli::cli::generate::files();
+    let get = |rel: &str| {
+        let (_, bytes) = files.iter().find(|(r, _)| r == rel).unwrap();
+        String::from_utf8(bytes.clone()).unwrap()
+    };
+    let flags: &[(&str, &[&str])] = &[
+        ("style", &["auto", "solarized", "monokai", "mono"]),
+        ("ssl", &["tls1.2", "tls1.3"]),
+        ("default-scheme", &["http", "https"]),
+        ("pretty", &["all", "colors", "format", "none"]),
+        ("auth-type", &["basic", "digest", "bearer"]),
+        ("as", &["curl", "python"]),
+        ("format-options", &["json.indent:2", "headers.sort:false"]),
+    ];
+    for program in ["http", "https"] {
+        let bash = get(&format!("completions/{program}.bash"));
+        let zsh = get(&format!("completions/_{program}"));
+        let fish = get(&format!("completions/{program}.fish"));
+        for (flag, values) in flags {
+            let b = segment(&bash, &format!("\n                --{flag})"), ";;");
+            assert!(b.contains("compgen -W"), "{program}.bash --{flag}: {b}");
+            let z = segment(&zsh, &format!("--{flag}=["), "' \\\n");
+            let f = segment(&fish, &format!(" -l {flag} "), "\ncomplete -c");
+            assert!(
+                f.contains(" -f "),
+                "{program}.fish --{flag} offers files: {f}"
+            );
+            for v in *values {
+                assert!(b.contains(v), "{program}.bash --{flag} lacks {v}: {b}");
+                let zv = v.replace(':', "\\:");
+                assert!(z.contains(&zv), "_{program} --{flag} lacks {zv}: {z}");
+                assert!(f.contains(v), "{program}.fish --{flag} lacks {v}: {f}");
+            }
+        }
+    }
+}
