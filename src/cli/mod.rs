@@ -16,26 +16,94 @@ use std::path::PathBuf;
 
 use values::{PrintSet, Timeout, Verify};
 
-const AFTER_HELP: &str = "\
-REQUEST ITEMS (leftmost separator wins; escape separators with a backslash):
-  Name:Value       request header              Name:        unset a header (also a default one)
-  Name;            header with an empty value  Name:@file   header value read from a file
-  name==value      URL query parameter         name==@file  query value read from a file
-  field=value      data field (JSON string)    field=@file  data field from a text file
-  field:=json      raw JSON value              field:=@f    raw JSON value from a file
-  field@path       file upload (multipart)     @path        the whole body from a file
-  Nested JSON paths: a[b][0]=x  a[]:=1  []=x (top-level array)  \\[ escapes
+/// The request items, as (syntax, meaning): for `--help` (two columns) and the man page.
+pub const ITEMS: &[(&str, &str)] = &[
+    ("Name:Value", "request header"),
+    ("Name:", "unset a header (also a default one)"),
+    ("Name;", "header with an empty value"),
+    ("Name:@file", "header value read from a file"),
+    ("name==value", "URL query parameter"),
+    ("name==@file", "query value read from a file"),
+    ("field=value", "data field (JSON string)"),
+    ("field=@file", "data field from a text file"),
+    ("field:=json", "raw JSON value"),
+    ("field:=@f", "raw JSON value from a file"),
+    ("field@path", "file upload (multipart)"),
+    ("@path", "the whole body from a file"),
+];
 
-EXAMPLES:
-  http :8080/items                            GET http://localhost:8080/items
-  http example.org/search q==rust Accept:text/plain
-  http POST :8080/items name=widget count:=3 tags:='[\"a\",\"b\"]'
-  http -f POST :8080/upload title=Report file@report.pdf
-  http --offline PUT :8080/x a=1              show the request without sending it
+/// Nested JSON paths, after the request-items table.
+pub const NESTED: &[&str] = &[
+    "a[b][0]=x",
+    "a[]:=1",
+    "[]=x (top-level array)",
+    "\\[ escapes",
+];
 
-EXIT STATUS:
-  0 ok, 1 error, 2 timeout, 3/4/5 HTTP 3xx/4xx/5xx with --check-status,
-  6 too many redirects, 130 interrupted.";
+/// Example command lines, each with an optional note.
+pub const EXAMPLES: &[(&str, &str)] = &[
+    ("http :8080/items", "GET http://localhost:8080/items"),
+    ("http example.org/search q==rust Accept:text/plain", ""),
+    (
+        "http POST :8080/items name=widget count:=3 tags:='[\"a\",\"b\"]'",
+        "",
+    ),
+    ("http -f POST :8080/upload title=Report file@report.pdf", ""),
+    (
+        "http --offline PUT :8080/x a=1",
+        "show the request without sending it",
+    ),
+];
+
+/// The exit statuses, as (code, meaning): the man page lists them, `--help` sums them up.
+pub const EXIT_STATUS: &[(&str, &str)] = &[
+    ("0", "success (any HTTP status unless --check-status)"),
+    (
+        "1",
+        "error: usage (bad flag, item, URL, missing file), connection, DNS, TLS, \
+         invalid response, body cut short",
+    ),
+    ("2", "timeout (connect, or no data for the read limit)"),
+    (
+        "3",
+        "--check-status: a 3xx response (not following redirects)",
+    ),
+    ("4", "--check-status: a 4xx response"),
+    ("5", "--check-status: a 5xx response"),
+    ("6", "too many redirects (--max-redirects)"),
+    ("130", "interrupted (Ctrl-C)"),
+];
+
+/// The text after the options in `--help`.
+fn after_help() -> String {
+    let mut s = String::from(
+        "REQUEST ITEMS (leftmost separator wins; escape separators with a backslash):\n",
+    );
+    for pair in ITEMS.chunks(2) {
+        let (a, da) = pair[0];
+        let line = match pair.get(1) {
+            Some((b, db)) => format!("  {a:<17}{da:<28}{b:<13}{db}"),
+            None => format!("  {a:<17}{da}"),
+        };
+        s.push_str(line.trim_end());
+        s.push('\n');
+    }
+    s.push_str(&format!(
+        "  Nested JSON paths: {}\n\nEXAMPLES:\n",
+        NESTED.join("  ")
+    ));
+    for (command, note) in EXAMPLES {
+        let line = format!("  {command:<44}{note}");
+        s.push_str(line.trim_end());
+        s.push('\n');
+    }
+    s.push_str(
+        "\nEXIT STATUS:\n  \
+         0 ok, 1 error, 2 timeout, 3/4/5 HTTP 3xx/4xx/5xx with --check-status,\n  \
+         6 too many redirects, 130 interrupted.",
+    );
+    s
+}
 
 #[derive(Parser, Debug, Default)]
 #[command(
@@ -47,7 +115,7 @@ EXIT STATUS:
     disable_help_flag = true,
     // Later values win, so config-file defaults can be overridden on the command line.
     args_override_self = true,
-    after_help = AFTER_HELP,
+    after_help = after_help(),
     max_term_width = 100
 )]
 pub struct Cli {

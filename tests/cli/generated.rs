@@ -75,3 +75,45 @@ fn completions_offer_enumerated_values() {
         }
     }
 }
+
+/// The man page keeps the request-items table and the examples preformatted (`man` would
+/// re-fill them into one paragraph) and has EXIT STATUS, ENVIRONMENT and FILES sections.
+#[test]
+fn man_page_preformats_tables_and_has_standard_sections() {
+    let files = httpcli::cli::generate::files();
+    let (_, man) = files.iter().find(|(r, _)| r == "man/http.1").unwrap();
+    let man = String::from_utf8(man.clone()).unwrap();
+    for heading in [
+        ".SH \"REQUEST ITEMS\"",
+        ".SH EXAMPLES",
+        ".SH \"EXIT STATUS\"",
+        ".SH ENVIRONMENT",
+        ".SH FILES",
+    ] {
+        assert!(man.contains(heading), "no {heading}");
+    }
+    let items = segment(&man, ".SH \"REQUEST ITEMS\"", ".SH");
+    assert!(
+        segment(items, ".nf", ".fi").contains("name==value   URL query parameter"),
+        "{items}"
+    );
+    let examples = segment(&man, ".SH EXAMPLES", ".SH");
+    assert!(
+        segment(examples, ".nf", ".fi").contains("http \\-f POST"),
+        "{examples}"
+    );
+    for needle in [
+        "NO_COLOR",
+        "HTTP_CONFIG_DIR",
+        "REQUESTS_CA_BUNDLE",
+        "NETRC",
+        "config.json",
+        "sessions/",
+    ] {
+        assert!(man.contains(needle), "no {needle}");
+    }
+    assert!(
+        !man.contains(".SH EXTRA"),
+        "the --help epilogue is still rendered as EXTRA"
+    );
+}
