@@ -69,6 +69,31 @@ fn unknown_short_flag() {
 }
 
 #[test]
+fn curl_flags_get_the_httpie_way() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["-X", "POST", "{url}"],
+            "methods are positional: http POST URL",
+        ),
+        (&["--request", "POST", "{url}"], "methods are positional"),
+        (&["-H", "X: y", "{url}"], "headers are items"),
+        (&["--header", "X: y", "{url}"], "headers are items"),
+        (&["--data", "a=b", "{url}"], "data is items"),
+        (&["-k", "{url}"], "--verify=no"),
+        (&["--insecure", "{url}"], "--verify=no"),
+    ];
+    for (args, hint) in cases {
+        let err = usage_error(args, &[]);
+        assert_one_line(&err, &[&format!("'{}'", args[0]), hint]);
+        // clap's tips send curl users the wrong way (`-- -X`, `--headers`, `--meta`).
+        assert!(
+            !err.contains("tip") && !err.contains("--headers"),
+            "{err:?}"
+        );
+    }
+}
+
+#[test]
 fn missing_url_names_what_is_missing() {
     let err = usage_error(&["--form"], &[]);
     assert_one_line(&err, &["URL"]);
