@@ -387,6 +387,24 @@ mod tests {
     }
 
     #[test]
+    fn a_lone_method_is_a_missing_url() {
+        for method in ["POST", "GET", "DELETE"] {
+            let e = spec(&[method]).unwrap_err().to_string();
+            assert_eq!(
+                e,
+                format!("a URL is missing after the method {method}: http {method} URL [ITEM]...")
+            );
+        }
+        // Lone words that are not upper-case methods stay hosts.
+        for host in ["localhost", "example", "post", "Get"] {
+            let s = spec(&[host]).unwrap();
+            assert_eq!(s.method, "GET", "{host}");
+            let want = host.to_ascii_lowercase();
+            assert_eq!(s.url.host_str(), Some(want.as_str()), "{host}");
+        }
+    }
+
+    #[test]
     fn method_inference_and_bodies() {
         let s = spec(&[":8080/x"]).unwrap();
         assert_eq!(s.method, "GET");

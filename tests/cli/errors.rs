@@ -94,6 +94,18 @@ fn curl_flags_get_the_httpie_way() {
 }
 
 #[test]
+fn a_lone_method_is_a_missing_url() {
+    for method in ["POST", "GET"] {
+        let err = usage_error(&[method], &[]);
+        assert_one_line(
+            &err,
+            &[&format!("a URL is missing after the method {method}")],
+        );
+        assert!(!err.contains("resolve"), "{err:?}");
+    }
+}
+
+#[test]
 fn missing_url_names_what_is_missing() {
     let err = usage_error(&["--form"], &[]);
     assert_one_line(&err, &["URL"]);
