@@ -456,7 +456,10 @@ mod tests {
                 "file fields need --form or --multipart: f",
             ),
             (&["-f", ":8080", "a:=[1]"], "complex JSON value types"),
-            (&["--raw", "x", ":8080", "a=1"], "cannot be mixed"),
+            (
+                &["--raw", "x", ":8080", "a=1"],
+                "cannot mix a request body from --raw with data items (a=1)",
+            ),
             (
                 &[":8080", "a=@/nonexistent/file"],
                 "cannot read data file '/nonexistent/file'",

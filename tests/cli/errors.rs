@@ -276,12 +276,18 @@ fn nested_type_conflict() {
 
 #[test]
 fn body_source_mixed_with_data_items() {
+    // The message names the body source actually used; only stdin gets --ignore-stdin.
     let err = usage_error(&["--raw", "x", "{url}", "a=1"], &[]);
-    assert_one_line(&err, &["cannot be mixed"]);
-    let err = usage_error(&["{url}", "@body.txt", "a=1"], &[("body.txt", "b")]);
-    assert_one_line(&err, &["cannot be mixed"]);
+    assert_one_line(&err, &["cannot mix a request body from --raw", "(a=1)"]);
+    assert!(!err.contains("stdin"), "{err:?}");
+    let err = usage_error(
+        &["{url}", "@body.json", "a=b", "n:=1"],
+        &[("body.json", "{}")],
+    );
+    assert_one_line(&err, &["from '@body.json'", "(a=b n:=1)"]);
+    assert!(!err.contains("stdin"), "{err:?}");
     let err = usage_error_with(&["{url}", "a=1"], &[], |c| c.stdin("piped"));
-    assert_one_line(&err, &["cannot be mixed"]);
+    assert_one_line(&err, &["from stdin", "(a=1)", "--ignore-stdin"]);
 }
 
 #[test]
@@ -291,8 +297,11 @@ fn two_body_sources() {
         &[("a.txt", "a"), ("b.txt", "b")],
     );
     assert_one_line(&err, &["'@file'"]);
+    let err = usage_error(&["--raw", "x", "{url}", "@a.txt"], &[("a.txt", "a")]);
+    assert_one_line(&err, &["--raw and '@a.txt'"]);
+    assert!(!err.contains("stdin"), "{err:?}");
     let err = usage_error_with(&["--raw", "x", "{url}"], &[], |c| c.stdin("piped"));
-    assert_one_line(&err, &["stdin", "--raw"]);
+    assert_one_line(&err, &["stdin and --raw", "--ignore-stdin"]);
 }
 
 #[test]
