@@ -60,7 +60,11 @@ pub fn load(env: &Env) -> (Option<Config>, Vec<String>) {
         Err(e) => {
             return (
                 None,
-                vec![format!("cannot read config file '{}': {e}", path.display())],
+                vec![format!(
+                    "cannot read config file '{}': {}",
+                    path.display(),
+                    crate::error::plain_io(&e)
+                )],
             )
         }
     };

@@ -578,7 +578,10 @@ fn io_failure(io: std::io::Error, host: &str, net: &NetSpec) -> anyhow::Error {
             }
             .into()
         }
-        _ => format!("connection to {host} failed: {io}"),
+        _ => format!(
+            "connection to {host} failed: {}",
+            crate::error::plain_io(&io)
+        ),
     };
     Failure::Network(msg).into()
 }

@@ -104,7 +104,13 @@ fn system_has_roots(env: &Env) -> bool {
 }
 
 fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| usage(format!("cannot read {what} '{}': {e}", path.display())))
+    std::fs::read(path).map_err(|e| {
+        usage(format!(
+            "cannot read {what} '{}': {}",
+            path.display(),
+            crate::error::plain_io(&e)
+        ))
+    })
 }
 
 /// PEM certificates from a file, or from every `.pem`/`.crt` file in a directory.
@@ -113,8 +119,9 @@ fn load_roots(path: &Path) -> Result<RootCerts> {
     if path.is_dir() {
         let entries = std::fs::read_dir(path).map_err(|e| {
             usage(format!(
-                "cannot read CA directory '{}': {e}",
-                path.display()
+                "cannot read CA directory '{}': {}",
+                path.display(),
+                crate::error::plain_io(&e)
             ))
         })?;
         for entry in entries.flatten() {

@@ -227,8 +227,13 @@ pub const VALUE_FILE_LIMIT: u64 = 16 << 20;
 /// A value item's file as text, up to [`VALUE_FILE_LIMIT`].
 pub(crate) fn read_text(path: &Path, what: &str) -> Result<String> {
     use std::io::Read;
-    let cannot =
-        |e: std::io::Error| usage(format!("cannot read {what} file '{}': {e}", path.display()));
+    let cannot = |e: std::io::Error| {
+        usage(format!(
+            "cannot read {what} file '{}': {}",
+            path.display(),
+            crate::error::plain_io(&e)
+        ))
+    };
     let mut bytes = Vec::new();
     std::fs::File::open(path)
         .and_then(|f| f.take(VALUE_FILE_LIMIT + 1).read_to_end(&mut bytes))
