@@ -897,6 +897,22 @@ fn connection_refused_exits_one_with_one_error_line() {
     assert!(run.stdout.is_empty(), "{run:?}");
 }
 
+#[test]
+fn connection_refused_names_the_default_port() {
+    // `http :/get` goes to localhost:80; the message says so, since the port is the likely
+    // mistake. (--connect-to sends it to a dead port, so nothing on port 80 matters.)
+    let port = dead_port();
+    let to = format!("--connect-to=localhost:80:127.0.0.1:{port}");
+    let run = http(&[&to, ":/get"]).run().assert_code(1);
+    let err = run.stderr_str();
+    assert_no_panic(&err);
+    assert_eq!(err.lines().count(), 1, "{run:?}");
+    assert!(
+        err.starts_with("http: error: connection refused by localhost:80"),
+        "{run:?}"
+    );
+}
+
 // ----------------------------------------------------------- timeouts
 
 /// Runs `http --timeout TIMEOUT URL/slow` against a server that reads the
