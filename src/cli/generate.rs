@@ -22,7 +22,10 @@ pub fn files() -> Vec<(String, Vec<u8>)> {
     }
     let mut man = Vec::new();
     // Rendering into a Vec cannot fail.
-    let _ = clap_mangen::Man::new(super::Cli::command_for("http")).render(&mut man);
+    // `--help` hides the positional behind its own Arguments section; the man page shows it.
+    let cmd = super::Cli::command_for("http")
+        .mut_arg("args", |a| a.hide_short_help(false).hide_long_help(false));
+    let _ = clap_mangen::Man::new(cmd).render(&mut man);
     out.push(("man/http.1".to_string(), man));
     out
 }

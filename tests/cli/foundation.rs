@@ -731,6 +731,29 @@ fn print_meta_shows_elapsed_time() {
     assert!(!out.contains("hi") && !out.contains("HTTP/1.1"), "{run:?}");
 }
 
+/// The Arguments section documents the three positionals the usage line names, each on its
+/// own line, instead of clap's `<ARGS>...`.
+#[test]
+fn help_documents_method_url_and_items() {
+    let run = http(&["--help"]).run().success();
+    let out = run.stdout_str();
+    assert!(!out.contains("<ARGS>"), "{out}");
+    let section = out
+        .split("\nArguments:\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .unwrap_or_else(|| panic!("no Arguments section: {out}"));
+    let names: Vec<&str> = section
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(names, ["[METHOD]", "URL", "[ITEM]..."], "{section}");
+    assert!(
+        out.contains("Usage: http [OPTIONS] [METHOD] URL [ITEM]..."),
+        "{out}"
+    );
+}
+
 #[test]
 fn help_and_version_exit_zero() {
     let run = http(&["--help"]).run().success();
