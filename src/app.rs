@@ -97,8 +97,9 @@ fn open_output(spec: &RequestSpec) -> Result<Box<dyn Write + Send>> {
     if let (Some(path), false) = (&o.output_file, o.download) {
         let file = std::fs::File::create(path).map_err(|e| {
             error::usage(format!(
-                "cannot write output file '{}': {e}",
-                path.display()
+                "cannot write output file '{}': {}",
+                path.display(),
+                crate::error::plain_io(&e)
             ))
         })?;
         return Ok(Box::new(std::io::BufWriter::with_capacity(

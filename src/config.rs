@@ -48,10 +48,15 @@ pub struct Config {
     pub prefixes: Vec<PrefixSettings>,
 }
 
+/// Where the config file is looked for, if there is a config directory.
+pub fn path(env: &Env) -> Option<std::path::PathBuf> {
+    env.config_dir.as_ref().map(|d| d.join("config.json"))
+}
+
 /// Read the config file, if there is one. Problems come back as warnings and the file (or
 /// the broken part of it) is ignored.
 pub fn load(env: &Env) -> (Option<Config>, Vec<String>) {
-    let Some(path) = env.config_dir.as_ref().map(|d| d.join("config.json")) else {
+    let Some(path) = path(env) else {
         return (None, Vec::new());
     };
     let text = match std::fs::read_to_string(&path) {
@@ -60,7 +65,11 @@ pub fn load(env: &Env) -> (Option<Config>, Vec<String>) {
         Err(e) => {
             return (
                 None,
-                vec![format!("cannot read config file '{}': {e}", path.display())],
+                vec![format!(
+                    "cannot read config file '{}': {}",
+                    path.display(),
+                    crate::error::plain_io(&e)
+                )],
             )
         }
     };

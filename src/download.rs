@@ -415,8 +415,9 @@ fn open_sink(
         }
         let file = opts.open(path).map_err(|e| {
             crate::error::usage(format!(
-                "cannot write output file '{}': {e}",
-                path.display()
+                "cannot write output file '{}': {}",
+                path.display(),
+                crate::error::plain_io(&e)
             ))
         })?;
         preallocate(&file, resp, plan);

@@ -140,6 +140,41 @@ fn status_exit_code(status: u16, followed: bool) -> i32 {
     }
 }
 
+/// An I/O error in plain words, as in "cannot read 'x': no such file or directory": the
+/// system's text without Rust's " (os error N)" and lower-cased. Nested causes
+/// (`Custom error (No such device or address (os error 6))`) are cleaned the same way.
+pub fn plain_io(e: &std::io::Error) -> String {
+    plain_words(&e.to_string())
+}
+
+/// `text` without any " (os error N)" and with a lower-case first letter (unless the first
+/// word is an acronym such as "TLS").
+pub fn plain_words(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(" (os error ") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + " (os error ".len()..];
+        let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 && tail[digits..].starts_with(')') {
+            rest = &tail[digits + 1..];
+        } else {
+            out.push_str(" (os error ");
+            rest = tail;
+        }
+    }
+    out.push_str(rest);
+    let mut chars = out.chars();
+    match (chars.next(), chars.next()) {
+        (Some(first), Some(second))
+            if first.is_ascii_uppercase() && !second.is_ascii_uppercase() =>
+        {
+            first.to_ascii_lowercase().to_string() + &out[1..]
+        }
+        _ => out,
+    }
+}
+
 /// Shorthand for a usage failure.
 pub fn usage(msg: impl Into<String>) -> anyhow::Error {
     Failure::Usage(msg.into()).into()
@@ -187,6 +222,26 @@ mod tests {
         assert_eq!(exit_code(&Failure::TooManyRedirects(3).into()), 6);
         assert_eq!(exit_code(&usage("bad")), 1);
         assert_eq!(exit_code(&anyhow::anyhow!("other")), 1);
+    }
+
+    #[test]
+    fn io_errors_in_plain_words() {
+        use std::io::Error;
+        assert_eq!(
+            plain_io(&Error::from_raw_os_error(2)),
+            "no such file or directory"
+        );
+        assert_eq!(plain_io(&Error::from_raw_os_error(13)), "permission denied");
+        let nested = Error::other(Error::from_raw_os_error(6).to_string());
+        assert!(nested.to_string().contains("(os error 6)"));
+        assert_eq!(plain_io(&nested), "no such device or address");
+        assert_eq!(
+            plain_words("x (No such device or address (os error 6))"),
+            "x (No such device or address)"
+        );
+        assert_eq!(plain_words("TLS broke (os error 104)"), "TLS broke");
+        assert_eq!(plain_words("odd (os error x)"), "odd (os error x)");
+        assert_eq!(plain_words(""), "");
     }
 
     #[test]

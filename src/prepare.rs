@@ -221,7 +221,13 @@ fn multipart(parts: &[Part], boundary: &str) -> Result<Body> {
                 )?;
                 segments.push(Segment::Bytes(std::mem::take(&mut head)));
                 let len = std::fs::metadata(path)
-                    .map_err(|e| usage(format!("cannot read file '{}': {e}", path.display())))?
+                    .map_err(|e| {
+                        usage(format!(
+                            "cannot read file '{}': {}",
+                            path.display(),
+                            crate::error::plain_io(&e)
+                        ))
+                    })?
                     .len();
                 segments.push(Segment::File {
                     path: path.clone(),
@@ -266,7 +272,13 @@ fn body_and_type(spec: &RequestSpec, boundary: &str) -> Result<(Body, Option<Str
         ),
         BodySpec::File { path, mime } => {
             let len = std::fs::metadata(path)
-                .map_err(|e| usage(format!("cannot read body file '{}': {e}", path.display())))?
+                .map_err(|e| {
+                    usage(format!(
+                        "cannot read body file '{}': {}",
+                        path.display(),
+                        crate::error::plain_io(&e)
+                    ))
+                })?
                 .len();
             let mime = mime
                 .clone()

@@ -26,7 +26,8 @@ pub fn passphrase(key: &std::path::Path) -> Result<String> {
 fn secret(prompt: &str, what: &str, instead: &str) -> Result<String> {
     rpassword::prompt_password(prompt).map_err(|e| {
         usage(format!(
-            "{what} and there is no terminal to ask on ({e}): {instead}"
+            "{what} and there is no terminal to ask on ({}): {instead}",
+            crate::error::plain_io(&e)
         ))
     })
 }

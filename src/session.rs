@@ -623,9 +623,13 @@ fn create_private_dir(dir: &Path) -> Result<()> {
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder
-        .create(dir)
-        .map_err(|e| anyhow!("cannot create session directory '{}': {e}", dir.display()))
+    builder.create(dir).map_err(|e| {
+        anyhow!(
+            "cannot create session directory '{}': {}",
+            dir.display(),
+            crate::error::plain_io(&e)
+        )
+    })
 }
 
 fn private_file(opts: &mut OpenOptions) -> &mut OpenOptions {
@@ -648,8 +652,9 @@ fn lock(path: &Path, exclusive: bool) -> Result<Option<File>> {
         },
         Err(e) => {
             return Err(anyhow!(
-                "cannot create session lock file '{}': {e}",
-                lp.display()
+                "cannot create session lock file '{}': {}",
+                lp.display(),
+                crate::error::plain_io(&e)
             ))
         }
     };
@@ -662,8 +667,9 @@ fn lock(path: &Path, exclusive: bool) -> Result<Option<File>> {
         Ok(()) => Ok(Some(file)),
         Err(_) if !exclusive => Ok(None),
         Err(e) => Err(anyhow!(
-            "cannot lock session file '{}': {e}",
-            path.display()
+            "cannot lock session file '{}': {}",
+            path.display(),
+            crate::error::plain_io(&e)
         )),
     }
 }
@@ -699,7 +705,13 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     remove_stale_temporaries(dir, &name);
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let fail = |e: io::Error| anyhow!("cannot write session file '{}': {e}", path.display());
+    let fail = |e: io::Error| {
+        anyhow!(
+            "cannot write session file '{}': {}",
+            path.display(),
+            crate::error::plain_io(&e)
+        )
+    };
     let open = || private_file(OpenOptions::new().write(true).create_new(true)).open(&tmp);
     let mut file = match open() {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
@@ -765,7 +777,8 @@ impl Session {
             Err(e) if e.kind() == io::ErrorKind::NotFound => SessionData::default(),
             Err(e) => {
                 return Err(anyhow!(
-                    "cannot read session file '{shown}': {e}; it was left untouched"
+                    "cannot read session file '{shown}': {}; it was left untouched",
+                    crate::error::plain_io(&e)
                 ))
             }
         };

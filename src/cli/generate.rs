@@ -28,7 +28,10 @@ pub fn files() -> Vec<(String, Vec<u8>)> {
 /// epilogue, which `man` would re-fill into one paragraph): the request items and examples
 /// preformatted, EXIT STATUS, ENVIRONMENT and FILES.
 fn man_page() -> Vec<u8> {
-    let man = clap_mangen::Man::new(super::Cli::command_for("http"));
+    // `--help` hides the positional behind its own Arguments section; the man page shows it.
+    let cmd = super::Cli::command_for("http")
+        .mut_arg("args", |a| a.hide_short_help(false).hide_long_help(false));
+    let man = clap_mangen::Man::new(cmd);
     let mut w = Vec::new();
     // Rendering into a Vec cannot fail.
     let _ = man.render_title(&mut w);

@@ -105,6 +105,19 @@ fn after_help() -> String {
     s
 }
 
+/// The Arguments section of `--help`: clap would show the one `Vec` positional as `<ARGS>...`
+/// under a usage line that names three.
+const HELP_TEMPLATE: &str = "\
+{before-help}{about-with-newline}
+{usage-heading} {usage}
+
+Arguments:
+  [METHOD]   GET, POST, PUT, DELETE, ... (optional: GET without a body, POST with one)
+  URL        https://host/path, host/path (http://), :PORT/path or :/path (localhost)
+  [ITEM]...  request items: Name:Value, name==value, field=value, field:=json, @file (see below)
+
+{all-args}{after-help}";
+
 #[derive(Parser, Debug, Default)]
 #[command(
     name = "http",
@@ -116,11 +129,20 @@ fn after_help() -> String {
     // Later values win, so config-file defaults can be overridden on the command line.
     args_override_self = true,
     after_help = after_help(),
+    help_template = HELP_TEMPLATE,
     max_term_width = 100
 )]
 pub struct Cli {
     /// The method (optional: GET without a body, POST with one), the URL, then request items.
-    #[arg(value_name = "ARGS", required = true, num_args = 1..)]
+    // `--help` documents the three as such (see `HELP_TEMPLATE`); completions and the man
+    // page still see this one argument.
+    #[arg(
+        value_name = "ARGS",
+        required = true,
+        num_args = 1..,
+        hide_short_help = true,
+        hide_long_help = true
+    )]
     pub args: Vec<String>,
 
     // ---- Content type

@@ -57,10 +57,18 @@ pub fn parse(args: Vec<OsString>, defaults: &[String], program: &str) -> Result<
 /// clap's message without its usage block, on one line: the problem (with the lines clap
 /// puts under it, such as the missing arguments), then any tip.
 fn clap_message(e: &clap::Error, program: &str) -> String {
-    if e.kind() == clap::error::ErrorKind::MissingRequiredArgument {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() == ErrorKind::MissingRequiredArgument {
         return format!(
             "no URL given: usage is {program} [OPTIONS] [METHOD] URL [ITEM]... (see --help)"
         );
+    }
+    if e.kind() == ErrorKind::UnknownArgument {
+        if let Some(ContextValue::String(flag)) = e.get(ContextKind::InvalidArg) {
+            if let Some(hint) = curl_hint(flag, program) {
+                return format!("unknown option '{flag}': {hint}");
+            }
+        }
     }
     let rendered = e.render().to_string();
     let mut problem = Vec::new();
@@ -86,5 +94,80 @@ fn clap_message(e: &clap::Error, program: &str) -> String {
         format!("{msg} (see --help)")
     } else {
         format!("{msg}; {}", tips.join("; "))
+    }
+}
+
+/// The HTTPie way for a curl habit, where clap's own tip would mislead (`--header` is not
+/// `--headers`, `-X` is not a value to pass after `--`). `-d` is `--download` here, not data.
+fn curl_hint(flag: &str, program: &str) -> Option<String> {
+    Some(match flag {
+        "-X" | "--request" | "--method" => format!("methods are positional: {program} POST URL"),
+        "-H" | "--header" => format!("headers are items: {program} URL 'X-Name:value'"),
+        "--data" | "--data-raw" | "--data-binary" | "--data-ascii" | "--data-urlencode" => {
+            format!("data is items: {program} URL a=b (JSON; --form for a form), or --raw 'TEXT'")
+        }
+        "-k" | "--insecure" => "curl's -k is --verify=no here".to_string(),
+        "-L" | "--location" => "curl's -L is --follow (-F) here".to_string(),
+        "-u" | "--user" => "curl's -u is --auth (-a) here: -a USER:PASS".to_string(),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usage_line(args: &[&str]) -> String {
+        let argv = std::iter::once("http").chain(args.iter().copied());
+        match parse(argv.map(OsString::from).collect(), &[], "http") {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("{args:?} parsed"),
+        }
+    }
+
+    #[test]
+    fn curl_habits_get_the_httpie_way() {
+        let cases = [
+            (
+                &["-X", "POST", "example.org"][..],
+                "methods are positional: http POST URL",
+            ),
+            (&["-XPOST", "example.org"][..], "methods are positional"),
+            (
+                &["--request", "PUT", "example.org"][..],
+                "methods are positional",
+            ),
+            (
+                &["--method", "PUT", "example.org"][..],
+                "methods are positional",
+            ),
+            (&["-H", "X: y", "example.org"][..], "headers are items"),
+            (
+                &["--header", "X: y", "example.org"][..],
+                "headers are items",
+            ),
+            (&["--header=X:y", "example.org"][..], "headers are items"),
+            (&["--data", "a=b", "example.org"][..], "data is items"),
+            (&["--data-raw=x", "example.org"][..], "data is items"),
+            (&["-k", "https://example.org"][..], "--verify=no"),
+            (&["--insecure", "https://example.org"][..], "--verify=no"),
+            (&["-L", "example.org"][..], "--follow"),
+        ];
+        for (args, want) in cases {
+            let msg = usage_line(args);
+            assert!(msg.contains(want), "{args:?}: {msg}");
+            assert!(
+                !msg.contains("--headers") && !msg.contains("'-- "),
+                "{args:?}: {msg}"
+            );
+            assert!(!msg.contains('\n'), "{msg}");
+        }
+    }
+
+    #[test]
+    fn other_unknown_flags_keep_clap_wording() {
+        let msg = usage_line(&["--bogus", "example.org"]);
+        assert!(msg.contains("'--bogus'"), "{msg}");
+        assert!(!msg.contains("positional"), "{msg}");
     }
 }

@@ -254,7 +254,10 @@ fn connect_one(
             .map_err(|e| {
                 io::Error::new(
                     e.kind(),
-                    RouteError(format!("cannot bind to the local address {local}: {e}")),
+                    RouteError(format!(
+                        "cannot bind to the local address {local}: {}",
+                        crate::error::plain_io(&e)
+                    )),
                 )
             })?;
     }

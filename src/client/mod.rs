@@ -527,7 +527,7 @@ pub fn explain(e: ureq::Error, url: &url::Url, net: &NetSpec) -> anyhow::Error {
             "could not resolve host '{}': check the URL and your network",
             url.host_str().unwrap_or_default()
         )),
-        E::Io(io) => return io_failure(io, &host, net),
+        E::Io(io) => return io_failure(io, &host, &host_and_port(url), net),
         E::Protocol(p) => Failure::Network(format!("invalid response from {host}: {p}")),
         E::LargeResponseHeader(got, max) => Failure::Network(format!(
             "the response headers from {host} are too large ({got} bytes, limit {max})"
@@ -556,7 +556,17 @@ fn timeout_failure(t: ureq::Timeout, timeout: &crate::cli::values::Timeout) -> F
     }
 }
 
-fn io_failure(io: std::io::Error, host: &str, net: &NetSpec) -> anyhow::Error {
+/// `host:port` with the port even when it is the scheme's default (`localhost:80`), for
+/// messages where the port is the likely mistake.
+fn host_and_port(url: &url::Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port_or_known_default() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    }
+}
+
+fn io_failure(io: std::io::Error, host: &str, host_port: &str, net: &NetSpec) -> anyhow::Error {
     use std::io::ErrorKind as K;
     if let Some(r) = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
         return Failure::Network(tls::explain_error(r, host)).into();
@@ -568,7 +578,9 @@ fn io_failure(io: std::io::Error, host: &str, net: &NetSpec) -> anyhow::Error {
         return Failure::Network(r.to_string()).into();
     }
     let msg = match io.kind() {
-        K::ConnectionRefused => format!("connection refused by {host}: is the server running?"),
+        K::ConnectionRefused => {
+            format!("connection refused by {host_port}: is the server running?")
+        }
         K::ConnectionReset => format!("connection reset by {host}"),
         K::UnexpectedEof => format!("{host} closed the connection before sending a response"),
         K::TimedOut => {
@@ -578,7 +590,10 @@ fn io_failure(io: std::io::Error, host: &str, net: &NetSpec) -> anyhow::Error {
             }
             .into()
         }
-        _ => format!("connection to {host} failed: {io}"),
+        _ => format!(
+            "connection to {host} failed: {}",
+            crate::error::plain_io(&io)
+        ),
     };
     Failure::Network(msg).into()
 }

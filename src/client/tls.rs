@@ -104,7 +104,13 @@ fn system_has_roots(env: &Env) -> bool {
 }
 
 fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| usage(format!("cannot read {what} '{}': {e}", path.display())))
+    std::fs::read(path).map_err(|e| {
+        usage(format!(
+            "cannot read {what} '{}': {}",
+            path.display(),
+            crate::error::plain_io(&e)
+        ))
+    })
 }
 
 /// PEM certificates from a file, or from every `.pem`/`.crt` file in a directory.
@@ -113,8 +119,9 @@ fn load_roots(path: &Path) -> Result<RootCerts> {
     if path.is_dir() {
         let entries = std::fs::read_dir(path).map_err(|e| {
             usage(format!(
-                "cannot read CA directory '{}': {e}",
-                path.display()
+                "cannot read CA directory '{}': {}",
+                path.display(),
+                crate::error::plain_io(&e)
             ))
         })?;
         for entry in entries.flatten() {
@@ -280,6 +287,15 @@ pub fn explain_error(e: &rustls::Error, host: &str) -> String {
         rustls::Error::AlertReceived(A::ProtocolVersion) | rustls::Error::PeerIncompatible(_) => {
             return format!("no TLS version or cipher in common with {host} ({e}); check --ssl")
         }
+        // A TLS record never starts with a byte such as the 'H' of "HTTP/1.1 400".
+        rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => {
+            let who = if host.starts_with("proxy ") {
+                host.to_string()
+            } else {
+                format!("the server at {host}")
+            };
+            return format!("{who} does not speak TLS; did you mean http://?");
+        }
         _ => return format!("TLS error with {host}: {e}"),
     };
     match cert {
@@ -317,6 +333,16 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("unknown --ssl"));
+    }
+
+    #[test]
+    fn a_plain_text_reply_is_not_tls() {
+        let e = rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType);
+        assert_eq!(
+            explain_error(&e, "localhost:18081"),
+            "the server at localhost:18081 does not speak TLS; did you mean http://?"
+        );
+        assert!(explain_error(&e, "proxy p:1").starts_with("proxy p:1 does not speak TLS"));
     }
 
     #[test]

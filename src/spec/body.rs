@@ -16,7 +16,7 @@ use crate::error::usage;
 /// data items become JSON unless `--form`/`--multipart` (or a file field) says otherwise.
 pub fn resolve(cli: &Cli, env: &Env, items: &[Item]) -> Result<BodySpec> {
     let data: Vec<&Item> = items.iter().filter(|i| i.is_data()).collect();
-    if let Some(body) = raw_body(cli, env, items, !data.is_empty())? {
+    if let Some(body) = raw_body(cli, env, items, &data)? {
         return Ok(body);
     }
     let has_files = data.iter().any(|i| i.kind == ItemKind::File);
@@ -49,7 +49,7 @@ pub fn resolve(cli: &Cli, env: &Env, items: &[Item]) -> Result<BodySpec> {
 
 /// A body from `--raw`, an `@file` item or stdin, if one of them (and only one, and no data
 /// items) gives it.
-fn raw_body(cli: &Cli, env: &Env, items: &[Item], has_data: bool) -> Result<Option<BodySpec>> {
+fn raw_body(cli: &Cli, env: &Env, items: &[Item], data: &[&Item]) -> Result<Option<BodySpec>> {
     let body_files: Vec<&Item> = items
         .iter()
         .filter(|i| i.kind == ItemKind::File && i.key.is_empty())
@@ -58,18 +58,31 @@ fn raw_body(cli: &Cli, env: &Env, items: &[Item], has_data: bool) -> Result<Opti
         return Err(usage("only one '@file' item can be the request body"));
     }
     let stdin = !cli.ignore_stdin && env.stdin_has_data;
-    let sources = [cli.raw.is_some(), !body_files.is_empty(), stdin];
-    if sources.iter().filter(|s| **s).count() > 1 {
-        return Err(usage(
-            "only one request body source can be used: stdin, --raw or '@file' \
-             (pass --ignore-stdin to leave stdin alone)",
-        ));
+    let mut sources = Vec::new();
+    if stdin {
+        sources.push("stdin".to_string());
     }
-    if sources.iter().any(|s| *s) && has_data {
-        return Err(usage(
-            "request body (from stdin, --raw or a file) and request data (key=value) cannot be \
-             mixed; pass --ignore-stdin to leave stdin alone",
-        ));
+    if cli.raw.is_some() {
+        sources.push("--raw".to_string());
+    }
+    sources.extend(body_files.iter().map(|i| format!("'{}'", i.raw)));
+    let leave_stdin = if stdin {
+        " (pass --ignore-stdin to leave stdin alone)"
+    } else {
+        ""
+    };
+    if sources.len() > 1 {
+        return Err(usage(format!(
+            "only one request body source can be used, got {}{leave_stdin}",
+            sources.join(" and ")
+        )));
+    }
+    if let (Some(source), false) = (sources.first(), data.is_empty()) {
+        let items: Vec<&str> = data.iter().map(|i| i.raw.as_str()).collect();
+        return Err(usage(format!(
+            "cannot mix a request body from {source} with data items ({}){leave_stdin}",
+            items.join(" ")
+        )));
     }
     if let Some(raw) = &cli.raw {
         return Ok(Some(BodySpec::Bytes(raw.clone().into_bytes())));
@@ -77,8 +90,13 @@ fn raw_body(cli: &Cli, env: &Env, items: &[Item], has_data: bool) -> Result<Opti
     if let Some(item) = body_files.first() {
         let (path, mime) = items::split_file_type(&item.value);
         let path = expand_tilde(path, env);
-        std::fs::metadata(&path)
-            .map_err(|e| usage(format!("cannot read body file '{}': {e}", path.display())))?;
+        std::fs::metadata(&path).map_err(|e| {
+            usage(format!(
+                "cannot read body file '{}': {}",
+                path.display(),
+                crate::error::plain_io(&e)
+            ))
+        })?;
         let mime = mime.map(str::to_string);
         return Ok(Some(BodySpec::File { path, mime }));
     }
@@ -193,8 +211,13 @@ fn multipart_body(data: &[&Item], env: &Env) -> Result<BodySpec> {
         }
         let (path, mime) = items::split_file_type(&item.value);
         let path = expand_tilde(path, env);
-        std::fs::metadata(&path)
-            .map_err(|e| usage(format!("cannot read file '{}': {e}", path.display())))?;
+        std::fs::metadata(&path).map_err(|e| {
+            usage(format!(
+                "cannot read file '{}': {}",
+                path.display(),
+                crate::error::plain_io(&e)
+            ))
+        })?;
         let filename = path
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())

@@ -227,8 +227,13 @@ pub const VALUE_FILE_LIMIT: u64 = 16 << 20;
 /// A value item's file as text, up to [`VALUE_FILE_LIMIT`].
 pub(crate) fn read_text(path: &Path, what: &str) -> Result<String> {
     use std::io::Read;
-    let cannot =
-        |e: std::io::Error| usage(format!("cannot read {what} file '{}': {e}", path.display()));
+    let cannot = |e: std::io::Error| {
+        usage(format!(
+            "cannot read {what} file '{}': {}",
+            path.display(),
+            crate::error::plain_io(&e)
+        ))
+    };
     let mut bytes = Vec::new();
     std::fs::File::open(path)
         .and_then(|f| f.take(VALUE_FILE_LIMIT + 1).read_to_end(&mut bytes))
@@ -387,6 +392,24 @@ mod tests {
     }
 
     #[test]
+    fn a_lone_method_is_a_missing_url() {
+        for method in ["POST", "GET", "DELETE"] {
+            let e = spec(&[method]).unwrap_err().to_string();
+            assert_eq!(
+                e,
+                format!("a URL is missing after the method {method}: http {method} URL [ITEM]...")
+            );
+        }
+        // Lone words that are not upper-case methods stay hosts.
+        for host in ["localhost", "example", "post", "Get"] {
+            let s = spec(&[host]).unwrap();
+            assert_eq!(s.method, "GET", "{host}");
+            let want = host.to_ascii_lowercase();
+            assert_eq!(s.url.host_str(), Some(want.as_str()), "{host}");
+        }
+    }
+
+    #[test]
     fn method_inference_and_bodies() {
         let s = spec(&[":8080/x"]).unwrap();
         assert_eq!(s.method, "GET");
@@ -438,7 +461,10 @@ mod tests {
                 "file fields need --form or --multipart: f",
             ),
             (&["-f", ":8080", "a:=[1]"], "complex JSON value types"),
-            (&["--raw", "x", ":8080", "a=1"], "cannot be mixed"),
+            (
+                &["--raw", "x", ":8080", "a=1"],
+                "cannot mix a request body from --raw with data items (a=1)",
+            ),
             (
                 &[":8080", "a=@/nonexistent/file"],
                 "cannot read data file '/nonexistent/file'",

@@ -266,7 +266,7 @@ pub fn show_config(cli: &Cli, env: &Env, config: Option<&Config>) -> Result<Stri
         .filter(|_| !auth_given)
         .and_then(|a| super::auth::prefix_auth(a, env, &mut warnings));
     let mut out = format!("url: {url}\n");
-    out.push_str(&show(url, config, &eff));
+    out.push_str(&show(url, config, &eff, env));
     if auth_given {
         out.push_str("auth: from the command line (credentials not shown)\n");
     }
@@ -285,11 +285,15 @@ fn shown_auth(a: &Auth) -> String {
 }
 
 /// The file, the prefix and the network settings for `url`.
-fn show(url: &str, config: Option<&Config>, eff: &Effective) -> String {
+fn show(url: &str, config: Option<&Config>, eff: &Effective, env: &Env) -> String {
     let mut out = String::new();
-    match config {
-        Some(c) => out.push_str(&format!("config file: {}\n", c.path.display())),
-        None => out.push_str("config file: none\n"),
+    match (config, crate::config::path(env)) {
+        (Some(c), _) => out.push_str(&format!("config file: {}\n", c.path.display())),
+        (None, Some(looked)) => out.push_str(&format!(
+            "config file: none (looked for {})\n",
+            looked.display()
+        )),
+        (None, None) => out.push_str("config file: none (no config directory)\n"),
     }
     match config.and_then(|c| c.for_url(url)) {
         Some(p) => out.push_str(&format!("matching prefix: {} (longest match)\n", p.prefix)),

@@ -26,6 +26,12 @@ pub struct Target {
 
 impl Target {
     pub fn parse(cli: &Cli, env: &Env) -> Result<Target> {
+        if let Some(method) = lone_method(&cli.args) {
+            return Err(usage(format!(
+                "a URL is missing after the method {method}: {} {method} URL [ITEM]...",
+                env.program
+            )));
+        }
         let (method, raw_url, raw_items) = split_positionals(&cli.args);
         let scheme = default_scheme(cli, env);
         let parsed = crate::cli::url::parse(raw_url, &scheme, cli.path_as_is).map_err(usage)?;
@@ -81,6 +87,15 @@ fn default_scheme(cli: &Cli, env: &Env) -> String {
 const KNOWN_METHODS: &[&str] = &[
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT", "PURGE",
 ];
+
+/// A lone upper-case method name (`http POST`): a URL left out, not a host called `post`.
+/// Other lone words (`http localhost`, `http api`) are hosts.
+fn lone_method(args: &[String]) -> Option<&str> {
+    match args {
+        [only] if KNOWN_METHODS.contains(&only.as_str()) => Some(only),
+        _ => None,
+    }
+}
 
 /// Split positionals into (method, url, items). A letters-only first word is a method, as in
 /// HTTPie, except a lone word (`http localhost`) and a lowercase non-method word followed by

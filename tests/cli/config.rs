@@ -935,7 +935,12 @@ fn no_config_file_is_fine() {
     let run = http(&[&server.url("/")]).run().success();
     assert_eq!(run.stderr_str(), "");
     let run = http(&["--config-show", &server.url("/")]).run().success();
-    assert_stdout_has(&run, "config file: none");
+    // It says where it looked, so a misplaced file can be found.
+    let looked = config_path(&run);
+    assert_stdout_has(
+        &run,
+        &format!("config file: none (looked for {})", looked.display()),
+    );
     assert!(run.stdout_str().contains("matching prefix: none"));
 }
 

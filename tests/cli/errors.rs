@@ -69,6 +69,43 @@ fn unknown_short_flag() {
 }
 
 #[test]
+fn curl_flags_get_the_httpie_way() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["-X", "POST", "{url}"],
+            "methods are positional: http POST URL",
+        ),
+        (&["--request", "POST", "{url}"], "methods are positional"),
+        (&["-H", "X: y", "{url}"], "headers are items"),
+        (&["--header", "X: y", "{url}"], "headers are items"),
+        (&["--data", "a=b", "{url}"], "data is items"),
+        (&["-k", "{url}"], "--verify=no"),
+        (&["--insecure", "{url}"], "--verify=no"),
+    ];
+    for (args, hint) in cases {
+        let err = usage_error(args, &[]);
+        assert_one_line(&err, &[&format!("'{}'", args[0]), hint]);
+        // clap's tips send curl users the wrong way (`-- -X`, `--headers`, `--meta`).
+        assert!(
+            !err.contains("tip") && !err.contains("--headers"),
+            "{err:?}"
+        );
+    }
+}
+
+#[test]
+fn a_lone_method_is_a_missing_url() {
+    for method in ["POST", "GET"] {
+        let err = usage_error(&[method], &[]);
+        assert_one_line(
+            &err,
+            &[&format!("a URL is missing after the method {method}")],
+        );
+        assert!(!err.contains("resolve"), "{err:?}");
+    }
+}
+
+#[test]
 fn missing_url_names_what_is_missing() {
     let err = usage_error(&["--form"], &[]);
     assert_one_line(&err, &["URL"]);
@@ -203,10 +240,13 @@ fn missing_file_for_every_file_separator() {
     ];
     for (item, what) in cases {
         let err = usage_error(&["{url}", item], &[]);
-        assert_one_line(&err, &[what, "'nofile'", "No such file"]);
+        // Plain words, without Rust's "(os error 2)".
+        assert_one_line(&err, &[what, "'nofile': no such file or directory"]);
+        assert!(!err.contains("os error"), "{err:?}");
     }
     let err = usage_error(&["--form", "{url}", "f@nofile"], &[]);
-    assert_one_line(&err, &["'nofile'", "No such file"]);
+    assert_one_line(&err, &["'nofile': no such file or directory"]);
+    assert!(!err.contains("os error"), "{err:?}");
 }
 
 #[test]
@@ -239,12 +279,18 @@ fn nested_type_conflict() {
 
 #[test]
 fn body_source_mixed_with_data_items() {
+    // The message names the body source actually used; only stdin gets --ignore-stdin.
     let err = usage_error(&["--raw", "x", "{url}", "a=1"], &[]);
-    assert_one_line(&err, &["cannot be mixed"]);
-    let err = usage_error(&["{url}", "@body.txt", "a=1"], &[("body.txt", "b")]);
-    assert_one_line(&err, &["cannot be mixed"]);
+    assert_one_line(&err, &["cannot mix a request body from --raw", "(a=1)"]);
+    assert!(!err.contains("stdin"), "{err:?}");
+    let err = usage_error(
+        &["{url}", "@body.json", "a=b", "n:=1"],
+        &[("body.json", "{}")],
+    );
+    assert_one_line(&err, &["from '@body.json'", "(a=b n:=1)"]);
+    assert!(!err.contains("stdin"), "{err:?}");
     let err = usage_error_with(&["{url}", "a=1"], &[], |c| c.stdin("piped"));
-    assert_one_line(&err, &["cannot be mixed"]);
+    assert_one_line(&err, &["from stdin", "(a=1)", "--ignore-stdin"]);
 }
 
 #[test]
@@ -254,8 +300,11 @@ fn two_body_sources() {
         &[("a.txt", "a"), ("b.txt", "b")],
     );
     assert_one_line(&err, &["'@file'"]);
+    let err = usage_error(&["--raw", "x", "{url}", "@a.txt"], &[("a.txt", "a")]);
+    assert_one_line(&err, &["--raw and '@a.txt'"]);
+    assert!(!err.contains("stdin"), "{err:?}");
     let err = usage_error_with(&["--raw", "x", "{url}"], &[], |c| c.stdin("piped"));
-    assert_one_line(&err, &["stdin", "--raw"]);
+    assert_one_line(&err, &["stdin and --raw", "--ignore-stdin"]);
 }
 
 #[test]

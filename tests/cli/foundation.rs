@@ -731,6 +731,29 @@ fn print_meta_shows_elapsed_time() {
     assert!(!out.contains("hi") && !out.contains("HTTP/1.1"), "{run:?}");
 }
 
+/// The Arguments section documents the three positionals the usage line names, each on its
+/// own line, instead of clap's `<ARGS>...`.
+#[test]
+fn help_documents_method_url_and_items() {
+    let run = http(&["--help"]).run().success();
+    let out = run.stdout_str();
+    assert!(!out.contains("<ARGS>"), "{out}");
+    let section = out
+        .split("\nArguments:\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .unwrap_or_else(|| panic!("no Arguments section: {out}"));
+    let names: Vec<&str> = section
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(names, ["[METHOD]", "URL", "[ITEM]..."], "{section}");
+    assert!(
+        out.contains("Usage: http [OPTIONS] [METHOD] URL [ITEM]..."),
+        "{out}"
+    );
+}
+
 #[test]
 fn help_and_version_exit_zero() {
     let run = http(&["--help"]).run().success();
@@ -895,6 +918,22 @@ fn connection_refused_exits_one_with_one_error_line() {
     assert_eq!(err.lines().count(), 1, "{run:?}");
     assert!(err.to_lowercase().contains("refused"), "{run:?}");
     assert!(run.stdout.is_empty(), "{run:?}");
+}
+
+#[test]
+fn connection_refused_names_the_default_port() {
+    // `http :/get` goes to localhost:80; the message says so, since the port is the likely
+    // mistake. (--connect-to sends it to a dead port, so nothing on port 80 matters.)
+    let port = dead_port();
+    let to = format!("--connect-to=localhost:80:127.0.0.1:{port}");
+    let run = http(&[&to, ":/get"]).run().assert_code(1);
+    let err = run.stderr_str();
+    assert_no_panic(&err);
+    assert_eq!(err.lines().count(), 1, "{run:?}");
+    assert!(
+        err.starts_with("http: error: connection refused by localhost:80"),
+        "{run:?}"
+    );
 }
 
 // ----------------------------------------------------------- timeouts

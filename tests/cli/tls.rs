@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use rustls::ProtocolVersion;
 
-use crate::harness::{http, https, Cmd, Pki, Run, TlsServer, Versions};
+use crate::harness::{http, https, Cmd, Pki, RawServer, Run, TlsServer, Versions};
 
 // ---------------------------------------------------------------------------
 // Assertions
@@ -84,6 +84,29 @@ fn run_verified(pki: &Pki, srv: &TlsServer, args: &[&str]) -> Run {
 // ---------------------------------------------------------------------------
 // Server verification
 // ---------------------------------------------------------------------------
+
+/// `https://` to a plain-HTTP port: the server answers the ClientHello with a plain-text
+/// 400, and the message says it does not speak TLS rather than quoting rustls.
+#[test]
+fn https_to_a_plain_http_port_suggests_http() {
+    let server = RawServer::scripted(|conn| {
+        let mut hello = [0u8; 4096];
+        let _ = std::io::Read::read(&mut conn.stream, &mut hello);
+        let _ = conn
+            .write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        conn.finish();
+    });
+    let url = server.url("/").replace("http://", "https://");
+    let run = http(&[&url]).run();
+    let addr = server.addr();
+    assert_error(
+        &run,
+        "http",
+        &[&format!(
+            "the server at {addr} does not speak TLS; did you mean http://?"
+        )],
+    );
+}
 
 #[test]
 fn default_verification_rejects_unknown_ca() {
