@@ -1192,12 +1192,18 @@ fn closed_pipe_ends_quietly_for_a_formatted_body() {
 
 // ---------------------------------------------------------------------- --as
 
-/// Lower-cased name and value, without the headers a tool computes itself.
+/// Lower-cased name and value, without the headers a tool computes itself, by name (a
+/// header curl adds itself, such as `Accept: */*`, comes at its own place; lines of one name
+/// keep their order).
 fn comparable_headers(r: &Recorded) -> Vec<(String, String)> {
-    r.headers
+    let mut headers: Vec<(String, String)> = r
+        .headers
         .iter()
         .filter(|(k, _)| {
-            !["host", "content-length", "expect"].contains(&k.to_ascii_lowercase().as_str())
+            // Accept-Encoding: curl asks for what it decodes (`--compressed`); see
+            // as_curl_and_as_python_decode_a_compressed_body.
+            !["host", "content-length", "expect", "accept-encoding"]
+                .contains(&k.to_ascii_lowercase().as_str())
         })
         .map(|(k, v)| {
             let v = if k.eq_ignore_ascii_case("content-type") && v.starts_with("multipart/") {
@@ -1207,7 +1213,9 @@ fn comparable_headers(r: &Recorded) -> Vec<(String, String)> {
             };
             (k.to_ascii_lowercase(), v)
         })
-        .collect()
+        .collect();
+    headers.sort_by(|a, b| a.0.cmp(&b.0));
+    headers
 }
 
 /// Multipart parts as (lower-cased part headers, content), boundary-independent.
@@ -1336,6 +1344,58 @@ fn as_curl_reproduces_the_request() {
 fn as_curl_keeps_removed_default_headers_removed() {
     let dir = tempfile::tempdir().unwrap();
     check_as_curl(&["URL", "User-Agent:", "Accept:"], dir.path());
+}
+
+/// A server that gzips its answer whatever was asked (as some do), and records what was.
+fn gzip_server(plain: &'static str) -> Server {
+    Server::start(move |_| {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(plain.as_bytes()).unwrap();
+        Reply::text("")
+            .header("Content-Encoding", "gzip")
+            .body(enc.finish().unwrap())
+    })
+}
+
+/// What `--as=curl` and `--as=python` print, run against a compressing server, prints the
+/// body decoded, as `http` does; and neither asks for an encoding its tool cannot decode.
+#[test]
+fn as_curl_and_as_python_decode_a_compressed_body() {
+    const PLAIN: &str = "plain text, once gzipped\n";
+    let server = gzip_server(PLAIN);
+    let url = server.url("/z");
+    let ours = http(&[&url]).run().success();
+    assert_eq!(ours.stdout_str(), PLAIN);
+
+    if on_path("curl") || Path::new("/usr/bin/curl").is_file() {
+        let command = http(&["--as=curl", &url]).run().success().stdout_str();
+        assert!(command.contains("--compressed"), "{command}");
+        let run = Cmd::program("/bin/sh", &["-c", command.trim_end()]).run();
+        assert_eq!(run.code, 0, "curl failed: {command}\n{run:?}");
+        assert_eq!(run.stdout_str(), PLAIN, "{command}");
+    } else {
+        eprintln!("skipped the curl half: curl is not installed");
+    }
+
+    let (has_requests, _, _) = run_python("import requests", b"");
+    if !has_requests {
+        eprintln!("skipped the python half: python3 with requests is not installed");
+        return;
+    }
+    let code = http(&["--as=python", &url]).run().success().stdout_str();
+    assert!(!code.contains("Accept-Encoding"), "{code}");
+    let before = server.hits();
+    let (ok, out, err) = run_python(&code, b"");
+    assert!(ok, "{code}\n{err}");
+    assert_eq!(out, format!("200 OK\n{PLAIN}\n"), "{code}");
+    assert_eq!(server.hits(), before + 1);
+    // requests' own default: only encodings it decodes with the modules at hand.
+    let (_, default, _) = run_python(
+        "import requests.utils; print(requests.utils.default_headers()['Accept-Encoding'])",
+        b"",
+    );
+    let sent = server.requests().pop().unwrap();
+    assert_eq!(sent.header("accept-encoding"), Some(default.trim_end()));
 }
 
 #[test]
