@@ -86,7 +86,10 @@ pub fn write_body(
     if n == 0 {
         return Ok(Written::default());
     }
-    if style.terminal && first.contains(&0) {
+    // Binary (a NUL, as HTTPie judges it): never decoded as text. Shown as received only
+    // when nothing is done to the body (redirected, `--pretty=none`); else the notice, as
+    // HTTPie prints it, on a terminal or not.
+    if !style.is_raw() && first.contains(&0) {
         return Ok(Written {
             binary_suppressed: true,
             ..Written::default()
@@ -546,6 +549,23 @@ mod tests {
         assert_eq!(out, "");
         let (out, _) = show(b"hi \x1b[2J there\n", &s);
         assert_eq!(out, "hi \\x1b[2J there\n");
+    }
+
+    /// Formatting to a pipe: a binary body is not decoded as text either (it would come out
+    /// as windows-1252 turned UTF-8), but replaced by the notice, as HTTPie does.
+    #[test]
+    fn formatted_binary_is_suppressed_off_a_terminal_too() {
+        for stream in [false, true] {
+            let s = BodyStyle {
+                format: true,
+                stream,
+                mime: Some("image/png"),
+                ..style()
+            };
+            let (out, w) = show(b"\x89PNG\r\n\x1a\n\x00\x00", &s);
+            assert!(w.binary_suppressed, "stream: {stream}");
+            assert_eq!(out, "");
+        }
     }
 
     #[test]

@@ -843,6 +843,21 @@ fn binary_body_shows_a_notice_on_a_terminal_and_is_exact_when_redirected() {
 
     let run = http(&[&server.url("/")]).run().success();
     assert_eq!(run.stdout, body);
+    // Formatted or coloured to a pipe: the notice, as HTTPie prints it, never the bytes
+    // decoded as text (0x89 came out as the UTF-8 of windows-1252's '‰').
+    for pretty in ["all", "format", "colors"] {
+        let run = http(&["--pretty", pretty, &server.url("/")])
+            .run()
+            .success();
+        let plain = strip_ansi(&run.stdout);
+        assert_eq!(
+            text(&plain).trim_end(),
+            "+-----------------------------------------+\n\
+             | NOTE: binary data not shown in terminal |\n\
+             +-----------------------------------------+",
+            "--pretty={pretty}: {run:?}"
+        );
+    }
     let run = http(&["-o", "img.png", &server.url("/")]).run().success();
     assert_eq!(std::fs::read(run.home().join("img.png")).unwrap(), body);
 }
