@@ -8,7 +8,7 @@ complete -c http -s s -l style -d 'Colour theme: auto (16 ANSI colours), solariz
 complete -c http -l response-charset -d 'Decode the response body with this charset' -r
 complete -c http -l response-mime -d 'Treat the response body as this MIME type when formatting it' -r
 complete -c http -l format-options -d 'Formatting options: json.indent:N, json.sort_keys:B, headers.sort:B, xml.format:B, xml.indent:N' -r
-complete -c http -s p -l print -d 'What to print: H request headers, B request body, h response headers, b response body, m meta' -r
+complete -c http -s p -l print -d 'What to print: H request headers, B request body, h response headers, b response body, m meta. The last of -p, -h, -b and -m wins, as in HTTPie' -r
 complete -c http -s P -l history-print -d 'What to print for intermediate messages (defaults to --print)' -r
 complete -c http -s o -l output -d 'Write output to FILE instead of stdout' -r -F
 complete -c http -l as -d 'Print the request as a command or code instead of sending it: curl or python' -r -f -a "curl\t''

@@ -141,6 +141,31 @@ fn run_python(script: &str, input: &[u8]) -> (bool, String, String) {
 
 // ---------------------------------------------------------- print selection
 
+/// `-p`, `-h`, `-b` and `-m` each choose what to print; the last one given wins, as in
+/// HTTPie (`-h -b` prints the body only, `-b -h` the headers only).
+#[test]
+fn last_of_print_flags_wins() {
+    let resp = response("200 OK", &[("Content-Type", "text/plain")], b"the body\n");
+    let (head, _) = split(&resp);
+    let server = serve(resp);
+    let url = server.url("/");
+    for (flags, expected) in [
+        (&["-h", "-b"][..], &b"the body\n"[..]),
+        (&["-b", "-h"], &head),
+        (&["-m", "-b"], b"the body\n"),
+        (&["-p", "H", "-b"], b"the body\n"),
+        (&["-b", "-p", "h"], &head),
+        (&["-b", "-v"], b"the body\n"),
+    ] {
+        let run = http(flags).arg(&url).run().success();
+        assert_eq!(text(&run.stdout), text(expected), "{flags:?}");
+    }
+    let run = http(&["-b", "-m", &url]).run().success();
+    let out = run.stdout_str();
+    assert!(out.starts_with("Elapsed time: "), "{out}");
+    assert!(!out.contains("the body"), "{out}");
+}
+
 #[test]
 fn print_request_head_and_body_are_exactly_what_was_sent() {
     let server = serve_json(r#"{"ok":true}"#);
