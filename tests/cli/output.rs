@@ -843,6 +843,23 @@ fn invalid_utf8_is_replaced_on_a_terminal_and_exact_when_redirected() {
     assert_eq!(run.stdout, body, "{run:?}");
 }
 
+/// XML re-indenting leaves the text of mixed content alone (it used to lose the spaces
+/// around `<b>x</b>`).
+#[test]
+fn xml_mixed_content_keeps_its_text() {
+    let body = b"<doc><p>Why <b>x</b> are great</p><n>1</n></doc>";
+    let server = serve(response(
+        "200 OK",
+        &[("Content-Type", "application/xml")],
+        body,
+    ));
+    let run = http(&["--pretty=format", &server.url("/")]).run().success();
+    assert_eq!(
+        run.stdout_str(),
+        "<doc>\n  <p>Why <b>x</b> are great</p>\n  <n>1</n>\n</doc>"
+    );
+}
+
 // --------------------------------------------------------------------- binary
 
 #[test]
