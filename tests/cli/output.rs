@@ -1128,6 +1128,24 @@ fn stream_formats_ndjson_line_by_line() {
     );
 }
 
+/// NDJSON served as text/plain: under `-S --pretty=format` each JSON line is formatted (as in
+/// HTTPie; they used to be printed raw), a line that is not JSON is shown as received.
+#[test]
+fn stream_formats_json_lines_of_a_text_body() {
+    let server = serve(response(
+        "200 OK",
+        &[("Content-Type", "text/plain")],
+        b"{\"a\":1}\nplain line\n{\"b\":[2]}\n",
+    ));
+    let run = http(&["-S", "--pretty=format", &server.url("/")])
+        .run()
+        .success();
+    assert_eq!(
+        run.stdout_str(),
+        "{\n    \"a\": 1\n}\nplain line\n{\n    \"b\": [\n        2\n    ]\n}\n"
+    );
+}
+
 #[test]
 fn stream_shows_a_partial_line_before_the_server_continues() {
     for extra in [&[][..], &["--pretty=format"][..]] {
