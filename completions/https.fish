@@ -22,7 +22,7 @@ xml.format:true\t''
 xml.format:false\t''
 xml.indent:2\t''
 xml.indent:4\t''"
-complete -c https -s p -l print -d 'What to print: H request headers, B request body, h response headers, b response body, m meta' -r
+complete -c https -s p -l print -d 'What to print: H request headers, B request body, h response headers, b response body, m meta. The last of -p, -h, -b and -m wins, as in HTTPie' -r
 complete -c https -s P -l history-print -d 'What to print for intermediate messages (defaults to --print)' -r
 complete -c https -s o -l output -d 'Write output to FILE instead of stdout' -r -F
 complete -c https -l as -d 'Print the request as a command or code instead of sending it: curl or python' -r -f -a "curl\t''

@@ -207,16 +207,17 @@ pub struct Cli {
 
     // ---- Output options
     /// What to print: H request headers, B request body, h response headers, b response body, m meta.
-    #[arg(short = 'p', long, value_name = "WHAT", value_parser = values::parse_print, help_heading = "Output options")]
+    /// The last of -p, -h, -b and -m wins, as in HTTPie.
+    #[arg(short = 'p', long, value_name = "WHAT", value_parser = values::parse_print, help_heading = "Output options", overrides_with_all = ["headers", "body", "meta"])]
     pub print: Option<PrintSet>,
     /// Print only the response headers (-p h).
-    #[arg(short = 'h', long, help_heading = "Output options")]
+    #[arg(short = 'h', long, help_heading = "Output options", overrides_with_all = ["print", "body", "meta"])]
     pub headers: bool,
     /// Print only the response body (-p b).
-    #[arg(short = 'b', long, help_heading = "Output options")]
+    #[arg(short = 'b', long, help_heading = "Output options", overrides_with_all = ["print", "headers", "meta"])]
     pub body: bool,
     /// Print only the response metadata: timings and remote address (-p m).
-    #[arg(short = 'm', long, help_heading = "Output options")]
+    #[arg(short = 'm', long, help_heading = "Output options", overrides_with_all = ["print", "headers", "body"])]
     pub meta: bool,
     /// Print the whole exchange (--all -p HBhb); -vv adds meta.
     #[arg(short = 'v', long, action = ArgAction::Count, help_heading = "Output options")]

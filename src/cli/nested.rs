@@ -22,6 +22,7 @@ pub struct NestedError {
 pub enum NestedErrorKind {
     Syntax,
     Type,
+    Value,
 }
 
 impl NestedError {
@@ -49,6 +50,7 @@ impl fmt::Display for NestedError {
         let label = match self.kind {
             NestedErrorKind::Syntax => "Syntax",
             NestedErrorKind::Type => "Type",
+            NestedErrorKind::Value => "Value",
         };
         // Count chars rather than bytes so the carets line up under non-ASCII keys.
         let chars = |r: Range<usize>| {
@@ -109,6 +111,8 @@ enum Lexeme {
     Text(String),
     /// Bare ASCII digits: an index when inside brackets.
     Number(String),
+    /// `-` and digits: a negative index, which HTTPie refuses inside brackets.
+    Negative(String),
 }
 
 #[derive(Debug)]
@@ -182,17 +186,22 @@ fn is_digits(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// As in HTTPie: bare digits are a number, `\` + digits is those digits as a key, and
-/// a word containing a bracket/backslash escape is always literal text.
+/// As in HTTPie: bare digits (with or without a leading `-`) are a number, `\` + such a
+/// number is that number as a key, and a word containing a bracket/backslash escape is
+/// always literal text.
 fn classify(text: String, escaped: bool) -> Lexeme {
+    let negative = |s: &str| s.strip_prefix('-').is_some_and(is_digits);
     if escaped {
         return Lexeme::Text(text);
     }
     if is_digits(&text) {
         return Lexeme::Number(text);
     }
+    if negative(&text) {
+        return Lexeme::Negative(text);
+    }
     match text.strip_prefix('\\') {
-        Some(digits) if is_digits(digits) => Lexeme::Text(digits.to_string()),
+        Some(n) if is_digits(n) || negative(n) => Lexeme::Text(n.to_string()),
         _ => Lexeme::Text(text),
     }
 }
@@ -248,7 +257,7 @@ impl Parser<'_> {
     fn root(&mut self) -> Result<Segment, NestedError> {
         let token = self.next(EXPECT_ROOT)?;
         match token.lexeme {
-            Lexeme::Text(text) | Lexeme::Number(text) => Ok(Segment {
+            Lexeme::Text(text) | Lexeme::Number(text) | Lexeme::Negative(text) => Ok(Segment {
                 token: PathToken::Key(text),
                 span: token.span,
             }),
@@ -287,6 +296,13 @@ impl Parser<'_> {
                     span,
                 })
             }
+            // HTTPie's error and caret (under the number), not a key "-1".
+            Lexeme::Negative(_) => Err(NestedError::new(
+                NestedErrorKind::Value,
+                self.key,
+                inner.span,
+                "Negative indexes are not supported.".into(),
+            )),
             Lexeme::Text(text) if allow_key => Ok(Segment {
                 token: PathToken::Key(text),
                 span: start..self.close()?,
@@ -444,7 +460,12 @@ mod tests {
             ("[3][x]", vec![Index(3), k("x")]),
             ("a[01]", vec![k("a"), Index(1)]),
             ("a[x]", vec![k("a"), k("x")]),
-            ("a[-1]", vec![k("a"), k("-1")]),
+            // `a[-1]` is an error (error_table); escaped, it is a key, as in HTTPie.
+            (r"a[\-1]", vec![k("a"), k("-1")]),
+            ("a[-x]", vec![k("a"), k("-x")]),
+            ("a[--1]", vec![k("a"), k("--1")]),
+            ("a[-]", vec![k("a"), k("-")]),
+            ("-1", vec![k("-1")]),
             ("a[ 1]", vec![k("a"), k(" 1")]),
             (r"a[\5]", vec![k("a"), k("5")]),
             (r"\5", vec![k("5")]),
@@ -474,7 +495,7 @@ mod tests {
             (&["[1]=x"], r#"[null,"x"]"#),
             (&["a[\\5]=x"], r#"{"a":{"5":"x"}}"#),
             (&["a[5]=x"], r#"{"a":[null,null,null,null,null,"x"]}"#),
-            (&["a[-1]=x"], r#"{"a":{"-1":"x"}}"#),
+            (&[r"a[\-1]=x"], r#"{"a":{"-1":"x"}}"#),
             (&["a\\[b\\]=x"], r#"{"a[b]":"x"}"#),
             (&["a\\\\b=x"], r#"{"a\\b":"x"}"#),
             (&["a[\\x]=1"], r#"{"a":{"\\x":"1"}}"#),
@@ -508,6 +529,7 @@ mod tests {
     fn error_table() {
         let too_large = "index 100001 is too large (the limit is 100000)";
         let huge = "index 99999999999999999999999 is too large (the limit is 100000)";
+        let negative = "Negative indexes are not supported.";
         let mismatch = |access: &str, parent: &str, found: &str, required: &str| {
             format!(
                 "Cannot perform '{access}' based access on '{parent}' which has a type of \
@@ -537,11 +559,13 @@ mod tests {
                 0..1,
             ),
             (&["[x]=1"], Syntax, "Expecting a number or ']'".into(), 1..2),
+            (&["[-1]=1"], NestedErrorKind::Value, negative.into(), 1..3),
+            (&["a[-1]=x"], NestedErrorKind::Value, negative.into(), 2..4),
             (
-                &["[-1]=1"],
-                Syntax,
-                "Expecting a number or ']'".into(),
-                1..3,
+                &["a[0]=x", "a[b][-12]=x"],
+                NestedErrorKind::Value,
+                negative.into(),
+                5..8,
             ),
             (&["a[100001]=x"], Type, too_large.into(), 1..9),
             (&["a[99999999999999999999999]=x"], Type, huge.into(), 1..26),
@@ -641,6 +665,19 @@ mod tests {
                 &["a[100001]=x"],
                 "HTTPie Type Error: index 100001 is too large (the limit is 100000)\n\
                  a[100001]\n ^^^^^^^^",
+            ),
+            // HTTPie 3.2.4's words and caret.
+            (
+                &["a[-1]=x"],
+                "HTTPie Value Error: Negative indexes are not supported.\na[-1]\n  ^^",
+            ),
+            (
+                &["[-1]=x"],
+                "HTTPie Value Error: Negative indexes are not supported.\n[-1]\n ^^",
+            ),
+            (
+                &["b[c][-01]=x"],
+                "HTTPie Value Error: Negative indexes are not supported.\nb[c][-01]\n     ^^^",
             ),
         ];
         for (specs, expected) in cases {

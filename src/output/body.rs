@@ -86,7 +86,10 @@ pub fn write_body(
     if n == 0 {
         return Ok(Written::default());
     }
-    if style.terminal && first.contains(&0) {
+    // Binary (a NUL, as HTTPie judges it): never decoded as text. Shown as received only
+    // when nothing is done to the body (redirected, `--pretty=none`); else the notice, as
+    // HTTPie prints it, on a terminal or not.
+    if !style.is_raw() && first.contains(&0) {
         return Ok(Written {
             binary_suppressed: true,
             ..Written::default()
@@ -438,6 +441,14 @@ fn write_lines(
     json_kind: bool,
 ) -> io::Result<Written> {
     let mut dec = TextDecoder::new(style.charset, &first, style.terminal);
+    let sse = style.mime == Some("text/event-stream");
+    // Each line that parses is formatted wherever a whole body would be sniffed for JSON
+    // (untyped, `text/*`, `--json`): NDJSON served as text/plain, as in HTTPie.
+    let sniffed = match style.mime {
+        None => true,
+        Some(m) => m.starts_with("text/") || style.force_json,
+    };
+    let lines_json = json_kind || sse || sniffed;
     let mut w = Written::default();
     let mut pending: Vec<u8> = Vec::new();
     // True while the current line was already partly printed raw.
@@ -457,8 +468,7 @@ fn write_lines(
         chunk.clear();
         while let Some(pos) = pending.iter().position(|b| *b == b'\n') {
             let line: Vec<u8> = pending.drain(..=pos).collect();
-            let sse = style.mime == Some("text/event-stream");
-            let formatted = (!line_started && (json_kind || sse) && style.format)
+            let formatted = (!line_started && lines_json && style.format)
                 .then(|| format_line(&line, style))
                 .flatten();
             match formatted {
@@ -548,6 +558,23 @@ mod tests {
         assert_eq!(out, "hi \\x1b[2J there\n");
     }
 
+    /// Formatting to a pipe: a binary body is not decoded as text either (it would come out
+    /// as windows-1252 turned UTF-8), but replaced by the notice, as HTTPie does.
+    #[test]
+    fn formatted_binary_is_suppressed_off_a_terminal_too() {
+        for stream in [false, true] {
+            let s = BodyStyle {
+                format: true,
+                stream,
+                mime: Some("image/png"),
+                ..style()
+            };
+            let (out, w) = show(b"\x89PNG\r\n\x1a\n\x00\x00", &s);
+            assert!(w.binary_suppressed, "stream: {stream}");
+            assert_eq!(out, "");
+        }
+    }
+
     #[test]
     fn json_formatted_or_shown_as_received() {
         let s = BodyStyle {
@@ -627,5 +654,33 @@ mod tests {
             show(b"{\"a\":1}\n{\"b\":2}\n", &s).0,
             "{\n  \"a\": 1\n}\n{\n  \"b\": 2\n}\n"
         );
+    }
+
+    /// NDJSON served as text (or untyped, or with `--json`): each line that parses is
+    /// formatted, the others are shown as received. Other types are left alone.
+    #[test]
+    fn stream_lines_format_json_lines_of_text() {
+        let body = b"{\"a\":1}\nnot json {\n[1]\n";
+        let formatted = "{\n  \"a\": 1\n}\nnot json {\n[\n  1\n]\n";
+        for (mime, force_json, expected) in [
+            (Some("text/plain"), false, formatted),
+            (None, false, formatted),
+            (Some("application/octet-stream"), true, formatted),
+            (
+                Some("application/octet-stream"),
+                false,
+                "{\"a\":1}\nnot json {\n[1]\n",
+            ),
+        ] {
+            let s = BodyStyle {
+                format: true,
+                stream: true,
+                mime,
+                force_json,
+                indent: 2,
+                ..style()
+            };
+            assert_eq!(show(body, &s).0, expected, "{mime:?} {force_json}");
+        }
     }
 }

@@ -21,6 +21,25 @@ fn skip(name: &str) -> bool {
         .any(|h| name.eq_ignore_ascii_case(h))
 }
 
+/// Whether the user typed a header of this name (on the command line or in a session).
+fn typed(spec: &RequestSpec, name: &str) -> bool {
+    spec.headers
+        .iter()
+        .any(|h| h.name.eq_ignore_ascii_case(name))
+}
+
+/// A default header the other tool sends itself, or replaces with its own default:
+/// `Accept: */*` (both tools' default), and http's own `Accept-Encoding`, which asks for
+/// encodings only http is sure to decode. curl gets `--compressed` instead (it then asks
+/// for what it can decode, and decodes it); requests asks for what it decodes by default.
+/// A header the user typed is always printed.
+fn tool_default(spec: &RequestSpec, name: &str, value: &str) -> bool {
+    let default = (name.eq_ignore_ascii_case("accept") && value == "*/*")
+        || (name.eq_ignore_ascii_case("accept-encoding")
+            && value == crate::prepare::ACCEPT_ENCODING);
+    default && !typed(spec, name)
+}
+
 /// The header lines worth printing, values as text. A multipart Content-Type is left out:
 /// the other tool picks its own boundary and announces it. So is an Authorization header
 /// made from basic credentials the user did not type (each tool gets a placeholder instead),
@@ -40,6 +59,7 @@ fn printed_headers(spec: &RequestSpec, req: &PreparedRequest) -> Vec<(String, St
             Some(_) if generated(n) => None,
             _ => Some((n.clone(), String::from_utf8_lossy(v).into_owned())),
         })
+        .filter(|(n, v)| !tool_default(spec, n, v))
         .collect()
 }
 
@@ -207,6 +227,12 @@ fn curl_headers(spec: &RequestSpec, req: &PreparedRequest, args: &mut Vec<String
         if req.header(default).is_none() {
             args.extend(["--header".into(), sh(&format!("{default}:"))]);
         }
+    }
+    // Without it curl prints a compressed body as it came; with it curl decodes, as http
+    // does, and asks for what it can decode unless the user typed an Accept-Encoding.
+    let asks = req.header("accept-encoding");
+    if asks.is_some_and(|v| !v.eq_ignore_ascii_case(b"identity")) {
+        args.push("--compressed".into());
     }
 }
 
@@ -614,10 +640,9 @@ mod tests {
         assert_eq!(
             c,
             "curl --request POST 'http://example.org/x?q=1' --header 'User-Agent: http/0.1.0' \
-             --header 'Accept-Encoding: gzip, deflate, br, zstd' \
              --header 'Accept: application/json, */*;q=0.5' --header 'Content-Type: application/json' \
-             --header 'X-Empty;' --data-raw '{\"a\": \"it'\\''s\"}' --connect-timeout 2 \
-             --speed-limit 1 --speed-time 5"
+             --header 'X-Empty;' --compressed --data-raw '{\"a\": \"it'\\''s\"}' \
+             --connect-timeout 2 --speed-limit 1 --speed-time 5"
         );
     }
 
@@ -645,5 +670,46 @@ mod tests {
         );
         assert!(p.contains("auth=(\"u\", \"p\")"), "{p}");
         assert!(!p.contains("Authorization"), "{p}");
+    }
+
+    /// http's default Accept-Encoding (which includes br and zstd) is not copied: curl gets
+    /// `--compressed`, so that it decodes what it asked for; requests sends its own default,
+    /// which it decodes without extra modules. `Accept: */*` is both tools' own default.
+    #[test]
+    fn default_encodings_are_left_to_the_tool() {
+        let (c, py) = both(&["example.org/x"]);
+        assert_eq!(
+            c,
+            "curl http://example.org/x --header 'User-Agent: http/0.1.0' --compressed"
+        );
+        for text in [&c, &py] {
+            assert!(!text.contains("Accept-Encoding"), "{text}");
+            assert!(!text.contains("br, zstd"), "{text}");
+            assert!(!text.contains("*/*"), "{text}");
+        }
+        assert!(py.contains("\"User-Agent\": \"http/"), "{py}");
+    }
+
+    /// A typed Accept-Encoding (or Accept) is the user's: both tools send it as typed, and
+    /// curl still decodes the answer, as http does.
+    #[test]
+    fn typed_encodings_are_kept() {
+        let (c, py) = both(&["example.org/x", "Accept-Encoding:br, zstd", "Accept:*/*"]);
+        assert!(
+            c.ends_with("--header 'Accept-Encoding: br, zstd' --header 'Accept: */*' --compressed"),
+            "{c}"
+        );
+        assert!(py.contains("\"Accept-Encoding\": \"br, zstd\""), "{py}");
+        assert!(py.contains("\"Accept\": \"*/*\""), "{py}");
+        // Asked not to compress: curl is not asked to decode either.
+        let (c, _) = both(&["example.org/x", "Accept-Encoding:identity"]);
+        assert!(!c.contains("--compressed"), "{c}");
+        // Removed: neither asks.
+        let (c, py) = both(&["example.org/x", "Accept-Encoding:"]);
+        assert!(
+            !c.contains("--compressed") && !c.contains("Accept-Encoding"),
+            "{c}"
+        );
+        assert!(!py.contains("Accept-Encoding"), "{py}");
     }
 }

@@ -23,7 +23,9 @@ static PLAIN_THEME: Theme = Theme::PLAIN;
 
 /// Re-indents an in-memory XML document by `indent` spaces per level (0 still breaks lines),
 /// coloured when a theme is given. The XML declaration, comments, CDATA sections, processing
-/// instructions and a DOCTYPE are kept; text is trimmed and whitespace-only text dropped.
+/// instructions and a DOCTYPE are kept; text is trimmed and whitespace-only text dropped,
+/// except in an element with mixed content (text beside child elements), which stays on one
+/// line as written: there every space belongs to the text.
 ///
 /// `None` when the input is not a well-formed document (one root element, matching tags,
 /// well-formed attributes), is not UTF-8, holds control characters a terminal could act on,
@@ -57,8 +59,10 @@ enum Item<'a> {
     /// Any event but text, entity references and CDATA.
     Node(Event<'a>),
     /// Character data between two other nodes: text, entity references and CDATA sections,
-    /// with whitespace-only text at either end already dropped.
+    /// with whitespace-only text at either end already dropped (by [`group`]).
     Run(Vec<Event<'a>>),
+    /// An element with mixed content, start tag to end tag, to be written as it came.
+    Inline(Vec<Item<'a>>),
 }
 
 /// Reads the whole document; `None` if it is not well-formed.
@@ -93,25 +97,107 @@ fn parse(text: &str) -> Option<Vec<Item<'_>>> {
         }
         items.push(Item::Node(event));
     }
-    (depth == 0 && roots == 1).then_some(items)
+    (depth == 0 && roots == 1).then_some(group(items))
 }
 
-/// Moves the pending character data into `items` as a run, trimmed of whitespace-only text at
-/// its ends. `None` if anything is left outside the root element.
+fn blank(e: &Event) -> bool {
+    matches!(e, Event::Text(t) if t.iter().all(u8::is_ascii_whitespace))
+}
+
+/// Moves the pending character data into `items` as a run, as written. `None` if anything
+/// but whitespace is left outside the root element (whitespace there is dropped).
 fn end_run<'a>(run: &mut Vec<Event<'a>>, items: &mut Vec<Item<'a>>, depth: usize) -> Option<()> {
-    let blank = |e: &Event| matches!(e, Event::Text(t) if t.iter().all(u8::is_ascii_whitespace));
-    let start = run.iter().position(|e| !blank(e)).unwrap_or(run.len());
-    let end = run.iter().rposition(|e| !blank(e)).map_or(start, |i| i + 1);
-    if start == end {
-        run.clear();
-        return Some(());
-    }
-    if depth == 0 {
+    if run.iter().all(blank) {
+        if depth == 0 {
+            run.clear();
+            return Some(());
+        }
+    } else if depth == 0 {
         return None;
     }
-    let pieces = run.drain(..).take(end).skip(start).collect();
-    items.push(Item::Run(pieces));
+    if !run.is_empty() {
+        items.push(Item::Run(std::mem::take(run)));
+    }
     Some(())
+}
+
+/// Elements with mixed content (non-blank text and child elements side by side): the index
+/// of each one's start tag mapped to that of its end tag.
+fn mixed_elements(items: &[Item]) -> std::collections::HashMap<usize, usize> {
+    struct Open {
+        start: usize,
+        text: bool,
+        elements: bool,
+    }
+    let mut stack: Vec<Open> = Vec::new();
+    let mut mixed = std::collections::HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        match item {
+            Item::Node(Event::Start(_)) => {
+                if let Some(top) = stack.last_mut() {
+                    top.elements = true;
+                }
+                stack.push(Open {
+                    start: i,
+                    text: false,
+                    elements: false,
+                });
+            }
+            Item::Node(Event::Empty(_)) => {
+                if let Some(top) = stack.last_mut() {
+                    top.elements = true;
+                }
+            }
+            Item::Run(run) if !run.iter().all(blank) => {
+                if let Some(top) = stack.last_mut() {
+                    top.text = true;
+                }
+            }
+            Item::Node(Event::End(_)) => {
+                if let Some(open) = stack.pop().filter(|o| o.text && o.elements) {
+                    mixed.insert(open.start, i);
+                }
+            }
+            _ => {}
+        }
+    }
+    mixed
+}
+
+/// Each element with mixed content becomes one [`Item::Inline`]; elsewhere runs lose their
+/// whitespace-only text at either end, and whitespace-only runs go.
+fn group(items: Vec<Item<'_>>) -> Vec<Item<'_>> {
+    let mixed = mixed_elements(&items);
+    let mut out = Vec::with_capacity(items.len());
+    let mut inline: Option<(usize, Vec<Item>)> = None;
+    for (i, item) in items.into_iter().enumerate() {
+        if let Some((end, mut group)) = inline.take() {
+            group.push(item);
+            if i == end {
+                out.push(Item::Inline(group));
+            } else {
+                inline = Some((end, group));
+            }
+            continue;
+        }
+        if let Some(&end) = mixed.get(&i) {
+            inline = Some((end, vec![item]));
+            continue;
+        }
+        match item {
+            Item::Run(mut run) => {
+                let start = run.iter().position(|e| !blank(e)).unwrap_or(run.len());
+                let end = run.iter().rposition(|e| !blank(e)).map_or(start, |i| i + 1);
+                if start < end {
+                    run.truncate(end);
+                    run.drain(..start);
+                    out.push(Item::Run(run));
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 struct Renderer<'t> {
@@ -139,7 +225,7 @@ fn render(items: &[Item], indent: usize, theme: &Theme) -> Option<Vec<u8>> {
 impl Renderer<'_> {
     /// Writes the line that starts with `items[0]`; returns how many items it took.
     fn line(&mut self, items: &[Item]) -> Option<usize> {
-        use Item::{Node, Run};
+        use Item::{Inline, Node, Run};
         match items {
             [Node(Event::Start(tag)), Node(Event::End(end)), ..] => {
                 self.new_line()?;
@@ -150,7 +236,7 @@ impl Renderer<'_> {
             [Node(Event::Start(tag)), Run(run), Node(Event::End(end)), ..] => {
                 self.new_line()?;
                 self.tag(tag, b">")?;
-                self.run(run);
+                self.run(run, true);
                 self.end_tag(end.name().as_ref());
                 Some(3)
             }
@@ -173,7 +259,12 @@ impl Renderer<'_> {
             }
             [Run(run), ..] => {
                 self.new_line()?;
-                self.run(run);
+                self.run(run, true);
+                Some(1)
+            }
+            [Inline(group), ..] => {
+                self.new_line()?;
+                self.inline(group)?;
                 Some(1)
             }
             [Node(other), ..] => {
@@ -232,17 +323,32 @@ impl Renderer<'_> {
         t.punct.wrap(&mut self.out, b">");
     }
 
-    /// Character data as written, with the run's outer whitespace trimmed.
-    fn run(&mut self, run: &[Event]) {
+    /// An element with mixed content on the current line, its text as written.
+    fn inline(&mut self, group: &[Item]) -> Option<()> {
+        for item in group {
+            match item {
+                Item::Node(Event::Start(tag)) => self.tag(tag, b">")?,
+                Item::Node(Event::Empty(tag)) => self.tag(tag, b"/>")?,
+                Item::Node(Event::End(end)) => self.end_tag(end.name().as_ref()),
+                Item::Node(other) => self.markup(other),
+                Item::Run(run) => self.run(run, false),
+                Item::Inline(inner) => self.inline(inner)?,
+            }
+        }
+        (self.out.len() <= OUTPUT_LIMIT).then_some(())
+    }
+
+    /// Character data as written, with the run's outer whitespace trimmed if `trim`.
+    fn run(&mut self, run: &[Event], trim: bool) {
         let last = run.len().saturating_sub(1);
         for (i, piece) in run.iter().enumerate() {
             match piece {
                 Event::Text(text) => {
                     let mut text: &[u8] = text;
-                    if i == 0 {
+                    if trim && i == 0 {
                         text = text.trim_ascii_start();
                     }
-                    if i == last {
+                    if trim && i == last {
                         text = text.trim_ascii_end();
                     }
                     self.out.extend_from_slice(text);
@@ -338,11 +444,7 @@ mod tests {
             "        <empty></empty>\n",
             "        <blank></blank>\n",
             "    </items>\n",
-            "    <p>\n",
-            "        Hello\n",
-            "        <b>world</b>\n",
-            "        !\n",
-            "    </p>\n",
+            "    <p>Hello <b>world</b>!</p>\n",
             "    <?render fast?>\n",
             "</root>",
         );
@@ -352,6 +454,33 @@ mod tests {
             plain(ns, 2),
             "<s:Envelope xmlns:s=\"urn:x\">\n  <s:Body a:b=\"&lt;&#x41;\"/>\n</s:Envelope>"
         );
+    }
+
+    /// Mixed content (text beside elements) stays on one line as written: re-indenting it
+    /// would add or remove spaces in the text ("Why are great" lost both of its spaces).
+    #[test]
+    fn mixed_content_text_is_unchanged() {
+        assert_eq!(
+            plain("<p>Why <b>x</b> are great</p>", 2),
+            "<p>Why <b>x</b> are great</p>"
+        );
+        let input = concat!(
+            "<doc><title> T </title>",
+            "<p>a <b>bold <i>and</i> italic</b> <i>x</i><br/> &amp; <![CDATA[ c ]]> <!--n--> end </p>",
+            "<list>\n  <li>one</li>\n</list></doc>",
+        );
+        let expected = concat!(
+            "<doc>\n",
+            "  <title>T</title>\n",
+            "  <p>a <b>bold <i>and</i> italic</b> <i>x</i><br/> &amp; <![CDATA[ c ]]> <!--n--> end </p>\n",
+            "  <list>\n",
+            "    <li>one</li>\n",
+            "  </list>\n",
+            "</doc>",
+        );
+        assert_eq!(plain(input, 2), expected);
+        // The root itself may be mixed.
+        assert_eq!(plain("<a> x <b/>\n y</a>", 4), "<a> x <b/>\n y</a>");
     }
 
     #[test]

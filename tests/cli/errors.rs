@@ -263,6 +263,21 @@ fn nested_path_syntax_error_points_at_the_problem() {
     );
 }
 
+/// A negative index is refused with HTTPie's message, the caret under it (it used to be
+/// sent as the key "-1"); escaped, `\-1` is that key.
+#[test]
+fn nested_negative_index_is_refused() {
+    let err = usage_error(&["{url}", "a[-1]=x"], &[]);
+    assert_eq!(
+        err,
+        "http: error: HTTPie Value Error: Negative indexes are not supported.\na[-1]\n  ^^\n"
+    );
+    let run = http(&["--offline", "-p", "B", "example.org", "a[\\-1]=x"])
+        .run()
+        .success();
+    assert_eq!(run.stdout_str(), "{\"a\": {\"-1\": \"x\"}}");
+}
+
 #[test]
 fn nested_type_conflict() {
     let err = usage_error(&["{url}", "a=1", "a[b]=2"], &[]);

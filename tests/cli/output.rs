@@ -141,6 +141,31 @@ fn run_python(script: &str, input: &[u8]) -> (bool, String, String) {
 
 // ---------------------------------------------------------- print selection
 
+/// `-p`, `-h`, `-b` and `-m` each choose what to print; the last one given wins, as in
+/// HTTPie (`-h -b` prints the body only, `-b -h` the headers only).
+#[test]
+fn last_of_print_flags_wins() {
+    let resp = response("200 OK", &[("Content-Type", "text/plain")], b"the body\n");
+    let (head, _) = split(&resp);
+    let server = serve(resp);
+    let url = server.url("/");
+    for (flags, expected) in [
+        (&["-h", "-b"][..], &b"the body\n"[..]),
+        (&["-b", "-h"], &head),
+        (&["-m", "-b"], b"the body\n"),
+        (&["-p", "H", "-b"], b"the body\n"),
+        (&["-b", "-p", "h"], &head),
+        (&["-b", "-v"], b"the body\n"),
+    ] {
+        let run = http(flags).arg(&url).run().success();
+        assert_eq!(text(&run.stdout), text(expected), "{flags:?}");
+    }
+    let run = http(&["-b", "-m", &url]).run().success();
+    let out = run.stdout_str();
+    assert!(out.starts_with("Elapsed time: "), "{out}");
+    assert!(!out.contains("the body"), "{out}");
+}
+
 #[test]
 fn print_request_head_and_body_are_exactly_what_was_sent() {
     let server = serve_json(r#"{"ok":true}"#);
@@ -818,6 +843,23 @@ fn invalid_utf8_is_replaced_on_a_terminal_and_exact_when_redirected() {
     assert_eq!(run.stdout, body, "{run:?}");
 }
 
+/// XML re-indenting leaves the text of mixed content alone (it used to lose the spaces
+/// around `<b>x</b>`).
+#[test]
+fn xml_mixed_content_keeps_its_text() {
+    let body = b"<doc><p>Why <b>x</b> are great</p><n>1</n></doc>";
+    let server = serve(response(
+        "200 OK",
+        &[("Content-Type", "application/xml")],
+        body,
+    ));
+    let run = http(&["--pretty=format", &server.url("/")]).run().success();
+    assert_eq!(
+        run.stdout_str(),
+        "<doc>\n  <p>Why <b>x</b> are great</p>\n  <n>1</n>\n</doc>"
+    );
+}
+
 // --------------------------------------------------------------------- binary
 
 #[test]
@@ -843,6 +885,21 @@ fn binary_body_shows_a_notice_on_a_terminal_and_is_exact_when_redirected() {
 
     let run = http(&[&server.url("/")]).run().success();
     assert_eq!(run.stdout, body);
+    // Formatted or coloured to a pipe: the notice, as HTTPie prints it, never the bytes
+    // decoded as text (0x89 came out as the UTF-8 of windows-1252's '‰').
+    for pretty in ["all", "format", "colors"] {
+        let run = http(&["--pretty", pretty, &server.url("/")])
+            .run()
+            .success();
+        let plain = strip_ansi(&run.stdout);
+        assert_eq!(
+            text(&plain).trim_end(),
+            "+-----------------------------------------+\n\
+             | NOTE: binary data not shown in terminal |\n\
+             +-----------------------------------------+",
+            "--pretty={pretty}: {run:?}"
+        );
+    }
     let run = http(&["-o", "img.png", &server.url("/")]).run().success();
     assert_eq!(std::fs::read(run.home().join("img.png")).unwrap(), body);
 }
@@ -1071,6 +1128,24 @@ fn stream_formats_ndjson_line_by_line() {
     );
 }
 
+/// NDJSON served as text/plain: under `-S --pretty=format` each JSON line is formatted (as in
+/// HTTPie; they used to be printed raw), a line that is not JSON is shown as received.
+#[test]
+fn stream_formats_json_lines_of_a_text_body() {
+    let server = serve(response(
+        "200 OK",
+        &[("Content-Type", "text/plain")],
+        b"{\"a\":1}\nplain line\n{\"b\":[2]}\n",
+    ));
+    let run = http(&["-S", "--pretty=format", &server.url("/")])
+        .run()
+        .success();
+    assert_eq!(
+        run.stdout_str(),
+        "{\n    \"a\": 1\n}\nplain line\n{\n    \"b\": [\n        2\n    ]\n}\n"
+    );
+}
+
 #[test]
 fn stream_shows_a_partial_line_before_the_server_continues() {
     for extra in [&[][..], &["--pretty=format"][..]] {
@@ -1192,12 +1267,18 @@ fn closed_pipe_ends_quietly_for_a_formatted_body() {
 
 // ---------------------------------------------------------------------- --as
 
-/// Lower-cased name and value, without the headers a tool computes itself.
+/// Lower-cased name and value, without the headers a tool computes itself, by name (a
+/// header curl adds itself, such as `Accept: */*`, comes at its own place; lines of one name
+/// keep their order).
 fn comparable_headers(r: &Recorded) -> Vec<(String, String)> {
-    r.headers
+    let mut headers: Vec<(String, String)> = r
+        .headers
         .iter()
         .filter(|(k, _)| {
-            !["host", "content-length", "expect"].contains(&k.to_ascii_lowercase().as_str())
+            // Accept-Encoding: curl asks for what it decodes (`--compressed`); see
+            // as_curl_and_as_python_decode_a_compressed_body.
+            !["host", "content-length", "expect", "accept-encoding"]
+                .contains(&k.to_ascii_lowercase().as_str())
         })
         .map(|(k, v)| {
             let v = if k.eq_ignore_ascii_case("content-type") && v.starts_with("multipart/") {
@@ -1207,7 +1288,9 @@ fn comparable_headers(r: &Recorded) -> Vec<(String, String)> {
             };
             (k.to_ascii_lowercase(), v)
         })
-        .collect()
+        .collect();
+    headers.sort_by(|a, b| a.0.cmp(&b.0));
+    headers
 }
 
 /// Multipart parts as (lower-cased part headers, content), boundary-independent.
@@ -1336,6 +1419,58 @@ fn as_curl_reproduces_the_request() {
 fn as_curl_keeps_removed_default_headers_removed() {
     let dir = tempfile::tempdir().unwrap();
     check_as_curl(&["URL", "User-Agent:", "Accept:"], dir.path());
+}
+
+/// A server that gzips its answer whatever was asked (as some do), and records what was.
+fn gzip_server(plain: &'static str) -> Server {
+    Server::start(move |_| {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(plain.as_bytes()).unwrap();
+        Reply::text("")
+            .header("Content-Encoding", "gzip")
+            .body(enc.finish().unwrap())
+    })
+}
+
+/// What `--as=curl` and `--as=python` print, run against a compressing server, prints the
+/// body decoded, as `http` does; and neither asks for an encoding its tool cannot decode.
+#[test]
+fn as_curl_and_as_python_decode_a_compressed_body() {
+    const PLAIN: &str = "plain text, once gzipped\n";
+    let server = gzip_server(PLAIN);
+    let url = server.url("/z");
+    let ours = http(&[&url]).run().success();
+    assert_eq!(ours.stdout_str(), PLAIN);
+
+    if on_path("curl") || Path::new("/usr/bin/curl").is_file() {
+        let command = http(&["--as=curl", &url]).run().success().stdout_str();
+        assert!(command.contains("--compressed"), "{command}");
+        let run = Cmd::program("/bin/sh", &["-c", command.trim_end()]).run();
+        assert_eq!(run.code, 0, "curl failed: {command}\n{run:?}");
+        assert_eq!(run.stdout_str(), PLAIN, "{command}");
+    } else {
+        eprintln!("skipped the curl half: curl is not installed");
+    }
+
+    let (has_requests, _, _) = run_python("import requests", b"");
+    if !has_requests {
+        eprintln!("skipped the python half: python3 with requests is not installed");
+        return;
+    }
+    let code = http(&["--as=python", &url]).run().success().stdout_str();
+    assert!(!code.contains("Accept-Encoding"), "{code}");
+    let before = server.hits();
+    let (ok, out, err) = run_python(&code, b"");
+    assert!(ok, "{code}\n{err}");
+    assert_eq!(out, format!("200 OK\n{PLAIN}\n"), "{code}");
+    assert_eq!(server.hits(), before + 1);
+    // requests' own default: only encodings it decodes with the modules at hand.
+    let (_, default, _) = run_python(
+        "import requests.utils; print(requests.utils.default_headers()['Accept-Encoding'])",
+        b"",
+    );
+    let sent = server.requests().pop().unwrap();
+    assert_eq!(sent.header("accept-encoding"), Some(default.trim_end()));
 }
 
 #[test]

@@ -382,8 +382,8 @@ fn resolve_applies_to_the_proxy_host() {
     let rule = format!("proxy.test:{}:127.0.0.1", proxy.port);
     let flag = format!("http:http://proxy.test:{}", proxy.port);
     let run = http(&[
-        "-m",
-        "--body",
+        "-p",
+        "bm",
         "--resolve",
         &rule,
         "--proxy",
@@ -507,7 +507,7 @@ fn ipv6_only_picks_the_ipv6_address() {
     let v4 = Server::bind(&format!("127.0.0.1:{port}"), |_| Reply::text("v4")).ok();
     let rule = format!("dual.test:{port}:127.0.0.1,[::1]");
     let url = format!("http://dual.test:{port}/six");
-    let run = http(&["-6", "-m", "--body", "--resolve", &rule, &url])
+    let run = http(&["-6", "-p", "bm", "--resolve", &rule, &url])
         .run()
         .success();
     assert!(
