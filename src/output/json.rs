@@ -1673,8 +1673,8 @@ mod tests {
             "\x1b[1m{\x1b[0m\n",
             "  \x1b[1;34m\"k\"\x1b[0m: \x1b[1m[\x1b[0m\n",
             "    \x1b[32m\"s\"\x1b[0m,\n",
-            "    1,\n",
-            "    true,\n",
+            "    \x1b[36m1\x1b[0m,\n",
+            "    \x1b[35mtrue\x1b[0m,\n",
             "    \x1b[1;90mnull\x1b[0m\n",
             "  \x1b[1m]\x1b[0m,\n",
             "  \x1b[1;34m\"e\"\x1b[0m: \x1b[1m{}\x1b[0m\n",
@@ -1877,7 +1877,8 @@ mod tests {
             b"{ \"k\" :[\"s\\u00e9\\n\", -1.5E+3 ,true,false,null,{}, [ ] ],\r\n\t\"e\":{\n}}\n";
         let expected = concat!(
             "\x1b[1m{\x1b[0m \x1b[1;34m\"k\"\x1b[0m :\x1b[1m[\x1b[0m",
-            "\x1b[32m\"s\\u00e9\\n\"\x1b[0m, -1.5E+3 ,true,false,\x1b[1;90mnull\x1b[0m,",
+            "\x1b[32m\"s\\u00e9\\n\"\x1b[0m, \x1b[36m-1.5E+3\x1b[0m ,",
+            "\x1b[35mtrue\x1b[0m,\x1b[35mfalse\x1b[0m,\x1b[1;90mnull\x1b[0m,",
             "\x1b[1m{}\x1b[0m, \x1b[1m[\x1b[0m \x1b[1m]\x1b[0m \x1b[1m]\x1b[0m,\r\n\t",
             "\x1b[1;34m\"e\"\x1b[0m:\x1b[1m{\x1b[0m\n\x1b[1m}\x1b[0m\x1b[1m}\x1b[0m\n",
         );

@@ -220,9 +220,17 @@ fn from_sgr(json: [&str; 7], head: [&str; 9], misc: [&str; 2]) -> Theme {
     }
 }
 
-/// Basic colours only; the JSON part is colored_json's default `Styler`.
+/// Basic colours only. The JSON part is colored_json's default `Styler` (jq's look: blue
+/// keys, green strings, bold brackets, bold bright-black null) with scalars coloured as
+/// HTTPie and xh do: numbers cyan, booleans magenta.
 fn auto() -> Theme {
-    let styler = colored_json::Styler::default();
+    use colored_json::Color;
+    let styler = colored_json::Styler {
+        integer_value: Color::Cyan.foreground(),
+        float_value: Color::Cyan.foreground(),
+        bool_value: Color::Magenta.foreground(),
+        ..colored_json::Styler::default()
+    };
     let mut theme = from_sgr(
         [""; 7],
         // method, url, version, 2xx, 3xx, 4xx/5xx, reason, header name, header value
@@ -242,11 +250,12 @@ fn auto() -> Theme {
 }
 
 /// Solarized accents: blue 33, cyan 37, green 64, violet 61, yellow 136, magenta 125,
-/// orange 166, red 160; greys 244/245 sit between both backgrounds.
+/// orange 166, red 160; greys 244/245 sit between both backgrounds. JSON: keys blue,
+/// strings cyan, numbers magenta, booleans orange, null violet, punctuation grey.
 fn solarized() -> Theme {
     from_sgr(
         [
-            "38;5;33", "38;5;37", "38;5;125", "38;5;166", "38;5;244", "38;5;244", "38;5;244",
+            "38;5;33", "38;5;37", "38;5;125", "38;5;166", "38;5;61", "38;5;244", "38;5;244",
         ],
         [
             "1;38;5;64",
@@ -263,12 +272,13 @@ fn solarized() -> Theme {
     )
 }
 
-/// Monokai: pink 197, green 148, yellow 186, purple 141, cyan 81, orange 208; punctuation
-/// keeps the terminal's own foreground.
+/// Monokai: pink 197, green 148, yellow 186, purple 141, cyan 81, orange 208, comment grey
+/// 242 (null, like the other styles' dim null); punctuation keeps the terminal's own
+/// foreground.
 fn monokai() -> Theme {
     from_sgr(
         [
-            "38;5;197", "38;5;186", "38;5;141", "38;5;81", "38;5;81", "", "",
+            "38;5;197", "38;5;186", "38;5;141", "38;5;81", "38;5;242", "", "",
         ],
         [
             "1;38;5;148",
@@ -358,8 +368,8 @@ mod tests {
         let table: [(&Paint, &[u8], &[u8]); 7] = [
             (&t.key, b"\x1b[1;34m", b"\x1b[0m"),
             (&t.string, b"\x1b[32m", b"\x1b[0m"),
-            (&t.number, b"", b""),
-            (&t.boolean, b"", b""),
+            (&t.number, b"\x1b[36m", b"\x1b[0m"),
+            (&t.boolean, b"\x1b[35m", b"\x1b[0m"),
             (&t.null, b"\x1b[1;90m", b"\x1b[0m"),
             (&t.punct, b"\x1b[1m", b"\x1b[0m"),
             (&t.sep, b"", b""),
@@ -405,6 +415,34 @@ mod tests {
                 assert!(params.iter().all(|&c| c == 1 || c == 2), "mono.{field}");
             }
         }
+    }
+
+    /// Numbers, booleans and null each have their own colour in every coloured style, one
+    /// that no other JSON token shares; mono sets them apart by attribute where it can.
+    #[test]
+    fn json_scalars_are_coloured_distinctly() {
+        for style in [Style::Auto, Style::Solarized, Style::Monokai] {
+            let t = Theme::new(style);
+            let scalars = [
+                ("number", &t.number),
+                ("boolean", &t.boolean),
+                ("null", &t.null),
+            ];
+            let others = [("key", &t.key), ("string", &t.string), ("punct", &t.punct)];
+            for (i, (name, paint)) in scalars.iter().enumerate() {
+                let params = sgr_params(&paint.on);
+                assert!(
+                    params.iter().any(|&c| matches!(c, 30..=38 | 90..=97)),
+                    "{style}.{name} has no colour: {params:?}"
+                );
+                for (other, paint2) in scalars[i + 1..].iter().chain(&others) {
+                    assert_ne!(paint, paint2, "{style}: {name} looks like {other}");
+                }
+            }
+        }
+        let mono = Theme::new(Style::Mono);
+        assert!(mono.number.is_none() && mono.boolean.is_none());
+        assert_eq!(mono.null, Paint::sgr("2"));
     }
 
     #[test]

@@ -499,6 +499,23 @@ fn styles_colour_differently_and_keep_the_text() {
     );
 }
 
+/// The default style colours numbers (as written), booleans and null, each its own way.
+#[test]
+fn auto_colours_numbers_booleans_and_null_on_a_terminal() {
+    let server = serve_json(r#"{"n":[-1.50e3,7],"t":true,"f":false,"z":null}"#);
+    let run = http(&["-b", &server.url("/")]).run_pty_split().success();
+    let out = text(&tty(&run));
+    for want in [
+        "\x1b[36m-1.50e3\x1b[0m",
+        "\x1b[36m7\x1b[0m",
+        "\x1b[35mtrue\x1b[0m",
+        "\x1b[35mfalse\x1b[0m",
+        "\x1b[1;90mnull\x1b[0m",
+    ] {
+        assert!(out.contains(want), "{want:?} in {out:?}");
+    }
+}
+
 #[test]
 fn unknown_style_is_a_usage_error_listing_the_styles() {
     let server = Server::echo();
