@@ -3,6 +3,7 @@
 //! Headers are printed by the caller; this module writes only the body and its own lines on
 //! stderr. It knows no transport: the body arrives as a plain reader (`message::Response`).
 
+use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -11,7 +12,9 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{
+    BinaryBytes, HumanDuration, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle,
+};
 use url::Url;
 
 use crate::env::Env;
@@ -708,20 +711,47 @@ fn announce(sink: &Sink, plan: &Plan) -> String {
 
 /// A bar with bytes, percentage, rate and ETA; a spinner with bytes and rate when the size
 /// is unknown. indicatif limits redraws (20 per second), so a per-chunk update is cheap.
+/// How long the bar waits, once bytes arrive, before it shows a rate and an ETA: earlier
+/// estimates swing wildly (`403 B/s ETA 2h` after the first packet).
+const RATE_AFTER: Duration = Duration::from_secs(1);
+
+/// Whether the bar has a rate worth showing: bytes arrived (beyond a resume offset) and
+/// [`RATE_AFTER`] passed.
+fn has_rate(state: &ProgressState, offset: u64) -> bool {
+    state.pos() > offset && state.elapsed() >= RATE_AFTER && state.per_sec() > 0.0
+}
+
+/// The download's progress on stderr. Every field has a fixed width (the widest value it
+/// takes: `1023.99 KiB`, `1023.99 KiB/s`), so the bar does not jitter as numbers grow;
+/// rate and ETA stay blank until [`has_rate`].
 fn progress_bar(plan: &Plan) -> ProgressBar {
     let target = ProgressDrawTarget::stderr();
+    let offset = plan.offset;
+    let rate = move |state: &ProgressState, w: &mut dyn fmt::Write| {
+        if has_rate(state, offset) {
+            let _ = write!(w, "{}/s", BinaryBytes(state.per_sec() as u64));
+        }
+    };
+    let eta = move |state: &ProgressState, w: &mut dyn fmt::Write| {
+        if has_rate(state, offset) {
+            let _ = write!(w, "ETA {:#}", HumanDuration(state.eta()));
+        }
+    };
     let bar = match plan.full {
         Some(full) => {
             let style = ProgressStyle::with_template(
-                "{percent:>3}% [{wide_bar}] {bytes}/{total_bytes}  {binary_bytes_per_sec}  ETA {eta}",
+                "{percent:>3}% [{wide_bar}] {bytes:>11}/{total_bytes}  {rate:>13}  {left:<8}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .with_key("rate", rate)
+            .with_key("left", eta)
             .progress_chars("=> ");
             ProgressBar::with_draw_target(Some(full), target).with_style(style)
         }
         None => {
-            let style = ProgressStyle::with_template("{spinner} {bytes}  {binary_bytes_per_sec}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner());
+            let style = ProgressStyle::with_template("{spinner} {bytes:>11}  {rate:>13}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner())
+                .with_key("rate", rate);
             ProgressBar::with_draw_target(None, target).with_style(style)
         }
     };

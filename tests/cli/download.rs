@@ -714,6 +714,68 @@ fn the_progress_bar_shows_on_a_terminal() {
     assert_eq!(run.text(), "", "{run:?}");
 }
 
+/// The bar lines of a terminal recording: ANSI stripped, split on `\r` and `\n`, the parts
+/// that draw a bar (`NN% [`).
+fn bar_frames(output: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(&strip_ansi(output))
+        .split(['\r', '\n'])
+        .filter(|line| line.contains("% ["))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The byte count grows through several widths (0 B, 100 B, 4.88 KiB, 195.31 KiB, MiB) with
+/// pauses, so every stage is drawn: the bar keeps its width, and the first frame has no rate
+/// or ETA to show yet, so shows none (rather than `0 B/s ETA 0s`).
+#[test]
+fn the_progress_bar_keeps_its_width_and_waits_for_a_rate() {
+    let body = Arc::new(content(3 << 20));
+    let served = body.clone();
+    let server = RawServer::scripted(move |conn| {
+        if conn.read_request().is_err() {
+            return;
+        }
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            served.len()
+        );
+        let _ = conn.write(head);
+        let mut at = 0;
+        for end in [0, 100, 5_000, 200_000, 1 << 20, served.len()] {
+            let _ = conn.write(&served[at..end]);
+            at = end;
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+    });
+    let tty = Tty {
+        stdin: false,
+        stdout: false,
+        stderr: true,
+    };
+    let run = http(&["-d", "-o", "w.bin", &server.url("/w")])
+        .run_pty_with(tty)
+        .success();
+    assert_file(run.home(), "w.bin", &body);
+    let frames = bar_frames(&run.output);
+    assert!(frames.len() >= 4, "{frames:#?}\n{}", run.context());
+    let first = &frames[0];
+    assert!(first.starts_with("  0% ["), "{frames:#?}");
+    assert!(
+        !first.contains("B/s") && !first.contains("ETA"),
+        "no rate or ETA before there is one: {first:?}"
+    );
+    assert!(
+        frames
+            .iter()
+            .any(|f| f.contains("B/s") && f.contains("ETA ")),
+        "a rate and ETA once bytes arrived: {frames:#?}"
+    );
+    let width = |f: &String| (f.chars().count(), f.find(']'));
+    for frame in &frames {
+        assert_eq!(width(frame), width(first), "{frames:#?}");
+    }
+}
+
 // ------------------------------------------------------------- Ctrl-C
 
 /// A server whose first response promises `total` bytes, sends `sent` of them, then waits
