@@ -378,9 +378,14 @@ fn to_cookie(s: &StoredCookie, url: &Url) -> Option<Cookie<'static>> {
         }
         Some(d) => {
             let d = d.to_ascii_lowercase();
-            // Python's cookiejar files a dotless host's cookies under `host.local`.
-            match url.host_str() {
-                Some(h) if !h.contains('.') && d == format!("{h}.local") => (h.to_string(), None),
+            // Python's cookiejar files a dotless host's cookies under `host.local` (and so do
+            // we, see `cookie_json`): `localhost.local` is host `localhost`, unless the request
+            // really goes to a host named `localhost.local`.
+            let dotless = d
+                .strip_suffix(".local")
+                .filter(|h| !h.is_empty() && !h.contains('.'));
+            match dotless {
+                Some(h) if url.host_str() != Some(d.as_str()) => (h.to_string(), None),
                 _ => (d, None),
             }
         }
@@ -513,6 +518,9 @@ fn cookie_json(c: &Cookie) -> Value {
     // HTTPie hands each entry to requests' create_cookie, which refuses unknown keys: the
     // leading dot alone says "domain cookie", as in Python's cookiejar.
     let domain = match &c.domain {
+        // Python's cookiejar matches a dotless host (`localhost`, `[::1]`) as `host.local`: a
+        // cookie filed under the bare name is never sent by HTTPie.
+        CookieDomain::HostOnly(h) if !h.contains('.') => format!("{h}.local"),
         CookieDomain::HostOnly(h) => h.clone(),
         CookieDomain::Suffix(d) => format!(".{d}"),
         CookieDomain::NotPresent | CookieDomain::Empty => String::new(),
@@ -1202,11 +1210,47 @@ mod tests {
             Some("from=header; sid=x")
         );
         assert_eq!(header(&d, "http://other.test/"), None);
-        // Python's cookiejar stores a dotless host's cookies under `host.local`.
-        let py = br#"{"cookies": [{"name": "l", "value": "1", "domain": "localhost.local", "path": "/", "secure": false, "expires": null}]}"#;
-        let d = parse(py, &url("http://localhost:8000/")).unwrap();
-        assert_eq!(header(&d, "http://localhost:8000/").as_deref(), Some("l=1"));
-        assert!(render(&d).contains("\"domain\": \"localhost\","));
+        // Python's cookiejar stores a dotless host's cookies under `host.local`: both forms
+        // are read as the host, from any URL, and written as `host.local`.
+        let py = br#"{"cookies": [
+            {"name": "l", "value": "1", "domain": "localhost.local", "path": "/", "secure": false, "expires": null},
+            {"name": "b", "value": "2", "domain": "localhost", "path": "/", "secure": false, "expires": null},
+            {"name": "v6", "value": "3", "domain": "[::1].local", "path": "/", "secure": false, "expires": null}
+        ]}"#;
+        for at in ["http://localhost:8000/", "http://127.0.0.1/"] {
+            let d = parse(py, &url(at)).unwrap();
+            let sent = header(&d, "http://localhost:8000/");
+            assert_eq!(sent.as_deref(), Some("b=2; l=1"), "{at}");
+            assert_eq!(header(&d, "http://[::1]/").as_deref(), Some("v6=3"), "{at}");
+            assert_eq!(header(&d, "http://localhost.local/"), None, "{at}");
+            let doc: Value = serde_json::from_str(&render(&d)).unwrap();
+            let domains: Vec<&str> = doc["cookies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["domain"].as_str().unwrap())
+                .collect();
+            assert_eq!(
+                domains,
+                ["[::1].local", "localhost.local", "localhost.local"],
+                "{at}"
+            );
+        }
+        // A request that really goes to `localhost.local` keeps its cookies there.
+        let d = parse(py, &url("http://localhost.local/")).unwrap();
+        assert_eq!(
+            header(&d, "http://localhost.local/").as_deref(),
+            Some("l=1")
+        );
+        assert_eq!(header(&d, "http://localhost/").as_deref(), Some("b=2"));
+        assert!(render(&d).contains("\"domain\": \"localhost.local\","));
+        // A dotless host's cookie set by a response is written in HTTPie's form.
+        let mut d = SessionData::default();
+        set_cookie(&mut d, "http://localhost:8000/", &["s=1"]);
+        set_cookie(&mut d, "http://[::1]:8000/", &["s6=1"]);
+        let text = render(&d);
+        assert!(text.contains("\"domain\": \"localhost.local\","), "{text}");
+        assert!(text.contains("\"domain\": \"[::1].local\","), "{text}");
         let none = parse(
             br#"{"auth": {"type": null, "username": null, "password": null}}"#,
             &u,

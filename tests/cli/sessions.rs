@@ -243,7 +243,7 @@ fn cross_host_redirect_does_not_carry_cookies() {
 
     let doc = session_json(&cmd);
     assert_eq!(cookie_pairs(&doc), ["a=1", "b=2", "hop=1", "mine=x"]);
-    assert_eq!(cookie(&doc, "b")["domain"], "localhost");
+    assert_eq!(cookie(&doc, "b")["domain"], "localhost.local");
     assert_eq!(cookie(&doc, "mine")["domain"], "127.0.0.1");
 
     // On the next run each host gets only its own cookies.
@@ -647,6 +647,44 @@ fn httpie_current_layout_is_read() {
         doc["auth"],
         json!({"type": "basic", "raw_auth": "pie:secret"})
     );
+}
+
+/// `localhost` has no dot: Python's cookiejar (so HTTPie) files its cookies under
+/// `localhost.local` and sends no cookie filed under `localhost`. Both forms are read as
+/// host `localhost` and written in HTTPie's, so one file goes back and forth between the two
+/// tools; a cookie for a real dotted host is written as it is.
+#[test]
+fn dotless_host_cookies_are_filed_as_httpie_files_them() {
+    let server = cookies_on("/set", &["new=4; Path=/"]);
+    let port = server.port;
+    let local = format!("http://localhost:{port}/");
+    let to = format!("--connect-to=localhost:{port}:127.0.0.1:{port}");
+    let fixture = json!({
+        "cookies": [
+            {"name": "pie", "value": "1", "domain": "localhost.local", "path": "/", "secure": false, "expires": null},
+            {"name": "bare", "value": "2", "domain": "localhost", "path": "/", "secure": false, "expires": null},
+            {"name": "ip", "value": "3", "domain": "127.0.0.1", "path": "/", "secure": false, "expires": null}
+        ]
+    });
+    let cmd = http(&[]).home_file(FILE, fixture.to_string());
+    // From another host first: the localhost cookies stay localhost's, unsent and kept.
+    in_session(&cmd, &[&server.url("/")]);
+    in_session(&cmd, &[&to, &format!("{local}set")]);
+    in_session(&cmd, &[&to, &local]);
+    assert_eq!(
+        header_values(&server, "Cookie"),
+        [
+            Some("ip=3".into()),
+            Some("bare=2; pie=1".into()),
+            Some("bare=2; new=4; pie=1".into())
+        ]
+    );
+    let doc = session_json(&cmd);
+    assert_eq!(cookie_pairs(&doc), ["bare=2", "ip=3", "new=4", "pie=1"]);
+    for name in ["pie", "bare", "new"] {
+        assert_eq!(cookie(&doc, name)["domain"], "localhost.local", "{doc:#}");
+    }
+    assert_eq!(cookie(&doc, "ip")["domain"], "127.0.0.1");
 }
 
 /// The layouts before HTTPie 3.1/3.2: cookies and headers as objects, auth with
