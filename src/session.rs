@@ -45,12 +45,13 @@ pub enum ParseError {
     Invalid(String),
 }
 
-/// An open session: the file's data, and the lock held on it until [`Session::save`].
+/// An open session: the file's data, and the lock held on it until [`Session::save`]
+/// (none for a read-only one).
 pub struct Session {
     path: PathBuf,
     read_only: bool,
-    /// Released when dropped (closing the file releases the lock).
-    _lock: Option<File>,
+    /// Released (and its file removed) when dropped; `None` for a read-only session.
+    _lock: Option<WriteLock>,
     pub data: SessionData,
     /// `Cookie:` given without a value: send no cookies this time.
     no_cookies: bool,
@@ -378,9 +379,14 @@ fn to_cookie(s: &StoredCookie, url: &Url) -> Option<Cookie<'static>> {
         }
         Some(d) => {
             let d = d.to_ascii_lowercase();
-            // Python's cookiejar files a dotless host's cookies under `host.local`.
-            match url.host_str() {
-                Some(h) if !h.contains('.') && d == format!("{h}.local") => (h.to_string(), None),
+            // Python's cookiejar files a dotless host's cookies under `host.local` (and so do
+            // we, see `cookie_json`): `localhost.local` is host `localhost`, unless the request
+            // really goes to a host named `localhost.local`.
+            let dotless = d
+                .strip_suffix(".local")
+                .filter(|h| !h.is_empty() && !h.contains('.'));
+            match dotless {
+                Some(h) if url.host_str() != Some(d.as_str()) => (h.to_string(), None),
                 _ => (d, None),
             }
         }
@@ -513,6 +519,9 @@ fn cookie_json(c: &Cookie) -> Value {
     // HTTPie hands each entry to requests' create_cookie, which refuses unknown keys: the
     // leading dot alone says "domain cookie", as in Python's cookiejar.
     let domain = match &c.domain {
+        // Python's cookiejar matches a dotless host (`localhost`, `[::1]`) as `host.local`: a
+        // cookie filed under the bare name is never sent by HTTPie.
+        CookieDomain::HostOnly(h) if !h.contains('.') => format!("{h}.local"),
         CookieDomain::HostOnly(h) => h.clone(),
         CookieDomain::Suffix(d) => format!(".{d}"),
         CookieDomain::NotPresent | CookieDomain::Empty => String::new(),
@@ -638,40 +647,70 @@ fn private_file(opts: &mut OpenOptions) -> &mut OpenOptions {
     opts
 }
 
-/// Take the sidecar lock (`NAME.json.lock`): exclusive to update the session, shared to read
-/// it. A reader that cannot create the lock file reads without it (writes are atomic renames,
-/// so it still sees a whole file).
-fn lock(path: &Path, exclusive: bool) -> Result<Option<File>> {
-    let lp = lock_path(path);
-    let opened = private_file(OpenOptions::new().read(true).write(true).create(true)).open(&lp);
-    let file = match opened {
-        Ok(f) => f,
-        Err(_) if !exclusive => match File::open(&lp) {
-            Ok(f) => f,
-            Err(_) => return Ok(None),
-        },
-        Err(e) => {
-            return Err(anyhow!(
-                "cannot create session lock file '{}': {}",
-                lp.display(),
+/// The lock held while a session is updated, from reading the file to writing it: an
+/// exclusive `flock` on `NAME.json.lock` beside it, a file that exists only while someone holds
+/// or waits for it. The holder removes it before unlocking, so lock files do not pile up.
+///
+/// Removing a lock file is racy by itself: a run that opened the file before it was removed
+/// and then waited gets the lock on a file no longer in the directory, while a later run
+/// creates and locks a new one. So a run that gets the lock checks that the file it locked is
+/// still the one at the path (same device and inode) and, if not, starts over. Only the holder
+/// removes the file, so a checked lock stays the path's until it is released.
+///
+/// `--session-read-only` takes no lock and creates nothing: writes are atomic renames, so a
+/// reader always sees a whole file.
+struct WriteLock {
+    path: PathBuf,
+    file: File,
+}
+
+impl WriteLock {
+    fn take(session: &Path) -> Result<WriteLock> {
+        let path = lock_path(session);
+        let fail = |what: &str, e: io::Error| {
+            anyhow!(
+                "cannot {what} '{}': {}",
+                path.display(),
                 crate::error::plain_io(&e)
-            ))
+            )
+        };
+        loop {
+            let file = private_file(OpenOptions::new().read(true).write(true).create(true))
+                .open(&path)
+                .map_err(|e| fail("create session lock file", e))?;
+            file.lock().map_err(|e| fail("lock session lock file", e))?;
+            match fs::metadata(&path) {
+                Ok(at_path) if same_file(&file, &at_path) => return Ok(WriteLock { path, file }),
+                // Removed (and maybe created anew) by the holder this run waited for.
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(fail("check session lock file", e)),
+            }
         }
-    };
-    let locked = if exclusive {
-        file.lock()
-    } else {
-        file.lock_shared()
-    };
-    match locked {
-        Ok(()) => Ok(Some(file)),
-        Err(_) if !exclusive => Ok(None),
-        Err(e) => Err(anyhow!(
-            "cannot lock session file '{}': {}",
-            path.display(),
-            crate::error::plain_io(&e)
-        )),
     }
+}
+
+impl Drop for WriteLock {
+    fn drop(&mut self) {
+        // Removed while still locked (the file is closed, and unlocked, after this); only if
+        // it is still ours, and only where an open file can be removed safely.
+        if cfg!(unix) && fs::metadata(&self.path).is_ok_and(|m| same_file(&self.file, &m)) {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+#[cfg(unix)]
+fn same_file(file: &File, at_path: &fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    file.metadata()
+        .is_ok_and(|m| m.dev() == at_path.dev() && m.ino() == at_path.ino())
+}
+
+/// Without inode numbers the lock file is never removed, so the one locked is the path's.
+#[cfg(not(unix))]
+fn same_file(_: &File, _: &fs::Metadata) -> bool {
+    true
 }
 
 /// Remove the temporary files of writers killed mid-write (`.NAME.PID.tmp` beside `path`).
@@ -743,7 +782,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 impl Session {
-    /// Open the session the spec names, if any: find the file, lock it (exclusively unless
+    /// Open the session the spec names, if any: find the file, lock it (unless
     /// read-only) and read it. A missing file is an empty session; a file that cannot be read
     /// or parsed is an error and is left as it is.
     pub fn open(spec: &RequestSpec, env: &Env) -> Result<Option<Session>> {
@@ -755,14 +794,10 @@ impl Session {
         let path = fs::canonicalize(&path).unwrap_or(path);
         let lock = if r.read_only {
             // Nothing is created for a read-only session: no directory, no lock file.
-            if path.exists() {
-                lock(&path, false)?
-            } else {
-                None
-            }
+            None
         } else {
             create_private_dir(path.parent().unwrap_or(Path::new("")))?;
-            lock(&path, true)?
+            Some(WriteLock::take(&path)?)
         };
         let shown = path.display();
         let data = match fs::read(&path) {
@@ -1202,11 +1237,47 @@ mod tests {
             Some("from=header; sid=x")
         );
         assert_eq!(header(&d, "http://other.test/"), None);
-        // Python's cookiejar stores a dotless host's cookies under `host.local`.
-        let py = br#"{"cookies": [{"name": "l", "value": "1", "domain": "localhost.local", "path": "/", "secure": false, "expires": null}]}"#;
-        let d = parse(py, &url("http://localhost:8000/")).unwrap();
-        assert_eq!(header(&d, "http://localhost:8000/").as_deref(), Some("l=1"));
-        assert!(render(&d).contains("\"domain\": \"localhost\","));
+        // Python's cookiejar stores a dotless host's cookies under `host.local`: both forms
+        // are read as the host, from any URL, and written as `host.local`.
+        let py = br#"{"cookies": [
+            {"name": "l", "value": "1", "domain": "localhost.local", "path": "/", "secure": false, "expires": null},
+            {"name": "b", "value": "2", "domain": "localhost", "path": "/", "secure": false, "expires": null},
+            {"name": "v6", "value": "3", "domain": "[::1].local", "path": "/", "secure": false, "expires": null}
+        ]}"#;
+        for at in ["http://localhost:8000/", "http://127.0.0.1/"] {
+            let d = parse(py, &url(at)).unwrap();
+            let sent = header(&d, "http://localhost:8000/");
+            assert_eq!(sent.as_deref(), Some("b=2; l=1"), "{at}");
+            assert_eq!(header(&d, "http://[::1]/").as_deref(), Some("v6=3"), "{at}");
+            assert_eq!(header(&d, "http://localhost.local/"), None, "{at}");
+            let doc: Value = serde_json::from_str(&render(&d)).unwrap();
+            let domains: Vec<&str> = doc["cookies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["domain"].as_str().unwrap())
+                .collect();
+            assert_eq!(
+                domains,
+                ["[::1].local", "localhost.local", "localhost.local"],
+                "{at}"
+            );
+        }
+        // A request that really goes to `localhost.local` keeps its cookies there.
+        let d = parse(py, &url("http://localhost.local/")).unwrap();
+        assert_eq!(
+            header(&d, "http://localhost.local/").as_deref(),
+            Some("l=1")
+        );
+        assert_eq!(header(&d, "http://localhost/").as_deref(), Some("b=2"));
+        assert!(render(&d).contains("\"domain\": \"localhost.local\","));
+        // A dotless host's cookie set by a response is written in HTTPie's form.
+        let mut d = SessionData::default();
+        set_cookie(&mut d, "http://localhost:8000/", &["s=1"]);
+        set_cookie(&mut d, "http://[::1]:8000/", &["s6=1"]);
+        let text = render(&d);
+        assert!(text.contains("\"domain\": \"localhost.local\","), "{text}");
+        assert!(text.contains("\"domain\": \"[::1].local\","), "{text}");
         let none = parse(
             br#"{"auth": {"type": null, "username": null, "password": null}}"#,
             &u,

@@ -243,7 +243,7 @@ fn cross_host_redirect_does_not_carry_cookies() {
 
     let doc = session_json(&cmd);
     assert_eq!(cookie_pairs(&doc), ["a=1", "b=2", "hop=1", "mine=x"]);
-    assert_eq!(cookie(&doc, "b")["domain"], "localhost");
+    assert_eq!(cookie(&doc, "b")["domain"], "localhost.local");
     assert_eq!(cookie(&doc, "mine")["domain"], "127.0.0.1");
 
     // On the next run each host gets only its own cookies.
@@ -523,19 +523,18 @@ fn named_session_lives_per_host_with_private_modes() {
     assert_eq!(mode(&file), 0o600);
     assert_eq!(mode(&dir), 0o700);
     assert_eq!(mode(&sessions), 0o700);
-    assert_eq!(mode(&dir.join("work.json.lock")), 0o600);
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(
         text.starts_with("{\n    \"__meta__\": {\n        \"about\": \"http session file\",\n        \"http\": \"0.1.0\"\n    },\n"),
         "{text}"
     );
-    // Nothing but the session and its lock is left in the directory.
+    // Nothing but the session is left in the directory: the lock file is removed with the lock.
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["work.json", "work.json.lock"]);
+    assert_eq!(names, ["work.json"]);
 
     // HTTP_CONFIG_DIR moves the whole tree; another port is another directory.
     let run = http(&["--session=work", &server.url("/")])
@@ -649,6 +648,44 @@ fn httpie_current_layout_is_read() {
     );
 }
 
+/// `localhost` has no dot: Python's cookiejar (so HTTPie) files its cookies under
+/// `localhost.local` and sends no cookie filed under `localhost`. Both forms are read as
+/// host `localhost` and written in HTTPie's, so one file goes back and forth between the two
+/// tools; a cookie for a real dotted host is written as it is.
+#[test]
+fn dotless_host_cookies_are_filed_as_httpie_files_them() {
+    let server = cookies_on("/set", &["new=4; Path=/"]);
+    let port = server.port;
+    let local = format!("http://localhost:{port}/");
+    let to = format!("--connect-to=localhost:{port}:127.0.0.1:{port}");
+    let fixture = json!({
+        "cookies": [
+            {"name": "pie", "value": "1", "domain": "localhost.local", "path": "/", "secure": false, "expires": null},
+            {"name": "bare", "value": "2", "domain": "localhost", "path": "/", "secure": false, "expires": null},
+            {"name": "ip", "value": "3", "domain": "127.0.0.1", "path": "/", "secure": false, "expires": null}
+        ]
+    });
+    let cmd = http(&[]).home_file(FILE, fixture.to_string());
+    // From another host first: the localhost cookies stay localhost's, unsent and kept.
+    in_session(&cmd, &[&server.url("/")]);
+    in_session(&cmd, &[&to, &format!("{local}set")]);
+    in_session(&cmd, &[&to, &local]);
+    assert_eq!(
+        header_values(&server, "Cookie"),
+        [
+            Some("ip=3".into()),
+            Some("bare=2; pie=1".into()),
+            Some("bare=2; new=4; pie=1".into())
+        ]
+    );
+    let doc = session_json(&cmd);
+    assert_eq!(cookie_pairs(&doc), ["bare=2", "ip=3", "new=4", "pie=1"]);
+    for name in ["pie", "bare", "new"] {
+        assert_eq!(cookie(&doc, name)["domain"], "localhost.local", "{doc:#}");
+    }
+    assert_eq!(cookie(&doc, "ip")["domain"], "127.0.0.1");
+}
+
 /// The layouts before HTTPie 3.1/3.2: cookies and headers as objects, auth with
 /// username/password.
 #[test]
@@ -711,9 +748,65 @@ fn concurrent_runs_keep_every_cookie() {
     let leftovers: Vec<String> = std::fs::read_dir(base.home())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".tmp"))
+        .filter(|n| n.ends_with(".tmp") || n.ends_with(".lock"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// A lock file left by a run that was killed holding it is taken over and removed.
+#[test]
+fn lock_file_left_by_a_killed_run_is_removed() {
+    let server = Server::echo();
+    let cmd = http(&[]).home_file("s.json.lock", "");
+    in_session(&cmd, &[&server.url("/")]);
+    assert_eq!(server.hits(), 1);
+    assert!(cmd.home().join(FILE).is_file());
+    assert!(!cmd.home().join("s.json.lock").exists());
+}
+
+/// Names, sizes and modification times of the files in `dir`.
+fn snapshot(dir: &Path) -> Vec<(String, u64, std::time::SystemTime)> {
+    let mut out: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| {
+            let e = e.unwrap();
+            let m = e.metadata().unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name, m.len(), m.modified().unwrap())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// `--session-read-only` writes nothing: no lock file, no temporary, no change to the file,
+/// for a named session as for a path, even when the server sets cookies.
+#[test]
+fn read_only_session_creates_and_modifies_nothing() {
+    let server = cookie_server(|_| vec!["fresh=1; Path=/".into()]);
+    let named = format!(".config/http/sessions/127.0.0.1_{}/ro.json", server.port);
+    let body = r#"{"cookies": [], "headers": [{"name": "X-S", "value": "1"}]}"#;
+    let cmd = http(&[])
+        .home_file("sub/s.json", body)
+        .home_file(&named, body);
+    let home = cmd.home();
+    let dirs = [
+        home.join("sub"),
+        home.join(&named).parent().unwrap().to_path_buf(),
+    ];
+    let before: Vec<_> = dirs.iter().map(|d| snapshot(d)).collect();
+    for session in ["--session-read-only=./sub/s.json", "--session-read-only=ro"] {
+        cmd.clone()
+            .args(&[session, &server.url("/")])
+            .run()
+            .success();
+    }
+    assert_eq!(
+        header_values(&server, "X-S"),
+        [Some("1".into()), Some("1".into())]
+    );
+    let after: Vec<_> = dirs.iter().map(|d| snapshot(d)).collect();
+    assert_eq!(after, before);
 }
 
 /// A symlinked session file is updated where it points, and stays a symlink.
