@@ -294,7 +294,7 @@ fn show_response(printer: &mut Printer, resp: &mut Response, print: PrintSet) ->
         }
     }
     if print.meta {
-        printer.meta(&crate::output::meta::text(&resp.timings, Instant::now()))?;
+        printer.meta(&resp.timings, Instant::now())?;
     }
     printer.flush()?;
     Ok(())
