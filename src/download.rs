@@ -711,14 +711,7 @@ fn announce(sink: &Sink, plan: &Plan) -> String {
 fn progress_bar(plan: &Plan) -> ProgressBar {
     let target = ProgressDrawTarget::stderr();
     let bar = match plan.full {
-        Some(full) => {
-            let style = ProgressStyle::with_template(
-                "{percent:>3}% [{wide_bar}] {bytes}/{total_bytes}  {binary_bytes_per_sec}  ETA {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
-            ProgressBar::with_draw_target(Some(full), target).with_style(style)
-        }
+        Some(full) => ProgressBar::with_draw_target(Some(full), target).with_style(bytes_style()),
         None => {
             let style = ProgressStyle::with_template("{spinner} {bytes}  {binary_bytes_per_sec}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner());
@@ -733,6 +726,54 @@ fn progress_bar(plan: &Plan) -> ProgressBar {
         bar.enable_steady_tick(Duration::from_millis(100));
     }
     bar
+}
+
+/// The known-size style: percentage, bar, bytes, rate and ETA.
+fn bytes_style() -> ProgressStyle {
+    ProgressStyle::with_template(
+        "{percent:>3}% [{wide_bar}] {bytes}/{total_bytes}  {binary_bytes_per_sec}  ETA {eta}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ")
+}
+
+/// Request bodies at least this large show an upload bar (on a terminal, without `-q`).
+pub const UPLOAD_BAR_MIN: u64 = 1 << 20;
+
+/// An upload's bar on stderr, in the downloads' style.
+pub fn upload_bar(total: u64) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
+        .with_style(bytes_style());
+    bar.tick();
+    bar
+}
+
+/// A request body's reader that advances `bar` by what is read, passing the bytes on
+/// unchanged; the bar is cleared at the end of the body, or when the reader is dropped
+/// (an error, a retry).
+pub struct Counting<R> {
+    pub inner: R,
+    pub bar: ProgressBar,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 {
+            self.bar.finish_and_clear();
+        } else {
+            self.bar.inc(n as u64);
+        }
+        Ok(n)
+    }
+}
+
+impl<R> Drop for Counting<R> {
+    fn drop(&mut self) {
+        if !self.bar.is_finished() {
+            self.bar.finish_and_clear();
+        }
+    }
 }
 
 /// `Done. 1.0 GiB in 2.1s (480 MiB/s)`
@@ -818,6 +859,26 @@ fn interrupted(spec: &RequestSpec, sink: &Sink, plan: &Plan, saved: u64, env: &E
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counting_reader_passes_bytes_through_and_advances_the_bar() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 253) as u8).collect();
+        let bar = ProgressBar::hidden();
+        bar.set_length(data.len() as u64);
+        let mut r = Counting {
+            inner: io::Cursor::new(data.clone()),
+            bar: bar.clone(),
+        };
+        let mut buf = [0u8; 777];
+        let n = r.read(&mut buf).unwrap();
+        assert_eq!(bar.position(), n as u64);
+        assert!(!bar.is_finished());
+        let mut rest = Vec::new();
+        r.read_to_end(&mut rest).unwrap();
+        assert_eq!([&buf[..n], &rest[..]].concat(), data);
+        assert_eq!(bar.position(), data.len() as u64);
+        assert!(bar.is_finished(), "cleared at the end of the body");
+    }
 
     #[test]
     fn disposition_names() {
