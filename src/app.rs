@@ -215,6 +215,7 @@ fn exchange(
     let scope = spec.scope.clone();
     let client = Client::new(&spec.net, env, Box::new(move |url| scope.verify(url)))?;
     client.before_wait(printer.flusher());
+    client.upload_progress(spec.output.quiet.shows_notes() && env.stderr_is_tty);
     client.ready_for(&req)?;
     if matches!(spec.net.verify, Some(Verify::No)) && spec.output.quiet.shows_warnings() {
         warn(env, "TLS certificate verification is off (--verify=no)");
@@ -294,7 +295,7 @@ fn show_response(printer: &mut Printer, resp: &mut Response, print: PrintSet) ->
         }
     }
     if print.meta {
-        printer.meta(&crate::output::meta::text(&resp.timings, Instant::now()))?;
+        printer.meta(&resp.timings, Instant::now())?;
     }
     printer.flush()?;
     Ok(())

@@ -709,9 +709,7 @@ fn announce(sink: &Sink, plan: &Plan) -> String {
     }
 }
 
-/// A bar with bytes, percentage, rate and ETA; a spinner with bytes and rate when the size
-/// is unknown. indicatif limits redraws (20 per second), so a per-chunk update is cheap.
-/// How long the bar waits, once bytes arrive, before it shows a rate and an ETA: earlier
+/// How long a bar waits, once bytes arrive, before it shows a rate and an ETA: earlier
 /// estimates swing wildly (`403 B/s ETA 2h` after the first packet).
 const RATE_AFTER: Duration = Duration::from_secs(1);
 
@@ -721,37 +719,46 @@ fn has_rate(state: &ProgressState, offset: u64) -> bool {
     state.pos() > offset && state.elapsed() >= RATE_AFTER && state.per_sec() > 0.0
 }
 
-/// The download's progress on stderr. Every field has a fixed width (the widest value it
-/// takes: `1023.99 KiB`, `1023.99 KiB/s`), so the bar does not jitter as numbers grow;
-/// rate and ETA stay blank until [`has_rate`].
-fn progress_bar(plan: &Plan) -> ProgressBar {
-    let target = ProgressDrawTarget::stderr();
-    let offset = plan.offset;
-    let rate = move |state: &ProgressState, w: &mut dyn fmt::Write| {
+/// The `{rate}` key: blank until [`has_rate`].
+fn rate_key(offset: u64) -> impl Fn(&ProgressState, &mut dyn fmt::Write) + Send + Sync + Clone {
+    move |state: &ProgressState, w: &mut dyn fmt::Write| {
         if has_rate(state, offset) {
             let _ = write!(w, "{}/s", BinaryBytes(state.per_sec() as u64));
         }
-    };
+    }
+}
+
+/// The known-size style, for downloads and uploads: percentage, bar, bytes, rate and ETA.
+/// Every field has a fixed width (the widest value it takes: `1023.99 KiB`,
+/// `1023.99 KiB/s`), so the bar does not jitter as numbers grow; rate and ETA stay blank
+/// until [`has_rate`]. indicatif limits redraws (20 per second), so a per-chunk update is
+/// cheap.
+fn bytes_style(offset: u64) -> ProgressStyle {
     let eta = move |state: &ProgressState, w: &mut dyn fmt::Write| {
         if has_rate(state, offset) {
             let _ = write!(w, "ETA {:#}", HumanDuration(state.eta()));
         }
     };
+    ProgressStyle::with_template(
+        "{percent:>3}% [{wide_bar}] {bytes:>11}/{total_bytes}  {rate:>13}  {left:<8}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .with_key("rate", rate_key(offset))
+    .with_key("left", eta)
+    .progress_chars("=> ")
+}
+
+/// The download's progress on stderr; a spinner with bytes and rate when the size is unknown.
+fn progress_bar(plan: &Plan) -> ProgressBar {
+    let target = ProgressDrawTarget::stderr();
     let bar = match plan.full {
         Some(full) => {
-            let style = ProgressStyle::with_template(
-                "{percent:>3}% [{wide_bar}] {bytes:>11}/{total_bytes}  {rate:>13}  {left:<8}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .with_key("rate", rate)
-            .with_key("left", eta)
-            .progress_chars("=> ");
-            ProgressBar::with_draw_target(Some(full), target).with_style(style)
+            ProgressBar::with_draw_target(Some(full), target).with_style(bytes_style(plan.offset))
         }
         None => {
             let style = ProgressStyle::with_template("{spinner} {bytes:>11}  {rate:>13}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner())
-                .with_key("rate", rate);
+                .with_key("rate", rate_key(plan.offset));
             ProgressBar::with_draw_target(None, target).with_style(style)
         }
     };
@@ -763,6 +770,45 @@ fn progress_bar(plan: &Plan) -> ProgressBar {
         bar.enable_steady_tick(Duration::from_millis(100));
     }
     bar
+}
+
+/// Request bodies at least this large show an upload bar (on a terminal, without `-q`).
+pub const UPLOAD_BAR_MIN: u64 = 1 << 20;
+
+/// An upload's bar on stderr, in the downloads' style.
+pub fn upload_bar(total: u64) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
+        .with_style(bytes_style(0));
+    bar.tick();
+    bar
+}
+
+/// A request body's reader that advances `bar` by what is read, passing the bytes on
+/// unchanged; the bar is cleared at the end of the body, or when the reader is dropped
+/// (an error, a retry).
+pub struct Counting<R> {
+    pub inner: R,
+    pub bar: ProgressBar,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 {
+            self.bar.finish_and_clear();
+        } else {
+            self.bar.inc(n as u64);
+        }
+        Ok(n)
+    }
+}
+
+impl<R> Drop for Counting<R> {
+    fn drop(&mut self) {
+        if !self.bar.is_finished() {
+            self.bar.finish_and_clear();
+        }
+    }
 }
 
 /// `Done. 1.0 GiB in 2.1s (480 MiB/s)`
@@ -848,6 +894,26 @@ fn interrupted(spec: &RequestSpec, sink: &Sink, plan: &Plan, saved: u64, env: &E
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counting_reader_passes_bytes_through_and_advances_the_bar() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 253) as u8).collect();
+        let bar = ProgressBar::hidden();
+        bar.set_length(data.len() as u64);
+        let mut r = Counting {
+            inner: io::Cursor::new(data.clone()),
+            bar: bar.clone(),
+        };
+        let mut buf = [0u8; 777];
+        let n = r.read(&mut buf).unwrap();
+        assert_eq!(bar.position(), n as u64);
+        assert!(!bar.is_finished());
+        let mut rest = Vec::new();
+        r.read_to_end(&mut rest).unwrap();
+        assert_eq!([&buf[..n], &rest[..]].concat(), data);
+        assert_eq!(bar.position(), data.len() as u64);
+        assert!(bar.is_finished(), "cleared at the end of the body");
+    }
 
     #[test]
     fn disposition_names() {

@@ -169,6 +169,13 @@ pub struct Timings {
     pub tcp_done: Option<Instant>,
     /// TLS, if any, is done: the connection is ready.
     pub connected: Option<Instant>,
+    /// The connection is TLS (to the server, or to an HTTPS proxy).
+    pub tls: bool,
+    /// The last write of the request before the response began: the request (head, and the
+    /// body unless the server answered first, as with `100 Continue`) was handed to the
+    /// connection.
+    pub sent: Option<Instant>,
+    /// The first byte of the response (an interim `1xx` included) arrived.
     pub first_byte: Option<Instant>,
     /// The peer the connection was made to (a proxy, when there is one).
     pub remote: Option<Remote>,

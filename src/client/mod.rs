@@ -83,6 +83,8 @@ pub struct Client {
     verify_for: VerifyFor,
     before_wait: stream::BeforeWait,
     env: crate::env::Env,
+    /// Show a progress bar on stderr while a large request body is sent.
+    upload_progress: std::cell::Cell<bool>,
 }
 
 fn secs(v: Option<f64>) -> Option<Duration> {
@@ -99,6 +101,7 @@ impl Client {
             verify_for,
             before_wait: Default::default(),
             env: env.clone(),
+            upload_progress: std::cell::Cell::new(false),
         };
         Ok(client)
     }
@@ -151,6 +154,12 @@ impl Client {
     /// flushes). Set once; later calls are ignored.
     pub fn before_wait(&self, hook: Box<dyn Fn() + Send + Sync>) {
         let _ = self.before_wait.set(hook);
+    }
+
+    /// Show a bar while large bodies (`UPLOAD_BAR_MIN` and up) are sent: when stderr is a
+    /// terminal and notes are not silenced. It never changes what is sent.
+    pub fn upload_progress(&self, on: bool) {
+        self.upload_progress.set(on);
     }
 
     /// Send one request exactly as prepared.
@@ -261,7 +270,16 @@ impl Client {
         let body = if req.body.is_empty() {
             ureq::SendBody::none()
         } else {
-            ureq::SendBody::from_owned_reader(req.body.reader()?)
+            let reader = req.body.reader()?;
+            let len = req.body.len();
+            if self.upload_progress.get() && len >= crate::download::UPLOAD_BAR_MIN {
+                ureq::SendBody::from_owned_reader(crate::download::Counting {
+                    inner: reader,
+                    bar: crate::download::upload_bar(len),
+                })
+            } else {
+                ureq::SendBody::from_owned_reader(reader)
+            }
         };
         let mut request = builder
             .body(body)

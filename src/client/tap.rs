@@ -178,10 +178,14 @@ impl<In: Transport> Connector<In> for TapConnector {
             && target.is_some()
             && self.0.lock().proxy.as_deref() == target.as_deref();
         let now = Instant::now();
+        let tls = chained.as_ref().is_some_and(|t| t.is_tls());
         if to_proxy {
             self.0.mark(|o| o.proxy_ready = true);
         } else {
-            self.0.mark(|o| o.timings.connected = Some(now));
+            self.0.mark(|o| {
+                o.timings.connected = Some(now);
+                o.timings.tls = tls;
+            });
         }
         // The dialer has just recorded where this connection goes (the proxy, when there is
         // one); kept so that exchanges on it once pooled can show it too.
@@ -224,9 +228,18 @@ impl<T: Transport> Transport for TapTransport<T> {
             false => None,
         };
         match prefix {
-            Some((at, prefix)) => transmit_inserted(&mut self.inner, amount, at, &prefix, timeout),
-            None => self.inner.transmit_output(amount, timeout),
+            Some((at, prefix)) => transmit_inserted(&mut self.inner, amount, at, &prefix, timeout)?,
+            None => self.inner.transmit_output(amount, timeout)?,
         }
+        if self.watch {
+            let now = Instant::now();
+            self.tap.mark(|o| {
+                if o.capturing && o.timings.first_byte.is_none() {
+                    o.timings.sent = Some(now);
+                }
+            });
+        }
+        Ok(())
     }
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, Error> {
         // New bytes are appended after the unconsumed ones, so they are the tail.
@@ -352,5 +365,39 @@ mod tests {
             assert_eq!(sent_through(room, Some("http://h:8"), head), want, "{room}");
         }
         assert_eq!(sent_through(256, None, head), head.concat());
+    }
+
+    #[test]
+    fn sent_is_the_last_write_before_the_response() {
+        let tap = Tap::default();
+        tap.begin(None, None);
+        let mut t = TapTransport {
+            inner: Wire(
+                ureq::unversioned::transport::LazyBuffers::new(64, 64),
+                vec![],
+            ),
+            tap: tap.clone(),
+            watch: true,
+            remote: None,
+        };
+        let timeout = NextTimeout {
+            after: ureq::unversioned::transport::time::Duration::Exact(
+                std::time::Duration::from_secs(1),
+            ),
+            reason: ureq::Timeout::SendRequest,
+            per_read: None,
+            per_write: None,
+        };
+        assert!(tap.snapshot().timings.sent.is_none());
+        t.transmit_output(4, timeout).unwrap();
+        let head = tap.snapshot().timings.sent.expect("marked");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        t.transmit_output(4, timeout).unwrap();
+        let body = tap.snapshot().timings.sent.expect("marked");
+        assert!(body > head, "moves with each write");
+        // A write after the response began (a body after `100 Continue`) is not the moment.
+        tap.feed(b"HTTP/1.1 100 Continue\r\n\r\n");
+        t.transmit_output(4, timeout).unwrap();
+        assert_eq!(tap.snapshot().timings.sent, Some(body));
     }
 }

@@ -193,9 +193,20 @@ impl<'a> Printer<'a> {
         Ok(w)
     }
 
-    pub fn meta(&mut self, text: &str) -> Result<()> {
+    /// The `--meta` block, timed up to `now`: a waterfall on a terminal, else plain text.
+    pub fn meta(
+        &mut self,
+        timings: &crate::message::Timings,
+        now: std::time::Instant,
+    ) -> Result<()> {
         self.separate()?;
-        let bytes = theme_wrap(self.theme.as_ref().map(|t| &t.meta), text);
+        let bytes = if self.spec.to_terminal {
+            let width = terminal_width().unwrap_or(80).min(meta::MAX_WIDTH);
+            meta::waterfall(timings, now, width, self.theme.as_ref()).into_bytes()
+        } else {
+            let text = meta::text(timings, now);
+            theme_wrap(self.theme.as_ref().map(|t| &t.meta), &text)
+        };
         self.out.write_all(&bytes)?;
         self.out.write_all(b"\n")?;
         Ok(())
@@ -219,6 +230,23 @@ impl<'a> Printer<'a> {
     pub fn theme(&self) -> Option<&Theme> {
         self.theme.as_ref()
     }
+}
+
+/// The width of the terminal on stdout, else on stderr (with `--download` the heads go there).
+fn terminal_width() -> Option<usize> {
+    [libc::STDOUT_FILENO, libc::STDERR_FILENO]
+        .into_iter()
+        .find_map(|fd| {
+            let mut size = libc::winsize {
+                ws_row: 0,
+                ws_col: 0,
+                ws_xpixel: 0,
+                ws_ypixel: 0,
+            };
+            // SAFETY: TIOCGWINSZ writes one `winsize` through the pointer, which is valid.
+            let ok = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut size) } == 0;
+            (ok && size.ws_col > 0).then_some(usize::from(size.ws_col))
+        })
 }
 
 /// The output, remembering the last byte written (for the final newline on terminals). It is

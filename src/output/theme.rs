@@ -148,6 +148,9 @@ pub struct Theme {
     // misc
     pub meta: Paint,
     pub notice: Paint,
+    /// The `--meta` waterfall's phases, in order: DNS lookup, TCP connect, TLS handshake,
+    /// sending the request, server processing, content transfer.
+    pub phases: [Paint; 6],
 }
 
 impl Theme {
@@ -171,6 +174,7 @@ impl Theme {
         header_value: Paint::NONE,
         meta: Paint::NONE,
         notice: Paint::NONE,
+        phases: [Paint::NONE; 6],
     };
 
     pub fn new(style: Style) -> Theme {
@@ -217,7 +221,13 @@ fn from_sgr(json: [&str; 7], head: [&str; 9], misc: [&str; 2]) -> Theme {
         header_value,
         meta,
         notice,
+        phases: [Paint::NONE; 6],
     }
+}
+
+/// Waterfall phase colours from SGR parameters.
+fn phases(sgr: [&str; 6]) -> [Paint; 6] {
+    sgr.map(Paint::sgr)
 }
 
 /// Basic colours only. The JSON part is colored_json's default `Styler` (jq's look: blue
@@ -246,6 +256,8 @@ fn auto() -> Theme {
     theme.null = Paint::from_ansi(styler.nil_value);
     theme.punct = Paint::from_ansi(styler.object_brackets);
     theme.sep = Paint::from_ansi(styler.object_colon);
+    // cyan, blue, magenta, white, yellow, green
+    theme.phases = phases(["36", "34", "35", "37", "33", "32"]);
     theme
 }
 
@@ -253,7 +265,7 @@ fn auto() -> Theme {
 /// orange 166, red 160; greys 244/245 sit between both backgrounds. JSON: keys blue,
 /// strings cyan, numbers magenta, booleans orange, null violet, punctuation grey.
 fn solarized() -> Theme {
-    from_sgr(
+    let mut theme = from_sgr(
         [
             "38;5;33", "38;5;37", "38;5;125", "38;5;166", "38;5;61", "38;5;244", "38;5;244",
         ],
@@ -269,14 +281,18 @@ fn solarized() -> Theme {
             "",
         ],
         ["38;5;245", "38;5;136"],
-    )
+    );
+    theme.phases = phases([
+        "38;5;37", "38;5;33", "38;5;61", "38;5;245", "38;5;136", "38;5;64",
+    ]);
+    theme
 }
 
 /// Monokai: pink 197, green 148, yellow 186, purple 141, cyan 81, orange 208, comment grey
 /// 242 (null, like the other styles' dim null); punctuation keeps the terminal's own
 /// foreground.
 fn monokai() -> Theme {
-    from_sgr(
+    let mut theme = from_sgr(
         [
             "38;5;197", "38;5;186", "38;5;141", "38;5;81", "38;5;242", "", "",
         ],
@@ -292,7 +308,11 @@ fn monokai() -> Theme {
             "38;5;186",
         ],
         ["38;5;242", "38;5;208"],
-    )
+    );
+    theme.phases = phases([
+        "38;5;81", "38;5;141", "38;5;197", "38;5;242", "38;5;208", "38;5;148",
+    ]);
+    theme
 }
 
 /// Attributes only: bold for keys and heads' landmarks, dim for null and metadata.
@@ -328,6 +348,12 @@ mod tests {
             ("header_value", &t.header_value),
             ("meta", &t.meta),
             ("notice", &t.notice),
+            ("phase dns", &t.phases[0]),
+            ("phase tcp", &t.phases[1]),
+            ("phase tls", &t.phases[2]),
+            ("phase send", &t.phases[3]),
+            ("phase server", &t.phases[4]),
+            ("phase transfer", &t.phases[5]),
         ]
     }
 

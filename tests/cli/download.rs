@@ -776,6 +776,58 @@ fn the_progress_bar_keeps_its_width_and_waits_for_a_rate() {
     }
 }
 
+/// A large `@file` body shows an upload bar on a terminal's stderr; the server gets the
+/// exact bytes. Not with stderr piped, nor with `-q`, nor for a small body.
+#[test]
+fn large_uploads_show_a_progress_bar_on_a_terminal() {
+    let body = content(5 << 20);
+    let server = Server::start(|_| Reply::text("got it"));
+    let url = server.url("/up");
+    let last_body = || server.requests().pop().expect("a request").body;
+    let upload = |args: &[&str], tty: Tty| {
+        let cmd = http(args);
+        std::fs::write(cmd.home().join("big.bin"), &body).unwrap();
+        std::fs::write(cmd.home().join("small.bin"), b"small").unwrap();
+        cmd.run_pty_with(tty).success()
+    };
+    let run = upload(&["-b", "POST", &url, "@big.bin"], Tty::ALL);
+    let out = run.text();
+    assert!(out.contains("5.00 MiB"), "the total size: {out:?}");
+    // A local upload ends before the bar shows a rate (after 1 s): the bar itself is enough.
+    assert!(
+        out.contains("% [") && out.contains("/5.00 MiB"),
+        "a bar: {out:?}"
+    );
+    assert!(out.contains("got it"), "{out:?}");
+    let got = last_body();
+    assert_eq!(got.len(), body.len());
+    assert!(got == body, "the exact bytes");
+
+    // Multipart with a big file part.
+    let run = upload(&["-b", "--form", "POST", &url, "f@big.bin"], Tty::ALL);
+    assert!(
+        run.text().contains("MiB") && run.text().contains('%'),
+        "{run:?}"
+    );
+    let got = last_body();
+    assert!(got.len() > body.len() && got.windows(4096).any(|w| w == &body[..4096]));
+
+    // stderr to a pipe: no bar, same bytes.
+    let run = upload(&["-b", "POST", &url, "@big.bin"], Tty::SPLIT);
+    assert!(
+        !run.text().contains("MiB") && !run.stderr_str().contains("MiB"),
+        "{run:?}"
+    );
+    assert!(last_body() == body, "the exact bytes without a bar");
+    // -q and small bodies: no bar.
+    let run = upload(&["-q", "POST", &url, "@big.bin"], Tty::ALL);
+    assert!(!run.text().contains("MiB"), "{run:?}");
+    assert!(last_body() == body);
+    let run = upload(&["-b", "POST", &url, "@small.bin"], Tty::ALL);
+    assert!(!run.text().contains("% ["), "{run:?}");
+    assert_eq!(last_body(), b"small");
+}
+
 // ------------------------------------------------------------- Ctrl-C
 
 /// A server whose first response promises `total` bytes, sends `sent` of them, then waits

@@ -271,6 +271,117 @@ fn print_meta_shows_elapsed_breakdown_and_remote_address() {
     }
 }
 
+/// The waterfall's glyphs, one per phase (DNS, TCP, TLS, sending, server, transfer).
+const PHASE_GLYPHS: [char; 6] = ['░', '▒', '▓', '▌', '█', '▄'];
+
+/// Text with SGR escape sequences taken out.
+fn strip_sgr(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            chars.by_ref().find(|&c| c == 'm');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// On a terminal, `-m` draws the phases as a waterfall: names, durations under them and a
+/// bar as wide as the terminal; with stdout a pipe (`http -m URL | cat`) the plain text is
+/// unchanged.
+#[test]
+fn meta_on_a_terminal_is_a_waterfall_and_plain_when_piped() {
+    let server = serve_json(r#"{"body":"not shown"}"#);
+    let run = http(&["-m", &server.url("/")])
+        .winsize(110, 30)
+        .run_pty_split()
+        .success();
+    let shown = strip_sgr(&run.text());
+    assert!(
+        run.text().contains("\x1b["),
+        "coloured on a terminal: {shown}"
+    );
+    assert!(shown.starts_with("Elapsed time: "), "{shown}");
+    for phase in [
+        "DNS lookup",
+        "TCP connect",
+        "Sending request",
+        "Server processing",
+        "Content transfer",
+    ] {
+        assert!(shown.contains(phase), "{phase} in\n{shown}");
+    }
+    assert!(!shown.contains("TLS"), "no TLS over plain HTTP:\n{shown}");
+    assert!(shown.contains("ms") || shown.contains("µs"), "{shown}");
+    let bar = shown
+        .lines()
+        .find(|l| !l.is_empty() && l.chars().all(|c| PHASE_GLYPHS.contains(&c)))
+        .unwrap_or_else(|| panic!("a bar line in\n{shown}"));
+    assert_eq!(
+        bar.chars().count(),
+        110,
+        "as wide as the terminal:\n{shown}"
+    );
+    assert!(
+        shown.contains(&format!("Remote address: 127.0.0.1:{}", server.port)),
+        "{shown}"
+    );
+    assert!(!shown.contains("dns "), "not the plain breakdown:\n{shown}");
+
+    // A narrow terminal: every line fits.
+    let run = http(&["-m", &server.url("/")])
+        .winsize(40, 30)
+        .run_pty_split()
+        .success();
+    let shown = strip_sgr(&run.text());
+    for line in shown
+        .lines()
+        .filter(|l| !l.starts_with("Remote") && !l.starts_with("Elapsed"))
+    {
+        assert!(line.chars().count() <= 40, "{line:?} in\n{shown}");
+    }
+    assert!(shown.contains("Server"), "{shown}");
+
+    // stdout a pipe, stderr and stdin on the terminal: `http -m URL | cat`.
+    let piped = Tty {
+        stdin: true,
+        stdout: false,
+        stderr: true,
+    };
+    let run = http(&["-m", &server.url("/")])
+        .winsize(110, 30)
+        .run_pty_with(piped)
+        .success();
+    let out = run.stdout_str();
+    assert!(!out.chars().any(|c| PHASE_GLYPHS.contains(&c)), "{out}");
+    assert!(!out.contains('\x1b'), "{out:?}");
+    assert_meta(&out, server.port);
+}
+
+/// `-vv` on a terminal ends with the waterfall too.
+#[test]
+fn verbose_twice_on_a_terminal_draws_the_waterfall() {
+    let resp = response("200 OK", &[("Content-Type", "text/plain")], b"done");
+    let server = serve(resp);
+    let run = http(&["-vv", &server.url("/")])
+        .winsize(100, 30)
+        .run_pty_split()
+        .success();
+    let shown = strip_sgr(&run.text());
+    let tail = &shown[shown.find("done").expect("the body")..];
+    assert!(
+        tail.contains("Elapsed time: ") && tail.contains("Server"),
+        "{shown}"
+    );
+    assert!(
+        tail.lines()
+            .any(|l| !l.is_empty() && l.chars().all(|c| PHASE_GLYPHS.contains(&c))),
+        "{shown}"
+    );
+}
+
 #[test]
 fn verbose_prints_the_request_then_the_response() {
     let resp = response(
