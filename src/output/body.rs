@@ -441,14 +441,7 @@ fn write_lines(
     json_kind: bool,
 ) -> io::Result<Written> {
     let mut dec = TextDecoder::new(style.charset, &first, style.terminal);
-    let sse = style.mime == Some("text/event-stream");
-    // Each line that parses is formatted wherever a whole body would be sniffed for JSON
-    // (untyped, `text/*`, `--json`): NDJSON served as text/plain, as in HTTPie.
-    let sniffed = match style.mime {
-        None => true,
-        Some(m) => m.starts_with("text/") || style.force_json,
-    };
-    let lines_json = json_kind || sse || sniffed;
+    let lines_json = lines_may_be_json(style, json_kind);
     let mut w = Written::default();
     let mut pending: Vec<u8> = Vec::new();
     // True while the current line was already partly printed raw.
@@ -493,6 +486,18 @@ fn write_lines(
     dec.push(&[], true, out)?;
     out.flush()?;
     Ok(w)
+}
+
+/// Whether `--stream` lines are tried as JSON: a JSON type, SSE, or wherever a whole body
+/// would be sniffed for JSON (untyped, `text/*`, `--json`): NDJSON served as text/plain, as
+/// in HTTPie.
+fn lines_may_be_json(style: &BodyStyle, json_kind: bool) -> bool {
+    let sse = style.mime == Some("text/event-stream");
+    let sniffed = match style.mime {
+        None => true,
+        Some(m) => m.starts_with("text/") || style.force_json,
+    };
+    json_kind || sse || sniffed
 }
 
 fn format_line(line: &[u8], style: &BodyStyle) -> Option<Vec<u8>> {

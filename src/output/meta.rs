@@ -159,6 +159,21 @@ fn paint(out: &mut String, paint: Option<&Paint>, text: &str) {
     }
 }
 
+/// Columns packed into rows that `fits` (at least one column a row).
+fn pack_rows<T>(cells: &[T], fits: impl Fn(&[T]) -> bool) -> Vec<&[T]> {
+    let mut rows = Vec::new();
+    let mut start = 0;
+    while start < cells.len() {
+        let mut end = start + 1;
+        while end < cells.len() && fits(&cells[start..=end]) {
+            end += 1;
+        }
+        rows.push(&cells[start..end]);
+        start = end;
+    }
+    rows
+}
+
 /// The legend: one column per phase, its glyph and name over its duration. Full names when
 /// all columns fit in `width` on one row, else short names, wrapped to more rows if need be.
 fn legend(phases: &[(usize, Duration)], width: usize, theme: Option<&Theme>) -> String {
@@ -184,17 +199,7 @@ fn legend(phases: &[(usize, Duration)], width: usize, theme: Option<&Theme>) -> 
     } else {
         cells(true)
     };
-    // Pack columns into rows no wider than `width` (at least one column a row).
-    let mut rows: Vec<&[(usize, String, String)]> = Vec::new();
-    let mut start = 0;
-    while start < cells.len() {
-        let mut end = start + 1;
-        while end < cells.len() && row_width(&cells[start..=end]) <= width {
-            end += 1;
-        }
-        rows.push(&cells[start..end]);
-        start = end;
-    }
+    let rows = pack_rows(&cells, |r| row_width(r) <= width);
     let mut out = String::new();
     for row in rows {
         let mut names = String::new();
