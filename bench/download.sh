@@ -113,7 +113,7 @@ eval "${CMD[http -d]}"
 cmp -s "$work/out.bin" "$work/big.bin" || { note "bench: http's download differs"; exit 1; }
 if have script; then
     script -qec "$HTTP -d -o $OUT $URL" /dev/null >"$work/pty.txt"
-    grep -q "ETA" "$work/pty.txt" || note "bench: note: no progress bar seen on the pty"
+    grep -q "% \[" "$work/pty.txt" || note "bench: note: no progress bar seen on the pty"
     grep -q "Done\." "$work/pty.txt" || { note "bench: no Done line on the pty"; exit 1; }
 fi
 
