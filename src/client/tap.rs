@@ -323,31 +323,38 @@ mod tests {
         }
     }
 
-    /// Sends `pieces` through a tap expecting `prefix`, with an output buffer of `room` bytes.
-    fn sent_through(room: usize, prefix: Option<&str>, pieces: &[&[u8]]) -> Vec<u8> {
-        let tap = Tap::default();
-        tap.begin(None, prefix.map(str::to_string));
-        let wire = Wire(
-            ureq::unversioned::transport::LazyBuffers::new(64, room),
-            vec![],
-        );
-        let mut t = TapTransport {
-            inner: wire,
-            tap,
+    /// A watching tap transport over a [`Wire`] with an output buffer of `room` bytes.
+    fn tapped(tap: &Tap, room: usize) -> TapTransport<Wire> {
+        TapTransport {
+            inner: Wire(
+                ureq::unversioned::transport::LazyBuffers::new(64, room),
+                vec![],
+            ),
+            tap: tap.clone(),
             watch: true,
             remote: None,
-        };
-        let timeout = NextTimeout {
+        }
+    }
+
+    fn a_second() -> NextTimeout {
+        NextTimeout {
             after: ureq::unversioned::transport::time::Duration::Exact(
                 std::time::Duration::from_secs(1),
             ),
             reason: ureq::Timeout::SendRequest,
             per_read: None,
             per_write: None,
-        };
+        }
+    }
+
+    /// Sends `pieces` through a tap expecting `prefix`, with an output buffer of `room` bytes.
+    fn sent_through(room: usize, prefix: Option<&str>, pieces: &[&[u8]]) -> Vec<u8> {
+        let tap = Tap::default();
+        tap.begin(None, prefix.map(str::to_string));
+        let mut t = tapped(&tap, room);
         for piece in pieces {
             t.buffers().output()[..piece.len()].copy_from_slice(piece);
-            t.transmit_output(piece.len(), timeout).unwrap();
+            t.transmit_output(piece.len(), a_second()).unwrap();
         }
         t.inner.1
     }
@@ -371,23 +378,8 @@ mod tests {
     fn sent_is_the_last_write_before_the_response() {
         let tap = Tap::default();
         tap.begin(None, None);
-        let mut t = TapTransport {
-            inner: Wire(
-                ureq::unversioned::transport::LazyBuffers::new(64, 64),
-                vec![],
-            ),
-            tap: tap.clone(),
-            watch: true,
-            remote: None,
-        };
-        let timeout = NextTimeout {
-            after: ureq::unversioned::transport::time::Duration::Exact(
-                std::time::Duration::from_secs(1),
-            ),
-            reason: ureq::Timeout::SendRequest,
-            per_read: None,
-            per_write: None,
-        };
+        let mut t = tapped(&tap, 64);
+        let timeout = a_second();
         assert!(tap.snapshot().timings.sent.is_none());
         t.transmit_output(4, timeout).unwrap();
         let head = tap.snapshot().timings.sent.expect("marked");
