@@ -5,6 +5,7 @@
 use std::io::{self, Read, Write};
 
 use super::json::{self, JsonOptions};
+use super::markup::Highlighter;
 use super::theme::Theme;
 use super::visible;
 
@@ -163,6 +164,12 @@ fn is_json(style: &BodyStyle, prefix: &[u8]) -> bool {
 
 fn is_xml(mime: Option<&str>) -> bool {
     mime.is_some_and(|m| m.ends_with("/xml") || m.ends_with("+xml"))
+}
+
+/// HTML, or XML shown as received (not re-indented, or not well-formed): coloured by the
+/// markup lexer.
+fn is_markup(mime: Option<&str>) -> bool {
+    is_xml(mime) || mime == Some("text/html")
 }
 
 /// `--pretty=colors`: colours without re-indenting. Up to the buffer limit, invalid JSON is
@@ -363,21 +370,29 @@ fn detect(prefix: &[u8]) -> &'static encoding_rs::Encoding {
     }
 }
 
-/// A streaming charset decoder to UTF-8.
-struct TextDecoder {
+/// A streaming charset decoder to UTF-8, neutralising controls on a terminal and colouring
+/// markup when asked.
+struct TextDecoder<'t> {
     decoder: encoding_rs::Decoder,
     terminal: bool,
+    markup: Option<Highlighter<'t>>,
 }
 
-impl TextDecoder {
-    fn new(charset: Option<&str>, prefix: &[u8], terminal: bool) -> TextDecoder {
-        let encoding = charset
+impl<'t> TextDecoder<'t> {
+    fn new(style: &BodyStyle<'t>, prefix: &[u8]) -> TextDecoder<'t> {
+        let encoding = style
+            .charset
             .and_then(|c| encoding_rs::Encoding::for_label(c.trim().as_bytes()))
             .or_else(|| encoding_rs::Encoding::for_bom(prefix).map(|(e, _)| e))
             .unwrap_or_else(|| detect(prefix));
+        let markup = style
+            .theme
+            .filter(|_| is_markup(style.mime))
+            .map(Highlighter::new);
         TextDecoder {
             decoder: encoding.new_decoder_with_bom_removal(),
-            terminal,
+            terminal: style.terminal,
+            markup,
         }
     }
 
@@ -393,7 +408,17 @@ impl TextDecoder {
         } else {
             text.as_str().into()
         };
-        out.write_all(shown.as_bytes())?;
+        match &mut self.markup {
+            Some(markup) => {
+                let mut coloured = Vec::with_capacity(shown.len() * 2);
+                markup.feed(&shown, &mut coloured);
+                if last {
+                    markup.finish(&mut coloured);
+                }
+                out.write_all(&coloured)?;
+            }
+            None => out.write_all(shown.as_bytes())?,
+        }
         Ok(text.ends_with('\n'))
     }
 }
@@ -404,7 +429,7 @@ fn write_text(
     out: &mut dyn Write,
     style: &BodyStyle,
 ) -> io::Result<Written> {
-    let mut dec = TextDecoder::new(style.charset, &first, style.terminal);
+    let mut dec = TextDecoder::new(style, &first);
     let mut w = Written {
         bytes: first.len() as u64,
         ..Written::default()
@@ -440,7 +465,7 @@ fn write_lines(
     style: &BodyStyle,
     json_kind: bool,
 ) -> io::Result<Written> {
-    let mut dec = TextDecoder::new(style.charset, &first, style.terminal);
+    let mut dec = TextDecoder::new(style, &first);
     let lines_json = lines_may_be_json(style, json_kind);
     let mut w = Written::default();
     let mut pending: Vec<u8> = Vec::new();

@@ -5,6 +5,7 @@ pub mod body;
 pub mod convert;
 pub mod heads;
 pub mod json;
+pub mod markup;
 pub mod meta;
 pub mod options;
 pub mod theme;

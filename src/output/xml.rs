@@ -354,9 +354,13 @@ impl Renderer<'_> {
                     self.out.extend_from_slice(text);
                 }
                 Event::GeneralRef(name) => {
+                    // Painted as the markup lexer paints entities in HTML.
+                    let paint = &self.theme.boolean;
+                    self.out.extend_from_slice(&paint.on);
                     self.out.push(b'&');
                     self.out.extend_from_slice(name);
                     self.out.push(b';');
+                    self.out.extend_from_slice(&paint.off);
                 }
                 Event::CData(data) => {
                     let punct = &self.theme.punct;
@@ -555,7 +559,7 @@ mod tests {
             "\x1b[90m<?xml version=\"1.0\"?>\x1b[0m\n",
             "\x1b[1m<\x1b[0m\x1b[1;34ma\x1b[0m \x1b[36mx\x1b[0m\x1b[1m=\x1b[0m",
             "\x1b[32m\"1\"\x1b[0m\x1b[1m>\x1b[0m\n",
-            "  \x1b[1m<\x1b[0m\x1b[1;34mb\x1b[0m\x1b[1m>\x1b[0mt &amp;",
+            "  \x1b[1m<\x1b[0m\x1b[1;34mb\x1b[0m\x1b[1m>\x1b[0mt \x1b[35m&amp;\x1b[0m",
             "\x1b[1m</\x1b[0m\x1b[1;34mb\x1b[0m\x1b[1m>\x1b[0m\n",
             "  \x1b[1m<\x1b[0m\x1b[1;34mc\x1b[0m\x1b[1m/>\x1b[0m\n",
             "  \x1b[90m<!--n-->\x1b[0m\n",

@@ -988,6 +988,73 @@ fn xml_mixed_content_keeps_its_text() {
     );
 }
 
+/// A page with a doctype, a comment, attributes, entities, raw-text `<script>`, and an
+/// escape sequence the terminal must not obey.
+const PAGE: &[u8] = b"<!DOCTYPE html>\n<html lang=\"en\"><!-- c --><p class=x>A &amp; B</p>\
+    <script>if (a<b) {}</script>\x1b[2J</html>\n";
+
+/// HTML is coloured on a terminal, as HTTPie does: tag names, attribute names and values,
+/// entities and comments each in their paint; the text is unchanged and still neutralised.
+#[test]
+fn html_is_highlighted_on_a_terminal() {
+    let server = serve(response(
+        "200 OK",
+        &[("Content-Type", "text/html; charset=utf-8")],
+        PAGE,
+    ));
+    let run = http(&["-b", &server.url("/")]).run_pty_split().success();
+    let out = text(&tty(&run));
+    for painted in [
+        "\x1b[90m<!DOCTYPE html>",   // doctype: muted
+        "\x1b[1;34mhtml\x1b[0m",     // tag name: bold blue (JSON keys' paint)
+        "\x1b[36mlang\x1b[0m",       // attribute name: cyan (header names' paint)
+        "\x1b[32m\"en\"\x1b[0m",     // attribute value: green (strings' paint)
+        "\x1b[35m&amp;\x1b[0m",      // entity: magenta
+        "\x1b[90m<!-- c -->\x1b[0m", // comment: muted
+    ] {
+        assert!(out.contains(painted), "{painted:?} in {out:?}");
+    }
+    // Script content is raw text: `<b` there is no tag.
+    assert!(out.contains("if (a<b) {}"), "{out:?}");
+    let shown = text(&strip_ansi(&tty(&run)));
+    assert_eq!(
+        shown,
+        text(PAGE).replace('\x1b', "\\x1b"),
+        "only paint added, the escape neutralised"
+    );
+    // Redirected: exactly the bytes received; `--pretty=all` colours there too.
+    let run = http(&["-b", &server.url("/")]).run().success();
+    assert_eq!(run.stdout, PAGE);
+    let run = http(&["-b", "--pretty=all", &server.url("/")])
+        .run()
+        .success();
+    assert!(run.stdout_str().contains("\x1b[1;34mp\x1b[0m"), "{run:?}");
+    // (Not a terminal: the page's own escape is passed through, as HTTPie does.)
+    assert_eq!(strip_ansi(&run.stdout), strip_ansi(PAGE));
+    let run = http(&["-b", "--pretty=format", &server.url("/")])
+        .run()
+        .success();
+    assert_eq!(run.stdout, PAGE, "formatting leaves HTML alone");
+}
+
+/// XML that is coloured but not re-indented (`--pretty=colors`) goes through the same lexer.
+#[test]
+fn xml_with_colours_only_is_highlighted_as_received() {
+    let body = b"<?xml version=\"1.0\"?><a x=\"1\"><b>t &amp; u</b></a>";
+    let server = serve(response(
+        "200 OK",
+        &[("Content-Type", "application/xml")],
+        body,
+    ));
+    let run = http(&["-b", "--pretty=colors", &server.url("/")])
+        .run()
+        .success();
+    let out = run.stdout_str();
+    assert!(out.contains("\x1b[1;34mb\x1b[0m"), "{out:?}");
+    assert!(out.contains("\x1b[35m&amp;\x1b[0m"), "{out:?}");
+    assert_eq!(strip_ansi(&run.stdout), body, "not re-indented");
+}
+
 // --------------------------------------------------------------------- binary
 
 #[test]
