@@ -19,6 +19,8 @@
 #       cat FILE > OUT                             (the ceiling: a local file-to-file copy)
 #       script -qc 'http -d -o OUT URL'            (stderr on a pty: progress bar drawn)
 #       script -qc 'http -d -q -o OUT URL'         (same pty, no bar: isolates the bar's cost)
+#     each run starts with no output file and nothing left to write back (`rm`, `sync`,
+#     untimed), so no command pays for the one before it;
 #   - peak RSS of one more run of each under /usr/bin/time (when present);
 #   - checks that http's file is byte-identical to the source.
 #
@@ -119,8 +121,13 @@ fi
 
 note "bench: ${#names[@]} commands x $RUNS runs, alternating"
 for name in "${names[@]}"; do eval "${CMD[$name]}"; done # warm-up
+# Each timed run starts from the same state: no output file to truncate and no dirty pages
+# left to write back (else a run pays for whatever ran before it, and the order of the
+# commands shows up as a cost of the command).
+settle() { rm -f "$work/out.bin"; sync; }
 for ((i = 0; i < RUNS; i++)); do
     for name in "${names[@]}"; do
+        settle
         TIMES[$name]+="$(time_once "${CMD[$name]}") "
     done
 done

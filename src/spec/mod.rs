@@ -400,6 +400,38 @@ mod tests {
                 format!("a URL is missing after the method {method}: http {method} URL [ITEM]...")
             );
         }
+        // An item where the URL belongs: named as such, not looked up as a host.
+        for (args, want) in [
+            (
+                &["POST", "a=b"][..],
+                "a URL is missing after POST: 'a=b' is a request item",
+            ),
+            (
+                &["POST", "q==1", "x=y"][..],
+                "a URL is missing after POST: 'q==1' is a",
+            ),
+            (&["n:=1"][..], "a URL is missing: 'n:=1' is a request item"),
+        ] {
+            let e = spec(args).unwrap_err().to_string();
+            assert!(e.starts_with(want), "{e}");
+            assert!(e.ends_with("usage: http [METHOD] URL [ITEM]..."), "{e}");
+        }
+        let e = spec(&["X:y"]).unwrap_err().to_string();
+        assert!(
+            e.ends_with(
+                "if 'X:y' is a request item, the URL comes first: http [METHOD] URL [ITEM]..."
+            ),
+            "{e}"
+        );
+        // URLs with `=` in their query or path, or credentials, are still URLs.
+        for url in [
+            "example.org/?a=b",
+            ":8080/x=1",
+            "example.org?a=b",
+            "http://u:p=@h/",
+        ] {
+            assert!(spec(&["GET", url]).is_ok(), "{url}");
+        }
         // Lone words that are not upper-case methods stay hosts.
         for host in ["localhost", "example", "post", "Get"] {
             let s = spec(&[host]).unwrap();

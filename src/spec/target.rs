@@ -33,8 +33,26 @@ impl Target {
             )));
         }
         let (method, raw_url, raw_items) = split_positionals(&cli.args);
+        let program = &env.program;
+        if is_item_not_url(raw_url) {
+            let after = method
+                .as_ref()
+                .map_or(String::new(), |m| format!(" after {m}"));
+            return Err(usage(format!(
+                "a URL is missing{after}: '{raw_url}' is a request item; \
+                 usage: {program} [METHOD] URL [ITEM]..."
+            )));
+        }
         let scheme = default_scheme(cli, env);
-        let parsed = crate::cli::url::parse(raw_url, &scheme, cli.path_as_is).map_err(usage)?;
+        let parsed = crate::cli::url::parse(raw_url, &scheme, cli.path_as_is).map_err(|e| {
+            match items::parse_item(raw_url) {
+                Ok(_) => usage(format!(
+                    "{e}; if '{raw_url}' is a request item, the URL comes first: \
+                     {program} [METHOD] URL [ITEM]..."
+                )),
+                Err(_) => usage(e),
+            }
+        })?;
         let items: Vec<Item> = raw_items
             .iter()
             .map(|s| items::parse_item(s).map_err(|e| usage(e.to_string())))
@@ -95,6 +113,13 @@ fn lone_method(args: &[String]) -> Option<&str> {
         [only] if KNOWN_METHODS.contains(&only.as_str()) => Some(only),
         _ => None,
     }
+}
+
+/// A word in the URL's place that cannot be a URL but is a request item (`http POST a=b`):
+/// a host name never holds `=`, and the word has no scheme.
+fn is_item_not_url(raw: &str) -> bool {
+    let authority = raw.split(['/', '?', '#']).next().unwrap_or(raw);
+    !raw.contains("://") && authority.contains('=') && items::parse_item(raw).is_ok()
 }
 
 /// Split positionals into (method, url, items). A letters-only first word is a method, as in
