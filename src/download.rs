@@ -530,13 +530,12 @@ impl Progress {
     }
 }
 
-/// Copy the body to the sink, a chunk at a time, updating the bar once per chunk.
+/// Copy the body to the sink, a chunk at a time. The bar is not touched here: the waiting
+/// thread draws it from the shared count, so the data path never waits on the terminal.
 fn copy(
     mut reader: Box<dyn Read + Send>,
     mut out: Box<dyn Write + Send>,
     progress: &Progress,
-    bar: Option<&ProgressBar>,
-    offset: u64,
 ) -> Result<(), CopyError> {
     let mut buf = vec![0u8; CHUNK];
     loop {
@@ -553,9 +552,6 @@ fn copy(
             }
             out.write_all(&buf[..n]).map_err(CopyError::Write)?;
             *written += n as u64;
-        }
-        if let Some(bar) = bar {
-            bar.set_position(offset + progress.raw.load(Ordering::Relaxed));
         }
     }
     out.flush().map_err(CopyError::Write)
@@ -595,8 +591,8 @@ pub fn save(
     }
     let bar = (talk && env.stderr_is_tty).then(|| progress_bar(&plan));
     let started = Instant::now();
-    let worker = start_copy(&mut resp, out, &progress, bar.clone(), plan.offset, tx);
-    let event = rx.recv().unwrap_or(Event::Interrupted);
+    let worker = start_copy(&mut resp, out, &progress, tx);
+    let event = wait(&rx, bar.as_ref(), &progress, plan.offset);
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -625,13 +621,35 @@ fn complete_note(spec: &RequestSpec, req: &PreparedRequest) -> String {
     )
 }
 
+/// How often the waiting thread moves the bar (indicatif redraws at most 20 times a second).
+const BAR_UPDATE: Duration = Duration::from_millis(50);
+
+/// Waits for the copy to end or Ctrl-C, moving the bar meanwhile.
+fn wait(
+    rx: &mpsc::Receiver<Event>,
+    bar: Option<&ProgressBar>,
+    progress: &Progress,
+    offset: u64,
+) -> Event {
+    let Some(bar) = bar else {
+        return rx.recv().unwrap_or(Event::Interrupted);
+    };
+    loop {
+        match rx.recv_timeout(BAR_UPDATE) {
+            Ok(event) => return event,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                bar.set_position(offset + progress.raw.load(Ordering::Relaxed));
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Event::Interrupted,
+        }
+    }
+}
+
 /// Copy the body (counting wire bytes, then decoding) on a thread that reports on `tx`.
 fn start_copy(
     resp: &mut Response,
     out: Box<dyn Write + Send>,
     progress: &Arc<Progress>,
-    bar: Option<ProgressBar>,
-    offset: u64,
     tx: mpsc::Sender<Event>,
 ) -> std::thread::JoinHandle<()> {
     let raw = Counted {
@@ -641,7 +659,7 @@ fn start_copy(
     let reader = resp.decode(Box::new(raw));
     let progress = progress.clone();
     std::thread::spawn(move || {
-        let r = copy(reader, out, &progress, bar.as_ref(), offset);
+        let r = copy(reader, out, &progress);
         let _ = tx.send(Event::Done(r));
     })
 }
@@ -731,8 +749,7 @@ fn rate_key(offset: u64) -> impl Fn(&ProgressState, &mut dyn fmt::Write) + Send 
 /// The known-size style, for downloads and uploads: percentage, bar, bytes, rate and ETA.
 /// Every field has a fixed width (the widest value it takes: `1023.99 KiB`,
 /// `1023.99 KiB/s`), so the bar does not jitter as numbers grow; rate and ETA stay blank
-/// until [`has_rate`]. indicatif limits redraws (20 per second), so a per-chunk update is
-/// cheap.
+/// until [`has_rate`].
 fn bytes_style(offset: u64) -> ProgressStyle {
     let eta = move |state: &ProgressState, w: &mut dyn fmt::Write| {
         if has_rate(state, offset) {
