@@ -105,6 +105,16 @@ fn a_lone_method_is_a_missing_url() {
     }
 }
 
+/// An item in the URL's place is named as such, and nothing is looked up or sent.
+#[test]
+fn an_item_where_the_url_belongs_is_a_missing_url() {
+    for args in [&["POST", "a=b"][..], &["q==1"][..]] {
+        let err = usage_error(args, &[]);
+        assert_one_line(&err, &["a URL is missing", "is a request item"]);
+        assert!(!err.contains("resolve"), "{err:?}");
+    }
+}
+
 #[test]
 fn missing_url_names_what_is_missing() {
     let err = usage_error(&["--form"], &[]);
