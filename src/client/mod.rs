@@ -204,6 +204,14 @@ impl Client {
                     .and_then(|p| proxy_failure(&e, p, o.proxy_ready))
                 {
                     Some(f) => f.into(),
+                    None if proxy.is_none() && cut_in_handshake(&e, &o, req) => {
+                        Failure::Network(format!(
+                            "{} closed the connection during the TLS handshake: is it an \
+                             HTTPS server? (for plain HTTP, use http://)",
+                            authority(&req.url)
+                        ))
+                        .into()
+                    }
                     None => self.explain(e, req),
                 };
                 Err(SendFailure {
@@ -533,6 +541,16 @@ fn proxy_failure(e: &ureq::Error, proxy: &str, proxy_ready: bool) -> Option<Fail
         _ => return None,
     };
     Some(Failure::Network(msg))
+}
+
+/// An https:// connection the server closed or reset after TCP connected and before TLS
+/// was up: often a plain-HTTP server that gave up on the handshake's bytes.
+fn cut_in_handshake(e: &ureq::Error, o: &tap::Observed, req: &PreparedRequest) -> bool {
+    use std::io::ErrorKind as K;
+    let cut = matches!(e, ureq::Error::Io(io) if matches!(io.kind(), K::UnexpectedEof | K::ConnectionReset));
+    cut && req.url.scheme() == "https"
+        && o.timings.tcp_done.is_some()
+        && o.timings.connected.is_none()
 }
 
 /// Map a ureq error to a typed failure with a message that names the host and the cause.

@@ -108,6 +108,34 @@ fn https_to_a_plain_http_port_suggests_http() {
     );
 }
 
+/// `https://` to a server that reads the ClientHello and hangs up (or resets) without a
+/// word: the message says the handshake was cut, not that a response was missing.
+#[test]
+fn a_server_hanging_up_in_the_handshake_is_named_as_such() {
+    for reset in [false, true] {
+        let server = RawServer::scripted(move |conn| {
+            let mut hello = [0u8; 4096];
+            let _ = std::io::Read::read(&mut conn.stream, &mut hello);
+            if reset {
+                conn.reset();
+            } else {
+                conn.finish();
+            }
+        });
+        let url = server.url("/").replace("http://", "https://");
+        let run = http(&[&url]).run();
+        let addr = server.addr();
+        assert_error(
+            &run,
+            "http",
+            &[&format!(
+                "{addr} closed the connection during the TLS handshake: is it an HTTPS \
+                 server? (for plain HTTP, use http://)"
+            )],
+        );
+    }
+}
+
 #[test]
 fn default_verification_rejects_unknown_ca() {
     let pki = Pki::new();
