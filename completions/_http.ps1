@@ -42,6 +42,7 @@ Register-ArgumentCompleter -Native -CommandName 'http' -ScriptBlock {
             [CompletionResult]::new('--auth', '--auth', [CompletionResultType]::ParameterName, 'Credentials: USER[:PASS] (prompts for a missing password) or a bearer TOKEN')
             [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'The authentication scheme')
             [CompletionResult]::new('--auth-type', '--auth-type', [CompletionResultType]::ParameterName, 'The authentication scheme')
+            [CompletionResult]::new('--aws-sigv4', '--aws-sigv4', [CompletionResultType]::ParameterName, 'Sign with AWS Signature Version 4, as curl does: PROVIDER1[:PROVIDER2[:REGION[:SERVICE]]], e.g. aws:amz:us-east-1:s3 (region and service default to the host name''s SERVICE.REGION.*); the keys are --auth ACCESS_KEY:SECRET_KEY')
             [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Proxy for a protocol: PROTOCOL:URL, e.g. http:http://proxy:3128 (repeatable)')
             [CompletionResult]::new('--resolve', '--resolve', [CompletionResultType]::ParameterName, 'Connect to ADDR for HOST:PORT, keeping the URL, Host and TLS name (repeatable)')
             [CompletionResult]::new('--connect-to', '--connect-to', [CompletionResultType]::ParameterName, 'Send requests meant for HOST1:PORT1 to HOST2:PORT2; empty parts mean any/same (repeatable)')

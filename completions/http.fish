@@ -33,6 +33,7 @@ complete -c http -s a -l auth -d 'Credentials: USER[:PASS] (prompts for a missin
 complete -c http -s A -l auth-type -d 'The authentication scheme' -r -f -a "basic\t''
 digest\t''
 bearer\t''"
+complete -c http -l aws-sigv4 -d 'Sign with AWS Signature Version 4, as curl does: PROVIDER1[:PROVIDER2[:REGION[:SERVICE]]], e.g. aws:amz:us-east-1:s3 (region and service default to the host name\'s SERVICE.REGION.*); the keys are --auth ACCESS_KEY:SECRET_KEY' -r
 complete -c http -l proxy -d 'Proxy for a protocol: PROTOCOL:URL, e.g. http:http://proxy:3128 (repeatable)' -r
 complete -c http -l resolve -d 'Connect to ADDR for HOST:PORT, keeping the URL, Host and TLS name (repeatable)' -r
 complete -c http -l connect-to -d 'Send requests meant for HOST1:PORT1 to HOST2:PORT2; empty parts mean any/same (repeatable)' -r

@@ -39,6 +39,7 @@ set edit:completion:arg-completer[https] = {|@words|
             cand --auth 'Credentials: USER[:PASS] (prompts for a missing password) or a bearer TOKEN'
             cand -A 'The authentication scheme'
             cand --auth-type 'The authentication scheme'
+            cand --aws-sigv4 'Sign with AWS Signature Version 4, as curl does: PROVIDER1[:PROVIDER2[:REGION[:SERVICE]]], e.g. aws:amz:us-east-1:s3 (region and service default to the host name''s SERVICE.REGION.*); the keys are --auth ACCESS_KEY:SECRET_KEY'
             cand --proxy 'Proxy for a protocol: PROTOCOL:URL, e.g. http:http://proxy:3128 (repeatable)'
             cand --resolve 'Connect to ADDR for HOST:PORT, keeping the URL, Host and TLS name (repeatable)'
             cand --connect-to 'Send requests meant for HOST1:PORT1 to HOST2:PORT2; empty parts mean any/same (repeatable)'

@@ -4,7 +4,7 @@
 
 use std::ffi::OsString;
 use std::io::Write;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use anyhow::Result;
 
@@ -19,6 +19,7 @@ use crate::message::Response;
 use crate::output::{convert, Printer};
 use crate::prepare::{self, PreparedRequest};
 use crate::session::Tracker;
+use crate::sigv4::Signer;
 use crate::spec::{self, RequestSpec};
 
 /// Run the program named `program` (`http` or `https`) and return its exit code.
@@ -71,6 +72,11 @@ fn run(args: Vec<OsString>, env: &Env) -> Result<Outcome> {
     session.sending(&mut req);
     let mut printer = Printer::new(open_output(&spec)?, &spec.output)?;
     if let Some(format) = spec.output.as_format {
+        if format == AsFormat::Python && spec.sigv4.is_some() {
+            return Err(error::usage(
+                "--as=python cannot carry --aws-sigv4 (requests has no SigV4 signer); use --as=curl",
+            ));
+        }
         let text = match format {
             AsFormat::Curl => format!("{}\n", convert::curl(&spec, &req)),
             AsFormat::Python => convert::python(&spec, &req),
@@ -79,7 +85,13 @@ fn run(args: Vec<OsString>, env: &Env) -> Result<Outcome> {
         session.save()?;
         return Ok(Outcome::Done);
     }
+    let signer = spec.signer()?;
     if spec.offline {
+        if let Some(signer) = &signer {
+            signer
+                .sign(&mut req, SystemTime::now())
+                .map_err(error::usage)?;
+        }
         // Printed as it would be sent, proxy included.
         let var = |k: &str| env.var(k);
         req.forward = crate::client::proxy::route(&req.url, &req.method, &spec.net.proxies, var);
@@ -88,7 +100,7 @@ fn run(args: Vec<OsString>, env: &Env) -> Result<Outcome> {
         session.save()?;
         return Ok(Outcome::Done);
     }
-    exchange(&spec, req, &mut printer, env, session)
+    exchange(&spec, req, &mut printer, env, session, signer)
 }
 
 /// stdout, `-o FILE`, or nowhere with `-q`.
@@ -151,9 +163,22 @@ struct Hops<'a, 'p> {
     /// The URL of the last hop sent, and the first request's `Authorization`.
     last: Option<url::Url>,
     first_auth: Option<Vec<u8>>,
+    /// `--aws-sigv4`: every hop to the first request's origin is signed as it goes.
+    signer: Option<Signer>,
 }
 
 impl Hops<'_, '_> {
+    /// `--aws-sigv4`: signs a hop to the first request's origin as of now (a retry or a
+    /// redirect gets a fresh date and its own path); other origins get no credentials.
+    fn sign(&self, r: &mut PreparedRequest) -> Result<()> {
+        match &self.signer {
+            Some(signer) if r.url.origin() == self.spec.url.origin() => {
+                signer.sign(r, SystemTime::now()).map_err(error::usage)
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn on(&mut self, hop: Hop) -> Result<()> {
         let o = &self.spec.output;
         match hop {
@@ -171,6 +196,7 @@ impl Hops<'_, '_> {
                 }
                 self.last = Some(r.url.clone());
                 self.session.sending(r);
+                self.sign(r)?;
                 // The first request is shown before it is sent; later hops only with --all.
                 if self.sent == 0 || o.all {
                     self.printer.request(r, o.print)?;
@@ -210,6 +236,7 @@ fn exchange(
     printer: &mut Printer,
     env: &Env,
     session: Tracker,
+    signer: Option<Signer>,
 ) -> Result<Outcome> {
     crate::interrupt::install();
     let scope = spec.scope.clone();
@@ -229,6 +256,7 @@ fn exchange(
         sent: 0,
         last: None,
         first_auth: None,
+        signer,
     };
     let sent_all = redirect::send_following(&client, req, &flow, |hop| hops.on(hop));
     let Hops {

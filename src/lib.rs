@@ -18,5 +18,6 @@ pub mod output;
 pub mod prepare;
 pub mod prompt;
 pub mod session;
+pub mod sigv4;
 pub mod spec;
 pub mod spool;

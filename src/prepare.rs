@@ -306,6 +306,10 @@ fn deflate(body: &Body) -> Result<Vec<u8>> {
 
 fn authorization(spec: &RequestSpec) -> Option<String> {
     let auth = spec.auth.as_ref()?;
+    // AWS keys sign each hop (client's send loop); they are never sent themselves.
+    if spec.sigv4.is_some() {
+        return None;
+    }
     match auth.kind {
         AuthType::Basic => {
             let pair = format!("{}:{}", auth.user, auth.password.as_deref().unwrap_or(""));

@@ -865,6 +865,8 @@ impl Session {
         spec.headers = headers;
 
         match spec.auth_source {
+            // AWS keys are not stored as a password a later run would send in the clear.
+            AuthSource::Flag | AuthSource::Url if spec.sigv4.is_some() => {}
             AuthSource::Flag | AuthSource::Url => {
                 self.data.auth = spec.auth.as_ref().map(StoredAuth::from_auth);
             }

@@ -291,6 +291,16 @@ pub struct Cli {
     /// Do not read credentials from ~/.netrc.
     #[arg(long, help_heading = "Authentication")]
     pub ignore_netrc: bool,
+    /// Sign with AWS Signature Version 4, as curl does: PROVIDER1[:PROVIDER2[:REGION[:SERVICE]]],
+    /// e.g. aws:amz:us-east-1:s3 (region and service default to the host name's
+    /// SERVICE.REGION.*); the keys are --auth ACCESS_KEY:SECRET_KEY.
+    #[arg(
+        long,
+        value_name = "PROVIDERS",
+        conflicts_with = "auth_type",
+        help_heading = "Authentication"
+    )]
+    pub aws_sigv4: Option<String>,
 
     // ---- Network
     /// Build and print the request without sending it.

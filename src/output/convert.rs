@@ -240,9 +240,17 @@ fn curl_headers(spec: &RequestSpec, req: &PreparedRequest, args: &mut Vec<String
 /// placeholder password. Typed basic and bearer credentials are already in the
 /// Authorization header.
 fn curl_auth(spec: &RequestSpec, args: &mut Vec<String>) {
+    if let Some(p) = &spec.sigv4 {
+        args.extend(["--aws-sigv4".into(), sh(&p.to_arg())]);
+    }
     let Some(a) = spec.auth.as_ref() else {
         return;
     };
+    if spec.sigv4.is_some() {
+        let (user, password) = credentials(spec, a);
+        args.extend(["--user".into(), sh(&format!("{user}:{password}"))]);
+        return;
+    }
     let hidden_basic = hidden_auth(spec).is_some_and(|h| h.kind == AuthType::Basic);
     if a.kind == AuthType::Digest {
         args.push("--digest".into());

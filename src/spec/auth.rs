@@ -42,6 +42,27 @@ pub fn resolve(
     })
 }
 
+/// `--aws-sigv4`, unless an `Authorization` header was given (then, as curl does, the
+/// request goes with that header, unsigned: a warning says so).
+pub fn sigv4(
+    cli: &Cli,
+    headers: &[super::HeaderItem],
+    warnings: &mut Vec<String>,
+) -> Result<Option<crate::sigv4::Providers>> {
+    let Some(value) = cli.aws_sigv4.as_deref() else {
+        return Ok(None);
+    };
+    let providers = crate::sigv4::Providers::parse(value).map_err(usage)?;
+    let typed =
+        |h: &super::HeaderItem| h.value.is_some() && h.name.eq_ignore_ascii_case("authorization");
+    if headers.iter().any(typed) {
+        warnings
+            .push("--aws-sigv4 not used: the Authorization header given is sent instead".into());
+        return Ok(None);
+    }
+    Ok(Some(providers))
+}
+
 /// Credentials for the URL's host from `$NETRC` or `~/.netrc`, if any.
 fn netrc(cli: &Cli, env: &Env, url: &Url, warnings: &mut Vec<String>) -> Option<Auth> {
     let path = env

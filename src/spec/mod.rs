@@ -197,6 +197,8 @@ pub struct RequestSpec {
     pub auth: Option<Auth>,
     /// Where `auth` came from: later sources (session, config) only fill what earlier ones left.
     pub auth_source: AuthSource,
+    /// `--aws-sigv4`: `auth` holds the keys, and each hop is signed instead.
+    pub sigv4: Option<crate::sigv4::Providers>,
     /// `--session` / `--session-read-only`.
     pub session: Option<SessionRef>,
     pub chunked: bool,
@@ -210,6 +212,33 @@ pub struct RequestSpec {
     pub check_status: bool,
     /// Problems worth a warning that do not stop the request (a malformed .netrc).
     pub warnings: Vec<String>,
+}
+
+impl RequestSpec {
+    /// The `--aws-sigv4` signer, with the keys from the credentials (flag, URL, config,
+    /// `.netrc` or session); an error when there are none.
+    pub fn signer(&self) -> Result<Option<crate::sigv4::Signer>> {
+        let Some(providers) = &self.sigv4 else {
+            return Ok(None);
+        };
+        let Some(auth) = &self.auth else {
+            return Err(usage(
+                "--aws-sigv4 needs the keys: --auth ACCESS_KEY:SECRET_KEY",
+            ));
+        };
+        let user_headers = self
+            .headers
+            .iter()
+            .filter(|h| h.value.is_some())
+            .map(|h| h.name.to_ascii_lowercase())
+            .collect();
+        Ok(Some(crate::sigv4::Signer {
+            providers: providers.clone(),
+            access_key: auth.user.clone(),
+            secret_key: auth.password.clone().unwrap_or_default(),
+            user_headers,
+        }))
+    }
 }
 
 /// `~/x` -> `$HOME/x`, like a shell would, since items are often quoted.
@@ -301,6 +330,7 @@ pub fn from_cli_with(
     );
     let headers = headers::with_prefix(&eff.headers, given_headers);
     headers::warnings(&headers, &mut warnings);
+    let sigv4 = auth::sigv4(cli, &headers, &mut warnings)?;
     let net = net::resolve(cli, eff, &mut warnings);
     let output = output::resolve(cli, env, &headers, &mut warnings)?;
     Ok(RequestSpec {
@@ -314,6 +344,7 @@ pub fn from_cli_with(
         boundary: cli.boundary.clone(),
         auth,
         auth_source,
+        sigv4,
         session: session_ref(cli),
         chunked: cli.chunked,
         compress: cli.compress,

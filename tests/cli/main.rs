@@ -19,4 +19,5 @@ mod proxies;
 mod retries;
 mod routing;
 mod sessions;
+mod sigv4;
 mod tls;
