@@ -63,7 +63,10 @@ pub const EXIT_STATUS: &[(&str, &str)] = &[
         "error: usage (bad flag, item, URL, missing file), connection, DNS, TLS, \
          invalid response, body cut short",
     ),
-    ("2", "timeout (connect, or no data for the read limit)"),
+    (
+        "2",
+        "timeout (connect, no data for the read limit, or --max-time)",
+    ),
     (
         "3",
         "--check-status: a 3xx response (not following redirects)",
@@ -337,6 +340,10 @@ pub struct Cli {
     /// SECONDS for connecting and for each read (no data for that long), or CONNECT,READ.
     #[arg(long, value_name = "SECONDS", value_parser = values::parse_timeout, help_heading = "Network")]
     pub timeout: Option<Timeout>,
+    /// One deadline in SECONDS for the whole exchange: redirects, retries and their waits, and
+    /// the body (like curl's --max-time; 0: none).
+    #[arg(long, value_name = "SECONDS", value_parser = values::parse_seconds, help_heading = "Network")]
+    pub max_time: Option<f64>,
     /// Exit 3/4/5 for a 3xx/4xx/5xx response (like requests' raise_for_status()).
     #[arg(long, help_heading = "Network")]
     pub check_status: bool,

@@ -302,6 +302,9 @@ fn curl_network(net: &NetSpec, args: &mut Vec<String>) {
             secs(r.ceil()),
         ]);
     }
+    if let Some(m) = net.max_time {
+        args.extend(["--max-time".into(), secs(m)]);
+    }
     if net.follow {
         args.extend([
             "--location".into(),
@@ -636,13 +639,15 @@ mod tests {
             "X-Empty;",
             "--timeout",
             "2,5",
+            "--max-time",
+            "7.5",
         ]);
         assert_eq!(
             c,
             "curl --request POST 'http://example.org/x?q=1' --header 'User-Agent: http/0.1.0' \
              --header 'Accept: application/json, */*;q=0.5' --header 'Content-Type: application/json' \
              --header 'X-Empty;' --compressed --data-raw '{\"a\": \"it'\\''s\"}' \
-             --connect-timeout 2 --speed-limit 1 --speed-time 5"
+             --connect-timeout 2 --speed-limit 1 --speed-time 5 --max-time 7.5"
         );
     }
 

@@ -114,6 +114,8 @@ pub struct SessionRef {
 pub struct NetSpec {
     /// `--timeout`: connect and per-read idle limits.
     pub timeout: Timeout,
+    /// `--max-time`: the deadline in seconds for the whole exchange (None: no deadline).
+    pub max_time: Option<f64>,
     pub follow: bool,
     pub max_redirects: u32,
     pub max_headers: Option<usize>,

@@ -18,5 +18,6 @@ mod property;
 mod proxies;
 mod retries;
 mod routing;
+mod scripting;
 mod sessions;
 mod tls;
