@@ -35,11 +35,18 @@ struct NetBody<R> {
     host: String,
     timeout: crate::cli::values::Timeout,
     max_time: Option<f64>,
+    /// Bytes read so far (`message::Wire::body`).
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl<R: Read> Read for NetBody<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.inner.read(buf).map_err(|e| {
+        let read = self.inner.read(buf);
+        if let Ok(n) = read {
+            self.count
+                .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        }
+        read.map_err(|e| {
             if e.kind() == std::io::ErrorKind::Interrupted {
                 return e;
             }
@@ -369,13 +376,22 @@ impl Client {
             ),
         };
         let host = authority(url);
+        let wire = crate::message::Wire {
+            request: observed.written,
+            upload: observed
+                .written
+                .saturating_sub(observed.request_head.unwrap_or(observed.written)),
+            head: observed.head().map_or(0, |h| h.len() as u64),
+            body: Default::default(),
+        };
         let body = NetBody {
             inner: body.into_reader(),
             host: host.clone(),
             timeout: self.net.timeout,
             max_time: self.net.max_time,
+            count: wire.body.clone(),
         };
-        Response::new(
+        let mut resp = Response::new(
             version,
             parts.status.as_u16(),
             reason,
@@ -383,7 +399,9 @@ impl Client {
             observed.timings.clone(),
             host,
             Box::new(body),
-        )
+        );
+        resp.wire = wire;
+        resp
     }
 
     /// ureq's error in the user's words, typed so that `error::exit_code` can classify it.
