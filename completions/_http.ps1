@@ -35,6 +35,8 @@ Register-ArgumentCompleter -Native -CommandName 'http' -ScriptBlock {
             [CompletionResult]::new('--history-print', '--history-print', [CompletionResultType]::ParameterName, 'What to print for intermediate messages (defaults to --print)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write output to FILE instead of stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write output to FILE instead of stdout')
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'When the exchange ends (an error too), print FORMAT with curl''s variables, e.g. ''%{http_code}\n'', %{time_total}, %header{name}, %{json}; @FILE or @- reads it')
+            [CompletionResult]::new('--write-out', '--write-out', [CompletionResultType]::ParameterName, 'When the exchange ends (an error too), print FORMAT with curl''s variables, e.g. ''%{http_code}\n'', %{time_total}, %header{name}, %{json}; @FILE or @- reads it')
             [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Print the request as a command or code instead of sending it: curl or python')
             [CompletionResult]::new('--session', '--session', [CompletionResultType]::ParameterName, 'Create, or read and update, a session (a name or a path)')
             [CompletionResult]::new('--session-read-only', '--session-read-only', [CompletionResultType]::ParameterName, 'Read a session without updating it')

@@ -32,6 +32,8 @@ set edit:completion:arg-completer[https] = {|@words|
             cand --history-print 'What to print for intermediate messages (defaults to --print)'
             cand -o 'Write output to FILE instead of stdout'
             cand --output 'Write output to FILE instead of stdout'
+            cand -w 'When the exchange ends (an error too), print FORMAT with curl''s variables, e.g. ''%{http_code}\n'', %{time_total}, %header{name}, %{json}; @FILE or @- reads it'
+            cand --write-out 'When the exchange ends (an error too), print FORMAT with curl''s variables, e.g. ''%{http_code}\n'', %{time_total}, %header{name}, %{json}; @FILE or @- reads it'
             cand --as 'Print the request as a command or code instead of sending it: curl or python'
             cand --session 'Create, or read and update, a session (a name or a path)'
             cand --session-read-only 'Read a session without updating it'

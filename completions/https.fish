@@ -25,6 +25,7 @@ xml.indent:4\t''"
 complete -c https -s p -l print -d 'What to print: H request headers, B request body, h response headers, b response body, m meta. The last of -p, -h, -b and -m wins, as in HTTPie' -r
 complete -c https -s P -l history-print -d 'What to print for intermediate messages (defaults to --print)' -r
 complete -c https -s o -l output -d 'Write output to FILE instead of stdout' -r -F
+complete -c https -s w -l write-out -d 'When the exchange ends (an error too), print FORMAT with curl\'s variables, e.g. \'%{http_code}\\n\', %{time_total}, %header{name}, %{json}; @FILE or @- reads it' -r
 complete -c https -l as -d 'Print the request as a command or code instead of sending it: curl or python' -r -f -a "curl\t''
 python\t''"
 complete -c https -l session -d 'Create, or read and update, a session (a name or a path)' -r

@@ -10,6 +10,7 @@ pub mod parse;
 pub mod route;
 pub mod url;
 pub mod values;
+pub mod writeout;
 
 use clap::{ArgAction, Parser, ValueEnum};
 use std::path::PathBuf;
@@ -251,6 +252,15 @@ pub struct Cli {
     /// Print nothing on stdout (-qq: no warnings either). Errors are always shown.
     #[arg(short = 'q', long, action = ArgAction::Count, help_heading = "Output options")]
     pub quiet: u8,
+    /// When the exchange ends (an error too), print FORMAT with curl's variables, e.g.
+    /// '%{http_code}\n', %{time_total}, %header{name}, %{json}; @FILE or @- reads it.
+    #[arg(
+        short = 'w',
+        long,
+        value_name = "FORMAT",
+        help_heading = "Output options"
+    )]
+    pub write_out: Option<String>,
     /// Print the request as a command or code instead of sending it: curl or python.
     #[arg(
         long = "as",

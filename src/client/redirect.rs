@@ -11,7 +11,7 @@ use crate::error::{usage, Failure};
 use crate::message::{authority, Headers, Response};
 use crate::prepare::{Body, PreparedRequest};
 
-fn is_redirect(status: u16) -> bool {
+pub fn is_redirect(status: u16) -> bool {
     matches!(status, 301 | 302 | 303 | 307 | 308)
 }
 

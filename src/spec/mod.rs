@@ -176,6 +176,8 @@ pub struct OutputSpec {
     pub as_format: Option<AsFormat>,
     /// `--json`: treat the response as JSON even when its Content-Type says otherwise.
     pub force_json: bool,
+    /// `-w/--write-out`, parsed (the format read from its file or stdin).
+    pub write_out: Option<crate::cli::writeout::Template>,
 }
 
 /// Everything needed to prepare, send and print one request.

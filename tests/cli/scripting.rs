@@ -182,3 +182,252 @@ fn max_time_from_the_config_file() {
         .assert_code(2);
     assert_max_time_error(&run, "1");
 }
+
+// ---------------------------------------------------------------------------
+// -w/--write-out
+// ---------------------------------------------------------------------------
+
+/// The final response of the curl comparison, byte for byte.
+const FIXED: &str = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n\
+                     X-Thing: one\r\nX-Thing: two\r\nContent-Length: 11\r\n\
+                     Connection: close\r\n\r\nhello world";
+
+/// `/start` redirects once to `/final`, which answers [`FIXED`]: identical bytes for every
+/// client.
+fn fixed_server() -> RawServer {
+    RawServer::scripted(|conn: &mut Conn| {
+        let Ok(req) = conn.read_request() else {
+            return;
+        };
+        let answer = match req.target().as_str() {
+            "/start" => "HTTP/1.1 302 Found\r\nLocation: /final\r\nContent-Length: 4\r\n\
+                         Connection: close\r\n\r\nmove"
+                .to_string(),
+            _ => FIXED.to_string(),
+        };
+        if conn.write(answer).is_ok() {
+            conn.finish();
+        }
+    })
+}
+
+fn curl_is_there() {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("curl").is_file()));
+    assert!(
+        found || std::path::Path::new("/usr/bin/curl").is_file(),
+        "this test needs curl: install it (.ci/run does; see the README's test command)"
+    );
+}
+
+#[test]
+fn write_out_says_what_curl_says() {
+    curl_is_there();
+    let format = "%{http_code}|%{response_code}|%{http_version}|%{num_redirects}|\
+                  %{content_type}|%{size_download}|%{size_header}|%{url_effective}|\
+                  %{remote_ip}|%{remote_port}|%header{x-thing}|%header{none}|100%%\\t\\n";
+    for (path, follow) in [("/final", false), ("/start", true)] {
+        let server = fixed_server();
+        let url = server.url(path);
+        let mut ours = vec!["-q", "-w", format];
+        let mut theirs = vec!["-s", "-o", "/dev/null", "-w", format];
+        if follow {
+            ours.push("--follow");
+            theirs.push("-L");
+        }
+        let run = http(&ours).arg(&url).run().success();
+        let curl = Cmd::program("curl", &theirs).arg(&url).run();
+        assert_eq!(curl.code, 0, "{}", curl.context());
+        assert_eq!(
+            run.stdout_str(),
+            curl.stdout_str(),
+            "{path}\n{}",
+            run.context()
+        );
+        if follow {
+            assert!(
+                run.stdout_str().starts_with("200|200|1.1|1|"),
+                "{}",
+                run.context()
+            );
+        }
+    }
+}
+
+/// `time_*` values from a `%{json}` run, in curl's order of phases.
+fn times(run: &Run) -> Vec<f64> {
+    let v = run.json();
+    [
+        "time_namelookup",
+        "time_connect",
+        "time_appconnect",
+        "time_pretransfer",
+        "time_starttransfer",
+        "time_total",
+    ]
+    .iter()
+    .map(|k| v[*k].as_f64().unwrap_or_else(|| panic!("{k} in {v}")))
+    .collect()
+}
+
+#[test]
+fn write_out_times_are_in_order() {
+    let server = fixed_server();
+    let run = http(&["-q", "--follow", "-w", "%{json}", &server.url("/start")])
+        .run()
+        .success();
+    let t = times(&run);
+    // Plain HTTP: no TLS, so time_appconnect is 0, as in curl.
+    assert_eq!(t[2], 0.0, "{t:?}");
+    let no_tls = [t[0], t[1], t[3], t[4], t[5]];
+    assert!(no_tls.windows(2).all(|w| w[0] <= w[1]), "{t:?}");
+    assert!(t[0] >= 0.0 && t[5] > 0.0, "{t:?}");
+    let v = run.json();
+    assert!(v["time_redirect"].as_f64().unwrap() > 0.0, "{v}");
+    assert!(v["time_redirect"].as_f64().unwrap() <= t[5], "{v}");
+    assert_eq!(v["local_ip"], "127.0.0.1", "{v}");
+    assert!(v["local_port"].as_u64().unwrap() > 0, "{v}");
+    assert_eq!(v["errormsg"], serde_json::Value::Null, "{v}");
+}
+
+#[test]
+fn write_out_times_are_in_order_over_tls() {
+    let pki = Pki::new();
+    let srv = pki.server();
+    let run = http(&["-q", "-w", "%{json}", &pki.verify(), &srv.url("/")])
+        .run()
+        .success();
+    let t = times(&run);
+    assert!(t.windows(2).all(|w| w[0] <= w[1]), "{t:?}");
+    assert!(
+        t[2] > t[1],
+        "the TLS handshake takes time after connecting: {t:?}"
+    );
+    assert_eq!(run.json()["http_code"], 200);
+}
+
+#[test]
+fn write_out_counts_the_request_and_the_wire_body() {
+    let server = RawServer::scripted(|conn: &mut Conn| {
+        if conn.read_request().is_err() {
+            return;
+        }
+        // gzip of "hi": 22 bytes on the wire, 2 once decoded.
+        let gz: &[u8] = &[
+            0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0xc8, 0x04, 0x00,
+            0xac, 0x2a, 0x93, 0xd8, 0x02, 0x00, 0x00, 0x00,
+        ];
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+            gz.len()
+        );
+        if conn.write([head.as_bytes(), gz].concat()).is_ok() {
+            conn.finish();
+        }
+    });
+    let run = http(&[
+        "-w",
+        "\\n%{size_download} %{size_upload} %{size_request} %{method}",
+        "POST",
+        &server.url("/up"),
+        "a=1",
+    ])
+    .run()
+    .success();
+    let req = server.request();
+    let out = run.stdout_str();
+    let (body, facts) = out.split_once('\n').unwrap();
+    assert_eq!(body, "hi");
+    let sent = req.head.len() + req.body.len();
+    assert_eq!(facts, format!("22 {} {sent} POST", req.body.len()));
+}
+
+#[test]
+fn write_out_after_an_error_and_to_stderr() {
+    let port = dead_port();
+    let run = http(&[
+        "-w",
+        "%{stderr}[%{http_code} %{exitcode} %{errormsg}]",
+        &format!("http://127.0.0.1:{port}/"),
+    ])
+    .run()
+    .assert_code(1);
+    assert_eq!(run.stdout_str(), "");
+    let err = run.stderr_str();
+    assert!(
+        err.contains("[000 1 connection refused by 127.0.0.1:"),
+        "{}",
+        run.context()
+    );
+
+    let server = RawServer::scripted(|conn: &mut Conn| {
+        if conn.read_request().is_ok() {
+            conn.hold();
+        }
+    });
+    let run = http(&["-w", "%{exitcode}: %{errormsg}", "--max-time", "0.5"])
+        .arg(server.url("/"))
+        .run()
+        .assert_code(2);
+    assert_eq!(
+        run.stdout_str(),
+        "2: the whole exchange took longer than --max-time 0.5 s"
+    );
+}
+
+#[test]
+fn write_out_format_from_a_file_or_stdin() {
+    let server = fixed_server();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("fmt.txt");
+    std::fs::write(&file, "code %{http_code}\n").unwrap();
+    let run = http(&[
+        "-q",
+        "-w",
+        &format!("@{}", file.display()),
+        &server.url("/x"),
+    ])
+    .run()
+    .success();
+    assert_eq!(run.stdout_str(), "code 200\n");
+    // From stdin, which then is not the request body: still a GET.
+    let run = http(&["-q", "-w", "@-", &server.url("/x")])
+        .stdin("%{method} %{http_code}")
+        .run()
+        .success();
+    assert_eq!(run.stdout_str(), "GET 200");
+    assert_eq!(server.received().last().unwrap().method(), "GET");
+}
+
+#[test]
+fn write_out_unknown_variable_is_a_usage_error_before_sending() {
+    let server = ok_server();
+    let run = http(&["-w", "%{http_code} %{bogus}", &server.url("/")])
+        .run()
+        .assert_code(1);
+    assert_eq!(
+        run.stderr_str(),
+        "http: error: unknown --write-out variable '%{bogus}'\n"
+    );
+    assert_eq!(run.stdout_str(), "");
+    assert_eq!(server.hits(), 0);
+}
+
+#[test]
+fn as_curl_carries_max_time_and_write_out() {
+    let run = http(&[
+        "--as=curl",
+        "--max-time",
+        "2.5",
+        "-w",
+        "%{http_code}\\n",
+        "example.org",
+    ])
+    .run()
+    .success();
+    let line = run.stdout_str();
+    assert!(
+        line.contains(" --max-time 2.5 --write-out '%{http_code}\\n'"),
+        "{line}"
+    );
+}
