@@ -397,6 +397,17 @@ fn write_out_format_from_a_file_or_stdin() {
         .success();
     assert_eq!(run.stdout_str(), "GET 200");
     assert_eq!(server.received().last().unwrap().method(), "GET");
+    let missing = dir.path().join("missing.txt");
+    let run = http(&["-w", &format!("@{}", missing.display()), &server.url("/x")])
+        .run()
+        .assert_code(1);
+    assert_eq!(
+        run.stderr_str(),
+        format!(
+            "http: error: cannot read the --write-out format from '{}': no such file or directory\n",
+            missing.display()
+        )
+    );
 }
 
 #[test]
