@@ -208,7 +208,7 @@ pub struct Wire {
     pub request: u64,
     /// The request body's part of `request`.
     pub upload: u64,
-    /// The final response head as received, through its blank line.
+    /// The response head as received, through its blank line, interim (1xx) heads included.
     pub head: u64,
     /// Response body bytes read so far, as received (before any content-encoding is undone).
     pub body: Arc<AtomicU64>,

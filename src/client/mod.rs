@@ -381,7 +381,7 @@ impl Client {
             upload: observed
                 .written
                 .saturating_sub(observed.request_head.unwrap_or(observed.written)),
-            head: observed.head().map_or(0, |h| h.len() as u64),
+            head: observed.interim + observed.head().map_or(0, |h| h.len() as u64),
             body: Default::default(),
         };
         let body = NetBody {

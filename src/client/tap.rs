@@ -23,6 +23,8 @@ pub struct Observed {
     pub timings: Timings,
     /// The final (non-1xx) response head as received, through the blank line.
     pub head: Vec<u8>,
+    /// The bytes of interim (1xx) heads before it, which curl's `size_header` counts too.
+    pub interim: u64,
     head_done: bool,
     capturing: bool,
     proxy: Option<String>,
@@ -119,6 +121,7 @@ impl Tap {
         while let Some(end) = head_end(&o.head) {
             if is_interim(&o.head) {
                 o.head.drain(..end);
+                o.interim += end as u64;
                 continue;
             }
             o.head.truncate(end);
@@ -336,6 +339,7 @@ mod tests {
         );
         tap.feed(b"more body");
         assert_eq!(tap.snapshot().head().unwrap().len(), 32);
+        assert_eq!(tap.snapshot().interim, 25);
     }
 
     /// A transport that records what it is asked to send.

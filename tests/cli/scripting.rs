@@ -192,8 +192,8 @@ const FIXED: &str = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\
                      X-Thing: one\r\nX-Thing: two\r\nContent-Length: 11\r\n\
                      Connection: close\r\n\r\nhello world";
 
-/// `/start` redirects once to `/final`, which answers [`FIXED`]: identical bytes for every
-/// client.
+/// `/start` redirects once to `/final`, which answers [`FIXED`], and `/early` answers it after
+/// an interim `103 Early Hints`: identical bytes for every client.
 fn fixed_server() -> RawServer {
     RawServer::scripted(|conn: &mut Conn| {
         let Ok(req) = conn.read_request() else {
@@ -203,6 +203,7 @@ fn fixed_server() -> RawServer {
             "/start" => "HTTP/1.1 302 Found\r\nLocation: /final\r\nContent-Length: 4\r\n\
                          Connection: close\r\n\r\nmove"
                 .to_string(),
+            "/early" => format!("HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n{FIXED}"),
             _ => FIXED.to_string(),
         };
         if conn.write(answer).is_ok() {
@@ -226,7 +227,7 @@ fn write_out_says_what_curl_says() {
     let format = "%{http_code}|%{response_code}|%{http_version}|%{num_redirects}|\
                   %{content_type}|%{size_download}|%{size_header}|%{url_effective}|\
                   %{remote_ip}|%{remote_port}|%header{x-thing}|%header{none}|100%%\\t\\n";
-    for (path, follow) in [("/final", false), ("/start", true)] {
+    for (path, follow) in [("/final", false), ("/start", true), ("/early", false)] {
         let server = fixed_server();
         let url = server.url(path);
         let mut ours = vec!["-q", "-w", format];
