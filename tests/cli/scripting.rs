@@ -157,6 +157,35 @@ fn max_time_spans_redirects_and_retries() {
 }
 
 #[test]
+fn max_time_budget_carries_over_from_hop_to_hop() {
+    // Every answer takes 0.5 s: no single hop comes near the limit, but a redirect and two
+    // retried 503s do, so the budget left is what cuts the third attempt mid-wait.
+    let server = RawServer::scripted(|conn: &mut Conn| {
+        let Ok(req) = conn.read_request() else {
+            return;
+        };
+        thread::sleep(Duration::from_millis(500));
+        let answer = match req.target().as_str() {
+            "/start" => "HTTP/1.1 302 Found\r\nLocation: /busy\r\nContent-Length: 0\r\n\r\n",
+            _ => "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n",
+        };
+        if conn.write(answer).is_ok() {
+            conn.finish();
+        }
+    });
+    let t = Instant::now();
+    let run = http(&["--follow", "--retries", "5", "--retry-status", "503"])
+        .args(&["--retry-backoff", "0.01", "--max-time", "1.3"])
+        .arg(server.url("/start"))
+        .run()
+        .assert_code(2);
+    let took = since(t);
+    assert_max_time_error(&run, "1.3");
+    assert!((1.2..6.0).contains(&took), "took {took:.2}s");
+    assert!(server.received().len() >= 3, "{}", run.context());
+}
+
+#[test]
 fn max_time_leaves_a_fast_exchange_alone() {
     let server = Server::start(|r| match r.path() {
         "/a" => Reply::redirect(302, "/b"),
