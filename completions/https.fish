@@ -25,6 +25,7 @@ xml.indent:4\t''"
 complete -c https -s p -l print -d 'What to print: H request headers, B request body, h response headers, b response body, m meta. The last of -p, -h, -b and -m wins, as in HTTPie' -r
 complete -c https -s P -l history-print -d 'What to print for intermediate messages (defaults to --print)' -r
 complete -c https -s o -l output -d 'Write output to FILE instead of stdout' -r -F
+complete -c https -s w -l write-out -d 'When the exchange ends (an error too), print FORMAT with curl\'s variables, e.g. \'%{http_code}\\n\', %{time_total}, %header{name}, %{json}; @FILE or @- reads it' -r
 complete -c https -l as -d 'Print the request as a command or code instead of sending it: curl or python' -r -f -a "curl\t''
 python\t''"
 complete -c https -l session -d 'Create, or read and update, a session (a name or a path)' -r
@@ -42,6 +43,7 @@ complete -c https -l unix-socket -d 'Send requests over this Unix domain socket 
 complete -c https -l max-redirects -d 'The most redirects to follow (default 30)' -r
 complete -c https -l max-headers -d 'Fail when the response has more than N headers' -r
 complete -c https -l timeout -d 'SECONDS for connecting and for each read (no data for that long), or CONNECT,READ' -r
+complete -c https -l max-time -d 'One deadline in SECONDS for the whole exchange: redirects, retries and their waits, and the body (like curl\'s --max-time; 0: none)' -r
 complete -c https -l retries -d 'Retry up to N times: failed connections for any method, failed reads for idempotent ones' -r
 complete -c https -l retry-status -d 'Also retry on these statuses, e.g. 429,502,503,504 (Retry-After is honoured)' -r
 complete -c https -l retry-backoff -d 'The first retry delay in seconds, doubled for each retry, with jitter (default 0.5)' -r

@@ -16,6 +16,7 @@ use crate::client::Client;
 use crate::env::Env;
 use crate::error::{self, Outcome};
 use crate::message::Response;
+use crate::output::writeout::{self, Tally};
 use crate::output::{convert, Printer};
 use crate::prepare::{self, PreparedRequest};
 use crate::session::Tracker;
@@ -26,18 +27,34 @@ use crate::spec::{self, RequestSpec};
 pub fn main(program: &str) -> i32 {
     let env = Env::capture(program);
     let args: Vec<OsString> = std::env::args_os().collect();
-    match run(args, &env) {
-        Ok(outcome) => outcome.code(),
+    let mut report = None;
+    let (code, errormsg) = match run(args, &env, &mut report) {
+        Ok(outcome) => (outcome.code(), String::new()),
         Err(err) => {
+            let msg = format!("{err:#}");
+            let msg = crate::output::visible(msg.as_bytes()).into_owned();
             // A closed pipe (`http ... | head -1`) is not worth a word.
             if !error::is_broken_pipe(&err) {
-                let msg = format!("{err:#}");
-                let msg = crate::output::visible(msg.as_bytes());
                 let _ = writeln!(std::io::stderr(), "{}: error: {msg}", env.program);
             }
-            error::exit_code(&err)
+            (error::exit_code(&err), msg)
         }
+    };
+    if let Some(Report { template, tally }) = report {
+        let facts = tally.finish(code, errormsg, Instant::now());
+        let out = writeout::render(&template, &facts);
+        // Like curl, written whatever happened; a closed stream is no reason to fail now.
+        let _ = std::io::stdout().write_all(&out.stdout);
+        let _ = std::io::stdout().flush();
+        let _ = std::io::stderr().write_all(&out.stderr);
     }
+    code
+}
+
+/// `-w/--write-out`: the template, and what the exchange has shown so far.
+struct Report {
+    template: crate::cli::writeout::Template,
+    tally: Tally,
 }
 
 /// A `http: warning: ...` line on stderr.
@@ -47,7 +64,7 @@ fn warn(env: &Env, msg: impl std::fmt::Display) {
     let _ = writeln!(std::io::stderr(), "{}: warning: {msg}", env.program);
 }
 
-fn run(args: Vec<OsString>, env: &Env) -> Result<Outcome> {
+fn run(args: Vec<OsString>, env: &Env, report: &mut Option<Report>) -> Result<Outcome> {
     let (config, mut warnings) = crate::config::load(env);
     let defaults = config.as_ref().map_or(&[][..], |c| &c.default_options[..]);
     let cli = match parse::parse(args, defaults, &env.program)? {
@@ -100,7 +117,12 @@ fn run(args: Vec<OsString>, env: &Env) -> Result<Outcome> {
         session.save()?;
         return Ok(Outcome::Done);
     }
-    exchange(&spec, req, &mut printer, env, session, signer)
+    *report = spec.output.write_out.clone().map(|template| Report {
+        template,
+        tally: Tally::new(&req),
+    });
+    let tally = report.as_mut().map(|r| &mut r.tally);
+    exchange(&spec, req, &mut printer, env, session, signer, tally)
 }
 
 /// stdout, `-o FILE`, or nowhere with `-q`.
@@ -165,6 +187,8 @@ struct Hops<'a, 'p> {
     first_auth: Option<Vec<u8>>,
     /// `--aws-sigv4`: every hop to the first request's origin is signed as it goes.
     signer: Option<Signer>,
+    /// `--write-out`'s record of the exchanges.
+    tally: Option<&'a mut Tally>,
 }
 
 impl Hops<'_, '_> {
@@ -197,6 +221,9 @@ impl Hops<'_, '_> {
                 self.last = Some(r.url.clone());
                 self.session.sending(r);
                 self.sign(r)?;
+                if let Some(t) = self.tally.as_deref_mut() {
+                    t.sending(r);
+                }
                 // The first request is shown before it is sent; later hops only with --all.
                 if self.sent == 0 || o.all {
                     self.printer.request(r, o.print)?;
@@ -221,6 +248,10 @@ impl Hops<'_, '_> {
             Hop::Retrying { .. } => {}
             Hop::Intermediate(r, mut resp) => {
                 self.session.received(&r.url, &resp.headers);
+                if let Some(t) = self.tally.as_deref_mut() {
+                    let followed = self.spec.net.follow && resp.header("location").is_some();
+                    t.intermediate(&resp, followed && redirect::is_redirect(resp.status));
+                }
                 if o.all {
                     show_response(self.printer, &mut resp, o.history_print)?;
                 }
@@ -237,6 +268,7 @@ fn exchange(
     env: &Env,
     session: Tracker,
     signer: Option<Signer>,
+    tally: Option<&mut Tally>,
 ) -> Result<Outcome> {
     crate::interrupt::install();
     let scope = spec.scope.clone();
@@ -257,11 +289,13 @@ fn exchange(
         last: None,
         first_auth: None,
         signer,
+        tally,
     };
     let sent_all = redirect::send_following(&client, req, &flow, |hop| hops.on(hop));
     let Hops {
         printer,
         mut session,
+        tally,
         ..
     } = hops;
     // The session is saved (and its lock released) as soon as the final head is in, before
@@ -276,6 +310,9 @@ fn exchange(
         }
     };
     session.received(&final_req.url, &resp.headers);
+    if let Some(t) = tally {
+        t.last(&resp);
+    }
     session.save()?;
     if spec.output.download {
         return download(spec, printer, final_req, resp, env);

@@ -20,6 +20,8 @@ pub mod code {
 pub enum TimeoutKind {
     Connect,
     Read,
+    /// `--max-time`: the deadline of the whole exchange.
+    Total,
 }
 
 /// A failure with the wording the user reads. Anything not covered here travels as a plain
@@ -43,10 +45,18 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::Usage(m) | Failure::Network(m) | Failure::Incomplete(m) => f.write_str(m),
+            Failure::Timeout {
+                kind: TimeoutKind::Total,
+                secs,
+            } => {
+                let s = seconds(*secs);
+                let n = s.trim_end_matches('s');
+                write!(f, "the whole exchange took longer than --max-time {n} s")
+            }
             Failure::Timeout { kind, secs } => {
                 let what = match kind {
                     TimeoutKind::Connect => "connect timeout",
-                    TimeoutKind::Read => "read timeout: no data received for",
+                    TimeoutKind::Read | TimeoutKind::Total => "read timeout: no data received for",
                 };
                 write!(f, "Request timed out ({what} {})", seconds(*secs))
             }
@@ -218,6 +228,16 @@ mod tests {
         assert_eq!(
             t.to_string(),
             "Request timed out (read timeout: no data received for 2.5s)"
+        );
+        let total: anyhow::Error = Failure::Timeout {
+            kind: TimeoutKind::Total,
+            secs: 2.0,
+        }
+        .into();
+        assert_eq!(exit_code(&total), 2);
+        assert_eq!(
+            total.to_string(),
+            "the whole exchange took longer than --max-time 2 s"
         );
         assert_eq!(exit_code(&Failure::TooManyRedirects(3).into()), 6);
         assert_eq!(exit_code(&usage("bad")), 1);

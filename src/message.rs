@@ -6,6 +6,8 @@
 use std::io::{self, Read};
 use std::net::SocketAddr;
 use std::ops::Deref;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use url::Url;
@@ -179,6 +181,8 @@ pub struct Timings {
     pub first_byte: Option<Instant>,
     /// The peer the connection was made to (a proxy, when there is one).
     pub remote: Option<Remote>,
+    /// This end of that connection (TCP only).
+    pub local: Option<SocketAddr>,
 }
 
 /// The other end of a connection.
@@ -194,6 +198,25 @@ impl std::fmt::Display for Remote {
             Remote::Tcp(a) => write!(f, "{a}"),
             Remote::Unix(p) => write!(f, "unix:{}", p.display()),
         }
+    }
+}
+
+/// Bytes of an exchange as they crossed the wire, for `--write-out`'s sizes.
+#[derive(Debug, Default, Clone)]
+pub struct Wire {
+    /// The request as written: head and body (chunked framing included).
+    pub request: u64,
+    /// The request body's part of `request`.
+    pub upload: u64,
+    /// The response head as received, through its blank line, interim (1xx) heads included.
+    pub head: u64,
+    /// Response body bytes read so far, as received (before any content-encoding is undone).
+    pub body: Arc<AtomicU64>,
+}
+
+impl Wire {
+    pub fn body_read(&self) -> u64 {
+        self.body.load(Ordering::Relaxed)
     }
 }
 
@@ -213,6 +236,8 @@ pub struct Response {
     pub timings: Timings,
     /// `host[:port]` of the URL that answered, for messages.
     pub host: String,
+    /// What crossed the wire (left at zero by a transport that does not count).
+    pub wire: Wire,
     body: Option<Body>,
 }
 
@@ -233,6 +258,7 @@ impl Response {
             headers,
             timings,
             host,
+            wire: Wire::default(),
             body: Some(body),
         }
     }

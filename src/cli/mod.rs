@@ -10,6 +10,7 @@ pub mod parse;
 pub mod route;
 pub mod url;
 pub mod values;
+pub mod writeout;
 
 use clap::{ArgAction, Parser, ValueEnum};
 use std::path::PathBuf;
@@ -63,7 +64,10 @@ pub const EXIT_STATUS: &[(&str, &str)] = &[
         "error: usage (bad flag, item, URL, missing file), connection, DNS, TLS, \
          invalid response, body cut short",
     ),
-    ("2", "timeout (connect, or no data for the read limit)"),
+    (
+        "2",
+        "timeout (connect, no data for the read limit, or --max-time)",
+    ),
     (
         "3",
         "--check-status: a 3xx response (not following redirects)",
@@ -248,6 +252,15 @@ pub struct Cli {
     /// Print nothing on stdout (-qq: no warnings either). Errors are always shown.
     #[arg(short = 'q', long, action = ArgAction::Count, help_heading = "Output options")]
     pub quiet: u8,
+    /// When the exchange ends (an error too), print FORMAT with curl's variables, e.g.
+    /// '%{http_code}\n', %{time_total}, %header{name}, %{json}; @FILE or @- reads it.
+    #[arg(
+        short = 'w',
+        long,
+        value_name = "FORMAT",
+        help_heading = "Output options"
+    )]
+    pub write_out: Option<String>,
     /// Print the request as a command or code instead of sending it: curl or python.
     #[arg(
         long = "as",
@@ -347,6 +360,10 @@ pub struct Cli {
     /// SECONDS for connecting and for each read (no data for that long), or CONNECT,READ.
     #[arg(long, value_name = "SECONDS", value_parser = values::parse_timeout, help_heading = "Network")]
     pub timeout: Option<Timeout>,
+    /// One deadline in SECONDS for the whole exchange: redirects, retries and their waits, and
+    /// the body (like curl's --max-time; 0: none).
+    #[arg(long, value_name = "SECONDS", value_parser = values::parse_seconds, help_heading = "Network")]
+    pub max_time: Option<f64>,
     /// Exit 3/4/5 for a 3xx/4xx/5xx response (like requests' raise_for_status()).
     #[arg(long, help_heading = "Network")]
     pub check_status: bool,

@@ -154,10 +154,10 @@ impl<In: Transport> Connector<In> for Dial {
         if let Some(inner) = chained {
             return Ok(Some(Either::A(inner)));
         }
-        let (stream, remote) = match &self.route.unix_socket {
+        let (stream, remote, local) = match &self.route.unix_socket {
             Some(path) => {
                 let s = UnixStream::connect(path).map_err(|e| unix_error(e, path))?;
-                (Stream::Unix(s), Remote::Unix(path.clone()))
+                (Stream::Unix(s), Remote::Unix(path.clone()), None)
             }
             None => {
                 let budget = details.timeout.not_zero().map(|d| *d);
@@ -166,10 +166,11 @@ impl<In: Transport> Connector<In> for Dial {
                 if details.config.no_delay() {
                     s.set_nodelay(true)?;
                 }
-                (Stream::Tcp(s), Remote::Tcp(addr))
+                let local = s.local_addr().ok();
+                (Stream::Tcp(s), Remote::Tcp(addr), local)
             }
         };
-        self.tap.connected_to(remote);
+        self.tap.connected_to(remote, local);
         Ok(Some(Either::B(StreamTransport::new(
             stream,
             details.config,

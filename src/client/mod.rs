@@ -12,7 +12,7 @@ pub mod tls;
 
 use std::cell::RefCell;
 use std::io::Read;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use ureq::config::AutoHeaderValue;
@@ -34,16 +34,25 @@ struct NetBody<R> {
     inner: R,
     host: String,
     timeout: crate::cli::values::Timeout,
+    max_time: Option<f64>,
+    /// Bytes read so far (`message::Wire::body`).
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl<R: Read> Read for NetBody<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.inner.read(buf).map_err(|e| {
+        let read = self.inner.read(buf);
+        if let Ok(n) = read {
+            self.count
+                .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        }
+        read.map_err(|e| {
             if e.kind() == std::io::ErrorKind::Interrupted {
                 return e;
             }
             let kind = e.kind();
-            std::io::Error::new(kind, body_failure(e, &self.host, &self.timeout))
+            let failure = body_failure(e, &self.host, &self.timeout, self.max_time);
+            std::io::Error::new(kind, failure)
         })
     }
 }
@@ -85,6 +94,8 @@ pub struct Client {
     env: crate::env::Env,
     /// Show a progress bar on stderr while a large request body is sent.
     upload_progress: std::cell::Cell<bool>,
+    /// `--max-time`: when the whole exchange must be over (set when sending starts).
+    deadline: std::cell::Cell<Option<Instant>>,
 }
 
 fn secs(v: Option<f64>) -> Option<Duration> {
@@ -102,6 +113,7 @@ impl Client {
             before_wait: Default::default(),
             env: env.clone(),
             upload_progress: std::cell::Cell::new(false),
+            deadline: std::cell::Cell::new(None),
         };
         Ok(client)
     }
@@ -162,6 +174,30 @@ impl Client {
         self.upload_progress.set(on);
     }
 
+    /// Start the `--max-time` clock, once: every later hop, retry and wait shares it.
+    pub fn start_clock(&self) {
+        if let (Some(max), None) = (self.net.max_time, self.deadline.get()) {
+            self.deadline
+                .set(Some(Instant::now() + Duration::from_secs_f64(max)));
+        }
+    }
+
+    /// The time left before the `--max-time` deadline, if there is one.
+    pub fn time_left(&self) -> Option<Duration> {
+        self.deadline
+            .get()
+            .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    /// The failure for a run that reached (or would pass) its `--max-time` deadline.
+    pub fn over_time(&self) -> anyhow::Error {
+        Failure::Timeout {
+            kind: TimeoutKind::Total,
+            secs: self.net.max_time.unwrap_or_default(),
+        }
+        .into()
+    }
+
     /// Send one request exactly as prepared.
     pub fn send(&self, req: &PreparedRequest) -> Result<Response> {
         self.try_send(req).map_err(|f| f.error)
@@ -186,9 +222,19 @@ impl Client {
         let agent = self
             .agent((self.verify_for)(&req.url), tls)
             .map_err(SendFailure::fatal)?;
-        let request = self
+        let mut request = self
             .build(req, &agent, tunnel.as_deref())
             .map_err(SendFailure::fatal)?;
+        // ureq's global budget bounds every phase of this hop and its body's reads.
+        if let Some(left) = self.time_left() {
+            if left.is_zero() {
+                return Err(SendFailure::fatal(self.over_time()));
+            }
+            request = agent
+                .configure_request(request)
+                .timeout_global(Some(left))
+                .build();
+        }
         self.tap.begin(
             tunnel.as_deref().and_then(connect_proxy_authority),
             req.target_prefix(),
@@ -330,12 +376,22 @@ impl Client {
             ),
         };
         let host = authority(url);
+        let wire = crate::message::Wire {
+            request: observed.written,
+            upload: observed
+                .written
+                .saturating_sub(observed.request_head.unwrap_or(observed.written)),
+            head: observed.interim + observed.head().map_or(0, |h| h.len() as u64),
+            body: Default::default(),
+        };
         let body = NetBody {
             inner: body.into_reader(),
             host: host.clone(),
             timeout: self.net.timeout,
+            max_time: self.net.max_time,
+            count: wire.body.clone(),
         };
-        Response::new(
+        let mut resp = Response::new(
             version,
             parts.status.as_u16(),
             reason,
@@ -343,7 +399,9 @@ impl Client {
             observed.timings.clone(),
             host,
             Box::new(body),
-        )
+        );
+        resp.wire = wire;
+        resp
     }
 
     /// ureq's error in the user's words, typed so that `error::exit_code` can classify it.
@@ -558,7 +616,7 @@ pub fn explain(e: ureq::Error, url: &url::Url, net: &NetSpec) -> anyhow::Error {
     use ureq::Error as E;
     let host = authority(url);
     let failure = match e {
-        E::Timeout(t) => timeout_failure(t, &net.timeout),
+        E::Timeout(t) => timeout_failure(t, &net.timeout, net.max_time),
         E::HostNotFound => Failure::Network(format!(
             "could not resolve host '{}': check the URL and your network",
             url.host_str().unwrap_or_default()
@@ -578,9 +636,18 @@ pub fn explain(e: ureq::Error, url: &url::Url, net: &NetSpec) -> anyhow::Error {
     failure.into()
 }
 
-fn timeout_failure(t: ureq::Timeout, timeout: &crate::cli::values::Timeout) -> Failure {
+fn timeout_failure(
+    t: ureq::Timeout,
+    timeout: &crate::cli::values::Timeout,
+    max_time: Option<f64>,
+) -> Failure {
     use ureq::Timeout as T;
     match t {
+        // Only `--max-time` sets ureq's global budget.
+        T::Global => Failure::Timeout {
+            kind: TimeoutKind::Total,
+            secs: max_time.unwrap_or_default(),
+        },
         T::Connect | T::Resolve => Failure::Timeout {
             kind: TimeoutKind::Connect,
             secs: timeout.connect.unwrap_or_default(),
@@ -635,14 +702,19 @@ fn io_failure(io: std::io::Error, host: &str, host_port: &str, net: &NetSpec) ->
 }
 
 /// An error met while reading a response body from `host`, in the user's words.
-fn body_failure(e: std::io::Error, host: &str, timeout: &crate::cli::values::Timeout) -> Failure {
+fn body_failure(
+    e: std::io::Error,
+    host: &str,
+    timeout: &crate::cli::values::Timeout,
+    max_time: Option<f64>,
+) -> Failure {
     let read_timeout = || Failure::Timeout {
         kind: TimeoutKind::Read,
         secs: timeout.read.unwrap_or_default(),
     };
     let inner = e.get_ref().and_then(|r| r.downcast_ref::<ureq::Error>());
     if let Some(ureq::Error::Timeout(t)) = inner {
-        return timeout_failure(*t, timeout);
+        return timeout_failure(*t, timeout, max_time);
     }
     match e.kind() {
         std::io::ErrorKind::UnexpectedEof => Failure::Incomplete(format!(

@@ -11,7 +11,7 @@ use crate::error::{usage, Failure};
 use crate::message::{authority, Headers, Response};
 use crate::prepare::{Body, PreparedRequest};
 
-fn is_redirect(status: u16) -> bool {
+pub fn is_redirect(status: u16) -> bool {
     matches!(status, 301 | 302 | 303 | 307 | 308)
 }
 
@@ -60,6 +60,7 @@ pub fn send_following(
     flow: &Flow,
     mut on_hop: impl FnMut(Hop) -> Result<()>,
 ) -> Result<(PreparedRequest, Response)> {
+    client.start_clock();
     let origin = first.url.clone();
     let mut req = first;
     let mut redirects = 0u32;
@@ -115,6 +116,9 @@ fn send_retrying(
                     return Ok(resp);
                 };
                 let reason = format!("HTTP {} {}", resp.status, resp.reason);
+                if client.time_left().is_some_and(|left| left <= wait) {
+                    return Err(client.over_time());
+                }
                 on_hop(Hop::retrying(retry, policy, wait, reason))?;
                 on_hop(Hop::Intermediate(req, resp))?;
                 std::thread::sleep(wait);
@@ -132,6 +136,10 @@ fn send_retrying(
                 let Some(wait) = wait else {
                     return Err(f.error);
                 };
+                // A wait past the deadline cannot end in time: stop now, as the limit says.
+                if client.time_left().is_some_and(|left| left <= wait) {
+                    return Err(client.over_time());
+                }
                 on_hop(Hop::retrying(retry, policy, wait, format!("{:#}", f.error)))?;
                 std::thread::sleep(wait);
             }

@@ -4,6 +4,7 @@
 //! the request line's target as the URI's path and query only, so the tap puts
 //! `http://host[:port]` before it (`GET /x` -> `GET http://host/x`); nothing else is touched.
 
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -22,6 +23,8 @@ pub struct Observed {
     pub timings: Timings,
     /// The final (non-1xx) response head as received, through the blank line.
     pub head: Vec<u8>,
+    /// The bytes of interim (1xx) heads before it, which curl's `size_header` counts too.
+    pub interim: u64,
     head_done: bool,
     capturing: bool,
     proxy: Option<String>,
@@ -29,6 +32,11 @@ pub struct Observed {
     pub proxy_ready: bool,
     /// Still to be put before the request line's target (absolute form to a proxy).
     target_prefix: Option<Vec<u8>>,
+    /// Request bytes written, and where the request's head ended among them (once seen).
+    pub written: u64,
+    pub request_head: Option<u64>,
+    /// The last bytes written before the head's end was seen (it may span two writes).
+    written_tail: Vec<u8>,
 }
 
 /// Shared between the agent's connectors/transports and the client.
@@ -72,9 +80,28 @@ impl Tap {
         self.lock().clone()
     }
 
-    /// The dialer made a connection to `remote`.
-    pub fn connected_to(&self, remote: crate::message::Remote) {
-        self.mark(|o| o.timings.remote = Some(remote));
+    /// The dialer made a connection to `remote` from `local`.
+    pub fn connected_to(&self, remote: crate::message::Remote, local: Option<SocketAddr>) {
+        self.mark(|o| {
+            o.timings.remote = Some(remote);
+            o.timings.local = local;
+        });
+    }
+
+    /// `bytes` (and `extra` bytes put in before the head's end, a target prefix) were
+    /// written for the request.
+    fn wrote(&self, bytes: &[u8], extra: usize) {
+        let mut o = self.lock();
+        if o.request_head.is_none() {
+            let carried = o.written_tail.len();
+            let mut window = std::mem::take(&mut o.written_tail);
+            window.extend_from_slice(bytes);
+            match head_end(&window) {
+                Some(end) => o.request_head = Some(o.written + (end - carried + extra) as u64),
+                None => o.written_tail = window[window.len().saturating_sub(3)..].to_vec(),
+            }
+        }
+        o.written += (bytes.len() + extra) as u64;
     }
 
     fn mark(&self, f: impl FnOnce(&mut Observed)) {
@@ -94,6 +121,7 @@ impl Tap {
         while let Some(end) = head_end(&o.head) {
             if is_interim(&o.head) {
                 o.head.drain(..end);
+                o.interim += end as u64;
                 continue;
             }
             o.head.truncate(end);
@@ -189,12 +217,16 @@ impl<In: Transport> Connector<In> for TapConnector {
         }
         // The dialer has just recorded where this connection goes (the proxy, when there is
         // one); kept so that exchanges on it once pooled can show it too.
-        let remote = self.0.lock().timings.remote.clone();
+        let (remote, local) = {
+            let o = self.0.lock();
+            (o.timings.remote.clone(), o.timings.local)
+        };
         Ok(chained.map(|inner| TapTransport {
             inner,
             tap: self.0.clone(),
             watch: !to_proxy,
             remote,
+            local,
         }))
     }
 }
@@ -204,8 +236,9 @@ pub struct TapTransport<T> {
     inner: T,
     tap: Tap,
     watch: bool,
-    /// The peer this connection was made to, for `--meta` when it is reused.
+    /// The peer this connection was made to, and this end, for `--meta` when it is reused.
     remote: Option<crate::message::Remote>,
+    local: Option<SocketAddr>,
 }
 
 impl<T: Transport> Transport for TapTransport<T> {
@@ -218,6 +251,7 @@ impl<T: Transport> Transport for TapTransport<T> {
             self.tap.mark(|o| {
                 if o.timings.remote.is_none() {
                     o.timings.remote = self.remote.clone();
+                    o.timings.local = self.local;
                 }
             });
         }
@@ -227,6 +261,11 @@ impl<T: Transport> Transport for TapTransport<T> {
                 .take_prefix(&self.inner.buffers().output()[..amount]),
             false => None,
         };
+        if self.watch {
+            let extra = prefix.as_ref().map_or(0, |(_, p)| p.len());
+            self.tap
+                .wrote(&self.inner.buffers().output()[..amount], extra);
+        }
         match prefix {
             Some((at, prefix)) => transmit_inserted(&mut self.inner, amount, at, &prefix, timeout)?,
             None => self.inner.transmit_output(amount, timeout)?,
@@ -300,6 +339,7 @@ mod tests {
         );
         tap.feed(b"more body");
         assert_eq!(tap.snapshot().head().unwrap().len(), 32);
+        assert_eq!(tap.snapshot().interim, 25);
     }
 
     /// A transport that records what it is asked to send.
@@ -333,6 +373,7 @@ mod tests {
             tap: tap.clone(),
             watch: true,
             remote: None,
+            local: None,
         }
     }
 
@@ -357,6 +398,19 @@ mod tests {
             t.transmit_output(piece.len(), a_second()).unwrap();
         }
         t.inner.1
+    }
+
+    #[test]
+    fn counts_request_bytes_and_finds_the_head_across_writes() {
+        let tap = Tap::default();
+        tap.begin(None, None);
+        tap.wrote(b"GET / HTTP/1.1\r\nA: 1\r", 5);
+        assert_eq!(tap.snapshot().request_head, None);
+        tap.wrote(b"\n\r\nbody", 0);
+        let o = tap.snapshot();
+        assert_eq!((o.written, o.request_head), (33, Some(29)));
+        tap.wrote(b"more", 0);
+        assert_eq!(tap.snapshot().written, 37);
     }
 
     #[test]

@@ -189,6 +189,10 @@ pub fn curl(spec: &RequestSpec, req: &PreparedRequest) -> String {
     curl_auth(spec, &mut args);
     curl_body(spec, req, &mut args);
     curl_network(&spec.net, &mut args);
+    // curl reads the same format language; the text as read (from a file or stdin too).
+    if let Some(w) = &spec.output.write_out {
+        args.extend(["--write-out".into(), sh(&w.source)]);
+    }
     let mut line = args.join(" ");
     if let Some(h) = hidden_auth(spec) {
         line.push_str(&format!("  # {}", h.note()));
@@ -309,6 +313,9 @@ fn curl_network(net: &NetSpec, args: &mut Vec<String>) {
             "--speed-time".into(),
             secs(r.ceil()),
         ]);
+    }
+    if let Some(m) = net.max_time {
+        args.extend(["--max-time".into(), secs(m)]);
     }
     if net.follow {
         args.extend([
@@ -644,13 +651,18 @@ mod tests {
             "X-Empty;",
             "--timeout",
             "2,5",
+            "--max-time",
+            "7.5",
+            "-w",
+            "%{http_code}\\n",
         ]);
         assert_eq!(
             c,
             "curl --request POST 'http://example.org/x?q=1' --header 'User-Agent: http/0.1.0' \
              --header 'Accept: application/json, */*;q=0.5' --header 'Content-Type: application/json' \
              --header 'X-Empty;' --compressed --data-raw '{\"a\": \"it'\\''s\"}' \
-             --connect-timeout 2 --speed-limit 1 --speed-time 5"
+             --connect-timeout 2 --speed-limit 1 --speed-time 5 --max-time 7.5 \
+             --write-out '%{http_code}\\n'"
         );
     }
 

@@ -287,6 +287,7 @@ mod tests {
             sent: at(4),
             first_byte: at(10),
             remote: "127.0.0.1:80".parse().ok().map(crate::message::Remote::Tcp),
+            local: None,
         };
         let shown = text(&t, start + Duration::from_millis(12));
         assert_eq!(
@@ -314,6 +315,7 @@ mod tests {
                 .parse()
                 .ok()
                 .map(crate::message::Remote::Tcp),
+            local: None,
         };
         (t, start + Duration::from_millis(20))
     }

@@ -9,6 +9,7 @@ pub mod markup;
 pub mod meta;
 pub mod options;
 pub mod theme;
+pub mod writeout;
 pub mod xml;
 
 use std::borrow::Cow;

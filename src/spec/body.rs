@@ -49,6 +49,11 @@ pub fn resolve(cli: &Cli, env: &Env, items: &[Item]) -> Result<BodySpec> {
 
 /// A body from `--raw`, an `@file` item or stdin, if one of them (and only one, and no data
 /// items) gives it.
+/// `-w @-` reads its format from stdin, which then carries no body.
+fn format_from_stdin(cli: &Cli) -> bool {
+    cli.write_out.as_deref() == Some("@-")
+}
+
 fn raw_body(cli: &Cli, env: &Env, items: &[Item], data: &[&Item]) -> Result<Option<BodySpec>> {
     let body_files: Vec<&Item> = items
         .iter()
@@ -57,7 +62,7 @@ fn raw_body(cli: &Cli, env: &Env, items: &[Item], data: &[&Item]) -> Result<Opti
     if body_files.len() > 1 {
         return Err(usage("only one '@file' item can be the request body"));
     }
-    let stdin = !cli.ignore_stdin && env.stdin_has_data;
+    let stdin = !cli.ignore_stdin && env.stdin_has_data && !format_from_stdin(cli);
     let mut sources = Vec::new();
     if stdin {
         sources.push("stdin".to_string());

@@ -114,6 +114,8 @@ pub struct SessionRef {
 pub struct NetSpec {
     /// `--timeout`: connect and per-read idle limits.
     pub timeout: Timeout,
+    /// `--max-time`: the deadline in seconds for the whole exchange (None: no deadline).
+    pub max_time: Option<f64>,
     pub follow: bool,
     pub max_redirects: u32,
     pub max_headers: Option<usize>,
@@ -174,6 +176,8 @@ pub struct OutputSpec {
     pub as_format: Option<AsFormat>,
     /// `--json`: treat the response as JSON even when its Content-Type says otherwise.
     pub force_json: bool,
+    /// `-w/--write-out`, parsed (the format read from its file or stdin).
+    pub write_out: Option<crate::cli::writeout::Template>,
 }
 
 /// Everything needed to prepare, send and print one request.

@@ -12,6 +12,7 @@ pub fn resolve(cli: &Cli, eff: Effective, warnings: &mut Vec<String>) -> NetSpec
     }
     NetSpec {
         timeout: eff.timeout.0,
+        max_time: cli.max_time.filter(|s| *s > 0.0),
         follow: eff.follow.0,
         max_redirects: cli.max_redirects.unwrap_or(30),
         max_headers: cli.max_headers,

@@ -7,7 +7,7 @@ use super::{HeaderItem, OutputSpec};
 use crate::cli::values::{PrintSet, Quiet};
 use crate::cli::{Cli, Pretty};
 use crate::env::Env;
-use crate::error::usage;
+use crate::error::{plain_io, usage};
 
 /// What to print and where, and whether (and from where) a download resumes.
 pub fn resolve(
@@ -28,7 +28,36 @@ pub fn resolve(
         output.resume = false;
     }
     output.resume_from = resume_offset(&output, cli.offline);
+    output.write_out = write_out(cli)?;
     Ok(output)
+}
+
+/// `-w FORMAT`, `-w @FILE` or `-w @-` (stdin, which then carries no request body), parsed
+/// now so that an unknown variable stops the run before anything is sent.
+fn write_out(cli: &Cli) -> Result<Option<crate::cli::writeout::Template>> {
+    let Some(arg) = &cli.write_out else {
+        return Ok(None);
+    };
+    let text = match arg.strip_prefix('@') {
+        Some("-") => {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut s).map_err(|e| {
+                usage(format!(
+                    "cannot read the --write-out format from stdin: {}",
+                    plain_io(&e)
+                ))
+            })?;
+            s
+        }
+        Some(path) => std::fs::read_to_string(path).map_err(|e| {
+            usage(format!(
+                "cannot read the --write-out format from '{path}': {}",
+                plain_io(&e)
+            ))
+        })?,
+        None => arg.clone(),
+    };
+    crate::cli::writeout::parse(&text).map(Some).map_err(usage)
 }
 
 /// With `-c`, the size of the partial `-o` file to resume from (None when there is nothing
@@ -82,6 +111,7 @@ fn output_spec(cli: &Cli, env: &Env) -> OutputSpec {
         response_mime: cli.response_mime.clone(),
         as_format: cli.as_,
         force_json: cli.json,
+        write_out: None,
     }
 }
 

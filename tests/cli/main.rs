@@ -18,6 +18,7 @@ mod property;
 mod proxies;
 mod retries;
 mod routing;
+mod scripting;
 mod sessions;
 mod sigv4;
 mod tls;
