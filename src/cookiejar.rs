@@ -31,28 +31,24 @@ fn flag(field: &str, what: &str) -> Result<bool, String> {
     }
 }
 
-/// One cookie line (without the `#HttpOnly_` prefix) as a jar cookie; `Ok(None)` for one
-/// that has already expired.
-fn cookie(line: &str, http_only: bool) -> Result<Option<Cookie<'static>>, String> {
+/// A line's 7 fields: curl writes 7 and reads 6 as a cookie with an empty value.
+fn fields(line: &str) -> Result<[&str; 7], String> {
     let fields: Vec<&str> = line.split('\t').collect();
-    // curl writes 7 fields and reads 6 as a cookie with an empty value.
-    let [domain, subdomains, path, secure, expiry, name, ref rest @ ..] = fields[..] else {
-        return Err(format!(
+    match fields[..] {
+        [d, s, p, sec, e, n] => Ok([d, s, p, sec, e, n, ""]),
+        [d, s, p, sec, e, n, v] => Ok([d, s, p, sec, e, n, v]),
+        _ => Err(format!(
             "expected 7 tab-separated fields (domain, include-subdomains, path, secure, \
              expiry, name, value), found {}",
             fields.len()
-        ));
-    };
-    let value = match rest {
-        [] => "",
-        [v] => *v,
-        _ => {
-            return Err(format!(
-                "expected 7 tab-separated fields, found {}",
-                fields.len()
-            ))
-        }
-    };
+        )),
+    }
+}
+
+/// One cookie line (without the `#HttpOnly_` prefix) as a jar cookie; `Ok(None)` for one
+/// that has already expired.
+fn cookie(line: &str, http_only: bool) -> Result<Option<Cookie<'static>>, String> {
+    let [domain, subdomains, path, secure, expiry, name, value] = fields(line)?;
     let host = domain.trim_start_matches('.').to_ascii_lowercase();
     if host.is_empty() || name.is_empty() {
         return Err("empty domain or name".into());
@@ -84,7 +80,7 @@ fn cookie(line: &str, http_only: bool) -> Result<Option<Cookie<'static>>, String
         .map_err(|e| format!("cookie '{name}' is not valid: {e}"))?
         .into_owned();
     if expiry != 0 {
-        // Before 1970 or past year 9999: expired, never everlasting.
+        // Past year 9999 is not a date: expired, never everlasting.
         let Ok(at) = time::OffsetDateTime::from_unix_timestamp(expiry) else {
             return Ok(None);
         };

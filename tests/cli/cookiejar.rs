@@ -327,8 +327,15 @@ fn the_config_file_can_name_a_jar() {
     for path in ["/set", "/again"] {
         cmd.clone().arg(server.url(path)).run().success();
     }
-    assert_eq!(cookies_sent(&server), [None, Some("c=1".into())]);
     assert!(jar_text(&cmd).contains("\tc\t1\n"));
+    // `--no-cookie-jar` cancels it for one command: nothing sent, nothing written.
+    std::fs::remove_file(cmd.home().join(JAR)).unwrap();
+    cmd.clone()
+        .args(&["--no-cookie-jar", &server.url("/set")])
+        .run()
+        .success();
+    assert_eq!(cookies_sent(&server), [None, Some("c=1".into()), None]);
+    assert!(!cmd.home().join(JAR).exists());
 }
 
 /// Each hop of a redirect gets the jar's cookies for its own URL, and cookies set by a
