@@ -61,6 +61,11 @@ fn cookie(line: &str, http_only: bool) -> Result<Option<Cookie<'static>>, String
     let expiry: i64 = expiry
         .parse()
         .map_err(|_| format!("expiry must be a whole number of seconds, not '{expiry}'"))?;
+    // curl writes an IPv6 address bare (`::1`); a URL needs it in brackets.
+    let host = match host.contains(':') && !host.starts_with('[') {
+        true => format!("[{host}]"),
+        false => host,
+    };
     let origin = Url::parse(&format!("https://{host}/"))
         .map_err(|e| format!("invalid domain '{domain}': {e}"))?;
     let mut raw = RawCookie::new(name.to_string(), value.to_string());
@@ -129,7 +134,11 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<CookieStore, LineError> {
 /// field, no domain).
 fn line(c: &Cookie) -> Option<String> {
     let (domain, subdomains) = match &c.domain {
-        CookieDomain::HostOnly(h) => (h.clone(), "FALSE"),
+        // An IPv6 address without its URL brackets, as curl writes and matches it.
+        CookieDomain::HostOnly(h) => (
+            h.trim_start_matches('[').trim_end_matches(']').to_string(),
+            "FALSE",
+        ),
         CookieDomain::Suffix(d) => (format!(".{d}"), "TRUE"),
         CookieDomain::NotPresent | CookieDomain::Empty => return None,
     };
@@ -237,6 +246,14 @@ mod tests {
         let jar = parse("127.0.0.1\tTRUE\t/\tFALSE\t0\tip\t1\n").unwrap();
         assert_eq!(header(&jar, "https://127.0.0.1/"), ["ip=1"]);
         assert!(render(&jar).contains("\n127.0.0.1\tFALSE\t/"));
+        let v6 = "::1\tFALSE\t/\tFALSE\t0\tv6\t1\n";
+        let jar = parse(v6).unwrap();
+        assert_eq!(header(&jar, "https://[::1]:8080/"), ["v6=1"]);
+        assert!(
+            render(&jar).ends_with(&format!("\n{v6}")),
+            "{}",
+            render(&jar)
+        );
     }
 
     #[test]
