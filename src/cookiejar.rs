@@ -45,6 +45,29 @@ fn fields(line: &str) -> Result<[&str; 7], String> {
     }
 }
 
+/// `https://HOST/`, if `host` is a host name or address and nothing else: no user, port,
+/// path, query or fragment smuggled in (`a@b`, `b:1`, `b/c`).
+fn origin(host: &str) -> Option<Url> {
+    // The URL parser would read these as structure (`https:///x` is host `x`).
+    if host.contains(['/', '\\', '@', '?', '#']) {
+        return None;
+    }
+    // curl writes an IPv6 address bare (`::1`); a URL needs it in brackets.
+    let url = match host.contains(':') && !host.starts_with('[') {
+        true => Url::parse(&format!("https://[{host}]/")),
+        false => Url::parse(&format!("https://{host}/")),
+    }
+    .ok()?;
+    let bare = url.username().is_empty()
+        && url.password().is_none()
+        && url.port().is_none()
+        && url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && !url.host_str().unwrap_or(".").starts_with('.');
+    bare.then_some(url)
+}
+
 /// One cookie line (without the `#HttpOnly_` prefix) as a jar cookie; `Ok(None)` for one
 /// that has already expired.
 fn cookie(line: &str, http_only: bool) -> Result<Option<Cookie<'static>>, String> {
@@ -61,13 +84,10 @@ fn cookie(line: &str, http_only: bool) -> Result<Option<Cookie<'static>>, String
     let expiry: i64 = expiry
         .parse()
         .map_err(|_| format!("expiry must be a whole number of seconds, not '{expiry}'"))?;
-    // curl writes an IPv6 address bare (`::1`); a URL needs it in brackets.
-    let host = match host.contains(':') && !host.starts_with('[') {
-        true => format!("[{host}]"),
-        false => host,
-    };
-    let origin = Url::parse(&format!("https://{host}/"))
-        .map_err(|e| format!("invalid domain '{domain}': {e}"))?;
+    let origin = origin(&host).ok_or_else(|| format!("invalid domain '{domain}'"))?;
+    // The URL's spelling of the host (punycode, IPv6 in brackets), so a rendered jar reads
+    // back the same.
+    let host = origin.host_str().unwrap_or_default().to_string();
     let mut raw = RawCookie::new(name.to_string(), value.to_string());
     raw.set_path(path.to_string());
     raw.set_secure(secure);
@@ -287,6 +307,10 @@ mod tests {
             ),
             ("h.test\tFALSE\t/\tFALSE\t0\ta\tb\tc\n", 1, "found 8"),
             ("bad host\tFALSE\t/\tFALSE\t0\ta\tb\n", 1, "invalid domain"),
+            ("u@h.test\tFALSE\t/\tFALSE\t0\ta\tb\n", 1, "invalid domain"),
+            ("h.test:80\tFALSE\t/\tFALSE\t0\ta\tb\n", 1, "invalid domain"),
+            ("h.test/x\tFALSE\t/\tFALSE\t0\ta\tb\n", 1, "invalid domain"),
+            ("[::1]:80\tFALSE\t/\tFALSE\t0\ta\tb\n", 1, "invalid domain"),
         ];
         for (text, line, why) in table {
             let e = parse(text).unwrap_err();
@@ -295,6 +319,21 @@ mod tests {
         }
         let e = parse_bytes(b"# ok\nh.test\tFALSE\t/\tFALSE\t0\ta\t\xff\n").unwrap_err();
         assert_eq!((e.line, e.why.as_str()), (2, "not UTF-8 text"));
+    }
+
+    /// Found by the fuzzer: `ww@.example.test` parsed as a URL with a user, so the cookie was
+    /// filed under `.example.test` and rendered as a domain that read back differently.
+    #[test]
+    fn rendering_is_stable_and_hosts_are_only_hosts() {
+        let text = "#HttpOnly_ww@.example.test\tFALSE\t/\tFALSE\t0\th\t1\n";
+        assert!(parse(text).unwrap_err().why.contains("invalid domain"));
+        let text = "/.example.test\tFALSE\t/\tFALSE\t0\th\t1\n";
+        assert!(parse(text).unwrap_err().why.contains("invalid domain"));
+        let text =
+            "EX(a.test\tFALSE\t/\tFALSE\t0\ta\t\nB\u{fc}cher.test\tTRUE\t/\tFALSE\t0\tb\t1\n";
+        let once = render(&parse(text).unwrap());
+        assert!(once.contains("\n.xn--bcher-kva.test\tTRUE\t"), "{once}");
+        assert_eq!(render(&parse(&once).unwrap()), once);
     }
 
     #[test]
