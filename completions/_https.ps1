@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'https' -ScriptBlock {
             [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Print the request as a command or code instead of sending it: curl or python')
             [CompletionResult]::new('--session', '--session', [CompletionResultType]::ParameterName, 'Create, or read and update, a session (a name or a path)')
             [CompletionResult]::new('--session-read-only', '--session-read-only', [CompletionResultType]::ParameterName, 'Read a session without updating it')
+            [CompletionResult]::new('--cookie-jar', '--cookie-jar', [CompletionResultType]::ParameterName, 'Send the cookies of FILE (Netscape cookies.txt, as curl -b/-c and browser exports write it) and write it back with the cookies the responses set; a missing FILE is created. Works with or without --session')
             [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'Credentials: USER[:PASS] (prompts for a missing password) or a bearer TOKEN')
             [CompletionResult]::new('--auth', '--auth', [CompletionResultType]::ParameterName, 'Credentials: USER[:PASS] (prompts for a missing password) or a bearer TOKEN')
             [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'The authentication scheme')

@@ -30,6 +30,7 @@ complete -c http -l as -d 'Print the request as a command or code instead of sen
 python\t''"
 complete -c http -l session -d 'Create, or read and update, a session (a name or a path)' -r
 complete -c http -l session-read-only -d 'Read a session without updating it' -r
+complete -c http -l cookie-jar -d 'Send the cookies of FILE (Netscape cookies.txt, as curl -b/-c and browser exports write it) and write it back with the cookies the responses set; a missing FILE is created. Works with or without --session' -r
 complete -c http -s a -l auth -d 'Credentials: USER[:PASS] (prompts for a missing password) or a bearer TOKEN' -r
 complete -c http -s A -l auth-type -d 'The authentication scheme' -r -f -a "basic\t''
 digest\t''

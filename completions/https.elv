@@ -37,6 +37,7 @@ set edit:completion:arg-completer[https] = {|@words|
             cand --as 'Print the request as a command or code instead of sending it: curl or python'
             cand --session 'Create, or read and update, a session (a name or a path)'
             cand --session-read-only 'Read a session without updating it'
+            cand --cookie-jar 'Send the cookies of FILE (Netscape cookies.txt, as curl -b/-c and browser exports write it) and write it back with the cookies the responses set; a missing FILE is created. Works with or without --session'
             cand -a 'Credentials: USER[:PASS] (prompts for a missing password) or a bearer TOKEN'
             cand --auth 'Credentials: USER[:PASS] (prompts for a missing password) or a bearer TOKEN'
             cand -A 'The authentication scheme'

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod cookiejar;
 pub mod decode;
 pub mod download;
 pub mod env;

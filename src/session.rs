@@ -248,21 +248,27 @@ impl SessionData {
     /// The `Cookie` header value for `url`, if any cookie matches: longer paths first
     /// (RFC 6265 5.4), then by name, so the header is the same from run to run.
     pub fn cookie_header(&self, url: &Url) -> Option<String> {
+        let pairs: Vec<String> = self
+            .cookie_pairs(url)
+            .into_iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect();
+        (!pairs.is_empty()).then(|| pairs.join("; "))
+    }
+
+    /// The `(name, value)` of each cookie for `url`, in the `Cookie` header's order.
+    pub fn cookie_pairs(&self, url: &Url) -> Vec<(String, String)> {
         let mut cookies = self.jar.matches(&match_url(url));
-        if cookies.is_empty() {
-            return None;
-        }
         cookies.sort_by(|a, b| {
             b.path
                 .len()
                 .cmp(&a.path.len())
                 .then_with(|| a.name().cmp(b.name()))
         });
-        let pairs: Vec<String> = cookies
+        cookies
             .iter()
-            .map(|c| format!("{}={}", c.name(), c.value()))
-            .collect();
-        Some(pairs.join("; "))
+            .map(|c| (c.name().to_string(), c.value().to_string()))
+            .collect()
     }
 }
 
@@ -665,7 +671,8 @@ struct WriteLock {
 }
 
 impl WriteLock {
-    fn take(session: &Path) -> Result<WriteLock> {
+    /// `kind` names the file in errors: "session" or "cookie jar".
+    fn take(session: &Path, kind: &str) -> Result<WriteLock> {
         let path = lock_path(session);
         let fail = |what: &str, e: io::Error| {
             anyhow!(
@@ -677,14 +684,15 @@ impl WriteLock {
         loop {
             let file = private_file(OpenOptions::new().read(true).write(true).create(true))
                 .open(&path)
-                .map_err(|e| fail("create session lock file", e))?;
-            file.lock().map_err(|e| fail("lock session lock file", e))?;
+                .map_err(|e| fail(&format!("create {kind} lock file"), e))?;
+            file.lock()
+                .map_err(|e| fail(&format!("lock {kind} lock file"), e))?;
             match fs::metadata(&path) {
                 Ok(at_path) if same_file(&file, &at_path) => return Ok(WriteLock { path, file }),
                 // Removed (and maybe created anew) by the holder this run waited for.
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(fail("check session lock file", e)),
+                Err(e) => return Err(fail(&format!("check {kind} lock file"), e)),
             }
         }
     }
@@ -739,14 +747,14 @@ fn remove_stale_temporaries(dir: &Path, name: &str) {
 
 /// Write `bytes` to `path` through a private temporary file in the same directory and a
 /// rename, so the file is always whole, with mode 0600. The caller holds the lock.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+fn write_atomically(path: &Path, bytes: &[u8], kind: &str) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new(""));
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     remove_stale_temporaries(dir, &name);
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let fail = |e: io::Error| {
         anyhow!(
-            "cannot write session file '{}': {}",
+            "cannot write {kind} file '{}': {}",
             path.display(),
             crate::error::plain_io(&e)
         )
@@ -797,7 +805,7 @@ impl Session {
             None
         } else {
             create_private_dir(path.parent().unwrap_or(Path::new("")))?;
-            Some(WriteLock::take(&path)?)
+            Some(WriteLock::take(&path, "session")?)
         };
         let shown = path.display();
         let data = match fs::read(&path) {
@@ -906,9 +914,85 @@ impl Session {
     /// Write the session (not a read-only one) and release the lock.
     pub fn save(self) -> Result<()> {
         if !self.read_only {
-            write_atomically(&self.path, render(&self.data).as_bytes())?;
+            write_atomically(&self.path, render(&self.data).as_bytes(), "session")?;
         }
         Ok(())
+    }
+}
+
+/// A `--cookie-jar` file (Netscape `cookies.txt`): read before the request, written back
+/// after the exchange with what the responses set. Locked, written and permissioned like a
+/// session file; its text is `cookiejar`'s.
+pub struct JarFile {
+    path: PathBuf,
+    /// Held from reading to writing; `None` when nothing is written (`--offline`, `--as`).
+    lock: Option<WriteLock>,
+    data: SessionData,
+}
+
+impl JarFile {
+    /// Read the jar at `path` (missing: empty), locking it first when it will be written.
+    pub fn open(path: &Path, write: bool) -> Result<JarFile> {
+        let lock = match write {
+            true => Some(WriteLock::take(path, "cookie jar")?),
+            false => None,
+        };
+        let shown = path.display();
+        let jar = match fs::read(path) {
+            Ok(bytes) => crate::cookiejar::parse_bytes(&bytes)
+                .map_err(|e| usage(format!("cookie jar '{shown}', line {}: {}", e.line, e.why)))?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => CookieStore::default(),
+            Err(e) => {
+                return Err(usage(format!(
+                    "cannot read cookie jar '{shown}': {}",
+                    crate::error::plain_io(&e)
+                )))
+            }
+        };
+        Ok(JarFile {
+            path: path.to_path_buf(),
+            lock,
+            data: SessionData {
+                jar,
+                ..SessionData::default()
+            },
+        })
+    }
+
+    /// Write the jar back (created if missing, as `curl -c` does), then release its lock.
+    pub fn save(self) -> Result<()> {
+        if self.lock.is_some() {
+            let text = crate::cookiejar::render(&self.data.jar);
+            write_atomically(&self.path, text.as_bytes(), "cookie jar")?;
+        }
+        Ok(())
+    }
+
+    /// Add to `req`'s `Cookie` header the jar's cookies for its URL whose names it does not
+    /// already carry: the typed header's and the session's cookies win over the jar's.
+    fn add_to(&self, req: &mut PreparedRequest) {
+        let current = req.headers.get("cookie").map(<[u8]>::to_vec);
+        let text = String::from_utf8_lossy(current.as_deref().unwrap_or_default());
+        let present: Vec<&str> = text
+            .split(';')
+            .map(|p| p.split_once('=').map_or(p, |(n, _)| n).trim())
+            .collect();
+        let extra: Vec<String> = self
+            .data
+            .cookie_pairs(&req.url)
+            .into_iter()
+            .filter(|(n, _)| !present.contains(&n.as_str()))
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect();
+        if extra.is_empty() {
+            return;
+        }
+        let extra = extra.join("; ").into_bytes();
+        let value = match current.filter(|c| !c.is_empty()) {
+            Some(c) => [&c[..], b"; ", &extra].concat(),
+            None => extra,
+        };
+        req.headers.set("Cookie", value);
     }
 }
 
@@ -917,67 +1001,131 @@ impl Session {
 /// cookies it sets), and saved once the final head is in. Without one, a jar that lives for
 /// the run, as `requests` keeps one per request: cookies set along a redirect chain go to
 /// the later hops they match, after the `Cookie` header the user typed (kept as typed).
-pub enum Tracker {
+/// A `--cookie-jar` file comes on top of either: its cookies follow theirs, and it keeps
+/// every cookie the responses set.
+pub struct Tracker {
+    kept: Kept,
+    jar: Option<JarFile>,
+    /// `Cookie:` typed without a value: no cookies this time, the jar's neither.
+    no_cookies: bool,
+}
+
+enum Kept {
     Session(Session),
     Run {
         cookies: SessionData,
-        /// The `Cookie` header as the user gave it, before the jar held anything.
+        /// The `Cookie` header as the user gave it, taken from the first hop.
         typed: Option<Vec<u8>>,
+        started: bool,
     },
 }
 
 impl Tracker {
-    /// Open the spec's session, if any, and merge it into the spec.
+    /// Open the spec's session, if any, and merge it into the spec; then its cookie jar.
+    /// `--offline` and `--as` read the jar but never lock or write it; `--as=curl` leaves it
+    /// to curl's `-b`/`-c` and does not read it at all.
     pub fn open(spec: &mut RequestSpec, env: &Env) -> Result<Tracker> {
-        Ok(match Session::open(spec, env)? {
+        let no_cookies = spec
+            .headers
+            .iter()
+            .any(|h| h.name.eq_ignore_ascii_case("cookie") && h.value.is_none());
+        let kept = match Session::open(spec, env)? {
             Some(mut s) => {
                 s.apply(spec);
-                Tracker::Session(s)
+                Kept::Session(s)
             }
-            None => Tracker::Run {
+            None => Kept::Run {
                 cookies: SessionData::default(),
                 typed: None,
+                started: false,
             },
+        };
+        let exporting = spec.output.as_format;
+        let jar = match &spec.cookie_jar {
+            Some(_) if exporting == Some(crate::cli::AsFormat::Curl) => None,
+            Some(path) => {
+                // A symlinked jar is updated where it points.
+                let path = fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+                if matches!(&kept, Kept::Session(s) if s.path == path) {
+                    return Err(usage(format!(
+                        "--cookie-jar and --session name the same file '{}'",
+                        path.display()
+                    )));
+                }
+                let write = !spec.offline && exporting.is_none();
+                Some(JarFile::open(&path, write)?)
+            }
+            None => None,
+        };
+        Ok(Tracker {
+            kept,
+            jar,
+            no_cookies,
         })
     }
 
-    /// Set this hop's `Cookie` header from the jar.
+    /// Set this hop's `Cookie` header from the session or the run's cookies, then the jar.
     pub fn sending(&mut self, req: &mut PreparedRequest) {
-        let (cookies, typed) = match self {
-            Tracker::Session(s) => return s.set_cookie_header(req),
-            Tracker::Run { cookies, typed } => (cookies, typed),
-        };
-        if cookies.jar.iter_any().next().is_none() {
-            *typed = req.headers.get("cookie").map(<[u8]>::to_vec);
-            return;
+        match &mut self.kept {
+            Kept::Session(s) => s.set_cookie_header(req),
+            Kept::Run {
+                cookies,
+                typed,
+                started,
+            } => run_cookie_header(req, cookies, typed, started),
         }
-        // The typed header is still there only where the redirect rules kept it (the same
-        // origin); what the jar adds is worked out afresh for each hop's URL.
-        let typed = typed.as_deref().filter(|_| req.headers.contains("cookie"));
-        let value = match (typed, cookies.cookie_header(&req.url)) {
-            (Some(t), Some(j)) => [t, b"; ", j.as_bytes()].concat(),
-            (Some(t), None) => t.to_vec(),
-            (None, Some(j)) => j.into_bytes(),
-            (None, None) => return req.headers.remove("cookie"),
-        };
-        req.headers.set("Cookie", value);
+        if let (Some(jar), false) = (&self.jar, self.no_cookies) {
+            jar.add_to(req);
+        }
     }
 
-    /// Keep the cookies a response to `url` sets.
+    /// Keep the cookies a response to `url` sets (and delete the ones it expires), in the
+    /// session or the run's cookies, and in the jar.
     pub fn received(&mut self, url: &Url, headers: &Headers) {
-        match self {
-            Tracker::Session(s) => s.absorb(url, headers),
-            Tracker::Run { cookies, .. } => cookies.absorb(url, headers),
+        match &mut self.kept {
+            Kept::Session(s) => s.absorb(url, headers),
+            Kept::Run { cookies, .. } => cookies.absorb(url, headers),
+        }
+        if let Some(jar) = &mut self.jar {
+            jar.data.absorb(url, headers);
         }
     }
 
-    /// Write the session (unless read-only or absent) and release its lock.
+    /// Write the session (unless read-only or absent) and the jar (unless nothing is to be
+    /// written), releasing their locks; the jar is written even when the session cannot be.
     pub fn save(self) -> Result<()> {
-        match self {
-            Tracker::Session(s) => s.save(),
-            Tracker::Run { .. } => Ok(()),
-        }
+        let session = match self.kept {
+            Kept::Session(s) => s.save(),
+            Kept::Run { .. } => Ok(()),
+        };
+        let jar = self.jar.map_or(Ok(()), JarFile::save);
+        session.and(jar)
     }
+}
+
+/// Without a session: the typed `Cookie` header, then the cookies set earlier in this run
+/// that match the hop's URL.
+fn run_cookie_header(
+    req: &mut PreparedRequest,
+    cookies: &SessionData,
+    typed: &mut Option<Vec<u8>>,
+    started: &mut bool,
+) {
+    if !*started {
+        *started = true;
+        *typed = req.headers.get("cookie").map(<[u8]>::to_vec);
+    }
+    // The typed header is still there only where the redirect rules kept it (the same
+    // origin); what the jars add is worked out afresh for each hop's URL, so nothing a
+    // previous hop added is carried over.
+    let typed = typed.as_deref().filter(|_| req.headers.contains("cookie"));
+    let value = match (typed, cookies.cookie_header(&req.url)) {
+        (Some(t), Some(j)) => [t, b"; ", j.as_bytes()].concat(),
+        (Some(t), None) => t.to_vec(),
+        (None, Some(j)) => j.into_bytes(),
+        (None, None) => return req.headers.remove("cookie"),
+    };
+    req.headers.set("Cookie", value);
 }
 
 #[cfg(test)]

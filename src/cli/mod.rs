@@ -282,6 +282,11 @@ pub struct Cli {
     /// Read a session without updating it.
     #[arg(long, value_name = "NAME_OR_PATH", help_heading = "Sessions")]
     pub session_read_only: Option<String>,
+    /// Send the cookies of FILE (Netscape cookies.txt, as curl -b/-c and browser exports
+    /// write it) and write it back with the cookies the responses set; a missing FILE is
+    /// created. Works with or without --session.
+    #[arg(long, value_name = "FILE", help_heading = "Sessions")]
+    pub cookie_jar: Option<String>,
 
     // ---- Authentication
     /// Credentials: USER[:PASS] (prompts for a missing password) or a bearer TOKEN.

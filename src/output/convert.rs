@@ -193,6 +193,12 @@ pub fn curl(spec: &RequestSpec, req: &PreparedRequest) -> String {
     if let Some(w) = &spec.output.write_out {
         args.extend(["--write-out".into(), sh(&w.source)]);
     }
+    if let Some(jar) = &spec.cookie_jar {
+        // curl reads the jar (-b) and writes it back (-c), so its cookies are not in the
+        // Cookie header printed above.
+        let jar = sh(&jar.display().to_string());
+        args.extend(["-b".into(), jar.clone(), "-c".into(), jar]);
+    }
     let mut line = args.join(" ");
     if let Some(h) = hidden_auth(spec) {
         line.push_str(&format!("  # {}", h.note()));
@@ -442,6 +448,12 @@ pub fn python(spec: &RequestSpec, req: &PreparedRequest) -> String {
     py_network(&spec.net, &mut call);
     let body: Vec<String> = call.args.iter().map(|a| format!("    {a},\n")).collect();
     let mut note = hidden_auth(spec).map_or(String::new(), |h| format!("# {}\n", h.note()));
+    if let Some(jar) = &spec.cookie_jar {
+        note.push_str(&format!(
+            "# the Cookie header holds the cookies of {} for this URL; it is not updated\n",
+            jar.display().to_string().replace(['\n', '\r'], "?")
+        ));
+    }
     let route = route_flags(&spec.net.route);
     if !route.is_empty() {
         // requests has no switch for these; say so rather than drop them silently.
@@ -663,6 +675,20 @@ mod tests {
              --header 'X-Empty;' --compressed --data-raw '{\"a\": \"it'\\''s\"}' \
              --connect-timeout 2 --speed-limit 1 --speed-time 5 --max-time 7.5 \
              --write-out '%{http_code}\\n'"
+        );
+    }
+
+    /// curl reads and writes the jar itself, with its own `-b`/`-c`.
+    #[test]
+    fn cookie_jar_is_curls_b_and_c() {
+        let (c, py) = both(&["example.org/x", "--cookie-jar", "/tmp/my jar.txt"]);
+        assert!(
+            c.ends_with(" -b '/tmp/my jar.txt' -c '/tmp/my jar.txt'"),
+            "{c}"
+        );
+        assert!(
+            py.contains("# the Cookie header holds the cookies of /tmp/my jar.txt"),
+            "{py}"
         );
     }
 

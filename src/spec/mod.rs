@@ -205,6 +205,8 @@ pub struct RequestSpec {
     pub sigv4: Option<crate::sigv4::Providers>,
     /// `--session` / `--session-read-only`.
     pub session: Option<SessionRef>,
+    /// `--cookie-jar`, `~/` expanded.
+    pub cookie_jar: Option<PathBuf>,
     pub chunked: bool,
     /// `-x` count: 1 deflates when smaller, 2 always.
     pub compress: u8,
@@ -350,6 +352,7 @@ pub fn from_cli_with(
         auth_source,
         sigv4,
         session: session_ref(cli),
+        cookie_jar: cli.cookie_jar.as_deref().map(|p| expand_tilde(p, env)),
         chunked: cli.chunked,
         compress: cli.compress,
         net,

@@ -4,6 +4,7 @@
 //! harness and its dependencies are compiled and linked once.
 
 mod config;
+mod cookiejar;
 mod download;
 mod errors;
 mod faults;

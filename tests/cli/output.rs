@@ -104,7 +104,7 @@ fn on_path(tool: &str) -> bool {
 }
 
 #[track_caller]
-fn require(tool: &str) {
+pub(crate) fn require(tool: &str) {
     assert!(
         on_path(tool) || Path::new("/usr/bin").join(tool).is_file(),
         "this test needs {tool}: install it (.ci/run does; see the README's test command)"
