@@ -24,8 +24,11 @@ pub const EXPANSION_SLACK: u64 = 64 * 1024;
 /// Anti-XSSI prefixes copied verbatim before the document (longest first where one extends another).
 pub const XSSI_PREFIXES: [&[u8]; 4] = [b")]}',", b")]}'", b"while(1);", b"for(;;);"];
 
-/// Input bytes read per `read` call, and output bytes buffered before a write.
+/// Input bytes read per `read` call.
 const CHUNK: usize = 64 * 1024;
+/// Output bytes buffered before a write: at least the capacity of the caller's `BufWriter`
+/// (128 KiB), which then passes the block through instead of copying it once more.
+const OUT_CHUNK: usize = 128 * 1024;
 /// Bytes of a sniffed prefix that `looks_like_json` validates.
 const SNIFF_LIMIT: usize = 4096;
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -124,8 +127,8 @@ pub fn format_stream_resumable<R: Read, W: Write + ?Sized>(
     unread: &mut Vec<u8>,
 ) -> Result<()> {
     let layout = Pretty::new(opts, false);
-    let buf = Vec::with_capacity(CHUNK * 2);
-    let t = Tokenizer::new(input, CHUNK, out, buf, CHUNK, layout).limit(expansion(opts.theme));
+    let buf = Vec::with_capacity(OUT_CHUNK * 2);
+    let t = Tokenizer::new(input, CHUNK, out, buf, OUT_CHUNK, layout).limit(expansion(opts.theme));
     stream(t, unread)
 }
 
@@ -236,8 +239,8 @@ pub fn colorize_stream_resumable<R: Read, W: Write + ?Sized>(
         theme,
         open_off: b"",
     };
-    let buf = Vec::with_capacity(CHUNK * 2);
-    let t = Tokenizer::new(input, CHUNK, out, buf, CHUNK, layout).limit(MAX_EXPANSION_COLOURED);
+    let buf = Vec::with_capacity(OUT_CHUNK * 2);
+    let t = Tokenizer::new(input, CHUNK, out, buf, OUT_CHUNK, layout).limit(MAX_EXPANSION_COLOURED);
     stream(t, unread)
 }
 
@@ -1109,15 +1112,18 @@ struct Pretty<'t> {
     /// The caller asked for colours, so a cut ends with a reset.
     themed: bool,
     sort: Option<SortState>,
+    snippets: Snippets,
 }
 
 impl<'t> Pretty<'t> {
     fn new(opts: &JsonOptions<'t>, sorted: bool) -> Self {
+        let theme = opts.theme.unwrap_or(&PLAIN_THEME);
         Pretty {
             indent: opts.indent,
-            theme: opts.theme.unwrap_or(&PLAIN_THEME),
+            theme,
             themed: opts.theme.is_some(),
             sort: sorted.then(SortState::default),
+            snippets: Snippets::new(theme),
         }
     }
 
@@ -1152,12 +1158,20 @@ impl Layout for Pretty<'_> {
     }
 
     #[inline]
+    fn empty(&mut self, out: &mut Vec<u8>, kind: Kind) {
+        out.extend_from_slice(&self.snippets.empty[kind as usize]);
+    }
+
+    #[inline]
     fn open(&mut self, out: &mut Vec<u8>, kind: Kind, depth: usize) {
-        self.theme.punct.wrap(out, &kind.brackets()[..1]);
+        let columns = self.indent * depth;
         // Sorted members get their line breaks when the object closes.
         match self.sorting(kind) {
-            Some(sort) => sort.open(),
-            None => newline_indent(out, self.indent, depth),
+            Some(sort) => {
+                sort.open();
+                self.theme.punct.wrap(out, &kind.brackets()[..1]);
+            }
+            None => self.snippets.open[kind as usize].write(out, columns),
         }
     }
 
@@ -1167,22 +1181,30 @@ impl Layout for Pretty<'_> {
         if let Some(sort) = self.sorting(kind) {
             sort.reorder(out, theme, indent, depth);
         }
-        newline_indent(out, indent, depth);
-        theme.punct.wrap(out, &kind.brackets()[1..]);
+        self.snippets.newline.write(out, indent * depth);
+        out.extend_from_slice(&self.snippets.close[kind as usize]);
     }
 
     #[inline]
     fn comma(&mut self, out: &mut Vec<u8>, kind: Kind, depth: usize) {
         if self.sorting(kind).is_none() {
-            self.theme.sep.wrap(out, b",");
-            newline_indent(out, self.indent, depth);
+            self.snippets.comma.write(out, self.indent * depth);
         }
     }
 
     #[inline]
     fn colon(&mut self, out: &mut Vec<u8>) {
-        self.theme.sep.wrap(out, b":");
-        out.push(b' ');
+        out.extend_from_slice(&self.snippets.colon);
+    }
+
+    #[inline]
+    fn literal(&mut self, out: &mut Vec<u8>, _token: Token, word: &[u8]) {
+        let index = match word {
+            b"true" => 0,
+            b"false" => 1,
+            _ => 2,
+        };
+        out.extend_from_slice(&self.snippets.literals[index]);
     }
 
     #[inline]
@@ -1199,6 +1221,81 @@ impl Layout for Pretty<'_> {
             sort.push_entry(&out[content.0..content.1]);
         }
         out.extend_from_slice(&token.paint(self.theme).off);
+    }
+}
+
+/// Columns of indentation that [`Indented`] keeps rendered; deeper lines are padded on demand.
+const INDENT_CACHE: usize = 256;
+
+/// What `Pretty` writes between tokens, rendered once per theme, so that most layout events
+/// are a single copy rather than several small ones (paint on, text, paint off, indentation).
+struct Snippets {
+    /// A line break and its indentation, before a closing bracket.
+    newline: Indented,
+    /// `{` or `[` (indexed by [`Kind`]), then a line break and indentation.
+    open: [Indented; 2],
+    /// `,`, then a line break and indentation.
+    comma: Indented,
+    close: [Vec<u8>; 2],
+    empty: [Vec<u8>; 2],
+    /// `: `.
+    colon: Vec<u8>,
+    /// `true`, `false` and `null`.
+    literals: [Vec<u8>; 3],
+}
+
+impl Snippets {
+    fn new(theme: &Theme) -> Snippets {
+        let painted = |paint: &Paint, text: &[u8]| {
+            let mut bytes = Vec::new();
+            paint.wrap(&mut bytes, text);
+            bytes
+        };
+        let mut colon = painted(&theme.sep, b":");
+        colon.push(b' ');
+        Snippets {
+            newline: Indented::new(b""),
+            open: [b"{", b"["].map(|b| Indented::new(&painted(&theme.punct, b))),
+            comma: Indented::new(&painted(&theme.sep, b",")),
+            close: [b"}", b"]"].map(|b| painted(&theme.punct, b)),
+            empty: [b"{}", b"[]"].map(|b| painted(&theme.punct, b)),
+            colon,
+            literals: [
+                painted(&theme.boolean, b"true"),
+                painted(&theme.boolean, b"false"),
+                painted(&theme.null, b"null"),
+            ],
+        }
+    }
+}
+
+/// Some text followed by a line break and up to [`INDENT_CACHE`] spaces, of which a prefix is
+/// copied.
+struct Indented {
+    bytes: Vec<u8>,
+    /// The text and the line break.
+    head: usize,
+}
+
+impl Indented {
+    fn new(text: &[u8]) -> Indented {
+        let mut bytes = text.to_vec();
+        bytes.push(b'\n');
+        let head = bytes.len();
+        bytes.resize(head + INDENT_CACHE, b' ');
+        Indented { bytes, head }
+    }
+
+    /// Writes the text, a line break and `columns` spaces.
+    #[inline]
+    fn write(&self, out: &mut Vec<u8>, columns: usize) {
+        match self.bytes.get(..self.head + columns) {
+            Some(bytes) => out.extend_from_slice(bytes),
+            None => {
+                out.extend_from_slice(&self.bytes[..self.head]);
+                out.resize(out.len() + columns, b' ');
+            }
+        }
     }
 }
 
