@@ -507,6 +507,15 @@ enum Token {
 }
 
 impl Token {
+    /// Every token, in declaration order (the order of `as usize`).
+    const ALL: [Token; 5] = [
+        Token::Key,
+        Token::String,
+        Token::Number,
+        Token::Boolean,
+        Token::Null,
+    ];
+
     fn paint(self, theme: &Theme) -> &Paint {
         match self {
             Token::Key => &theme.key,
@@ -1159,7 +1168,7 @@ impl Layout for Pretty<'_> {
 
     #[inline]
     fn empty(&mut self, out: &mut Vec<u8>, kind: Kind) {
-        out.extend_from_slice(&self.snippets.empty[kind as usize]);
+        self.snippets.empty[kind as usize].write(out);
     }
 
     #[inline]
@@ -1182,7 +1191,7 @@ impl Layout for Pretty<'_> {
             sort.reorder(out, theme, indent, depth);
         }
         self.snippets.newline.write(out, indent * depth);
-        out.extend_from_slice(&self.snippets.close[kind as usize]);
+        self.snippets.close[kind as usize].write(out);
     }
 
     #[inline]
@@ -1194,7 +1203,7 @@ impl Layout for Pretty<'_> {
 
     #[inline]
     fn colon(&mut self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.snippets.colon);
+        self.snippets.colon.write(out);
     }
 
     #[inline]
@@ -1204,7 +1213,7 @@ impl Layout for Pretty<'_> {
             b"false" => 1,
             _ => 2,
         };
-        out.extend_from_slice(&self.snippets.literals[index]);
+        self.snippets.literals[index].write(out);
     }
 
     #[inline]
@@ -1212,7 +1221,7 @@ impl Layout for Pretty<'_> {
         if let (Token::Key, Some(sort)) = (token, self.sort.as_mut()) {
             sort.key_start = out.len();
         }
-        out.extend_from_slice(&token.paint(self.theme).on);
+        self.snippets.on[token as usize].write(out);
     }
 
     #[inline]
@@ -1220,15 +1229,59 @@ impl Layout for Pretty<'_> {
         if let (Token::Key, Some(sort)) = (token, self.sort.as_mut()) {
             sort.push_entry(&out[content.0..content.1]);
         }
-        out.extend_from_slice(&token.paint(self.theme).off);
+        self.snippets.off[token as usize].write(out);
     }
 }
 
 /// Columns of indentation that [`Indented`] keeps rendered; deeper lines are padded on demand.
 const INDENT_CACHE: usize = 256;
+/// Pieces up to this long are copied as one fixed-size block (see [`put_short`]).
+const SHORT: usize = 32;
 
-/// What `Pretty` writes between tokens, rendered once per theme, so that most layout events
-/// are a single copy rather than several small ones (paint on, text, paint off, indentation).
+/// Appends the first `len` bytes of `block`. Copying the whole fixed-size block and truncating
+/// compiles to a couple of vector moves, where a slice of unknown length is a call to
+/// `memcpy`; the pieces between tokens are short and this is done several times per token.
+#[inline(always)]
+fn put_short(out: &mut Vec<u8>, block: &[u8; SHORT], len: usize) {
+    out.extend_from_slice(block);
+    out.truncate(out.len() - (SHORT - len));
+}
+
+/// A byte string, written with [`put_short`] when it is short enough.
+struct Piece {
+    bytes: Vec<u8>,
+    /// `bytes` padded to [`SHORT`], when they fit.
+    block: Option<[u8; SHORT]>,
+}
+
+impl Piece {
+    fn new(bytes: Vec<u8>) -> Piece {
+        let block = (bytes.len() <= SHORT).then(|| {
+            let mut block = [0; SHORT];
+            block[..bytes.len()].copy_from_slice(&bytes);
+            block
+        });
+        Piece { bytes, block }
+    }
+
+    /// `text` wrapped in `paint`.
+    fn painted(paint: &Paint, text: &[u8]) -> Piece {
+        let mut bytes = Vec::new();
+        paint.wrap(&mut bytes, text);
+        Piece::new(bytes)
+    }
+
+    #[inline(always)]
+    fn write(&self, out: &mut Vec<u8>) {
+        match &self.block {
+            Some(block) => put_short(out, block, self.bytes.len()),
+            None => out.extend_from_slice(&self.bytes),
+        }
+    }
+}
+
+/// What `Pretty` writes around and between tokens, rendered once per theme, so that most layout
+/// events are a single short copy rather than several (paint on, text, paint off, indentation).
 struct Snippets {
     /// A line break and its indentation, before a closing bracket.
     newline: Indented,
@@ -1236,35 +1289,42 @@ struct Snippets {
     open: [Indented; 2],
     /// `,`, then a line break and indentation.
     comma: Indented,
-    close: [Vec<u8>; 2],
-    empty: [Vec<u8>; 2],
+    close: [Piece; 2],
+    empty: [Piece; 2],
     /// `: `.
-    colon: Vec<u8>,
+    colon: Piece,
     /// `true`, `false` and `null`.
-    literals: [Vec<u8>; 3],
+    literals: [Piece; 3],
+    /// Each [`Token`]'s paint, on and off.
+    on: [Piece; 5],
+    off: [Piece; 5],
 }
 
 impl Snippets {
     fn new(theme: &Theme) -> Snippets {
+        let mut colon = Vec::new();
+        theme.sep.wrap(&mut colon, b":");
+        colon.push(b' ');
         let painted = |paint: &Paint, text: &[u8]| {
             let mut bytes = Vec::new();
             paint.wrap(&mut bytes, text);
             bytes
         };
-        let mut colon = painted(&theme.sep, b":");
-        colon.push(b' ');
+        let paints = Token::ALL.map(|t| t.paint(theme));
         Snippets {
             newline: Indented::new(b""),
             open: [b"{", b"["].map(|b| Indented::new(&painted(&theme.punct, b))),
             comma: Indented::new(&painted(&theme.sep, b",")),
-            close: [b"}", b"]"].map(|b| painted(&theme.punct, b)),
-            empty: [b"{}", b"[]"].map(|b| painted(&theme.punct, b)),
-            colon,
+            close: [b"}", b"]"].map(|b| Piece::painted(&theme.punct, b)),
+            empty: [b"{}", b"[]"].map(|b| Piece::painted(&theme.punct, b)),
+            colon: Piece::new(colon),
             literals: [
-                painted(&theme.boolean, b"true"),
-                painted(&theme.boolean, b"false"),
-                painted(&theme.null, b"null"),
+                Piece::painted(&theme.boolean, b"true"),
+                Piece::painted(&theme.boolean, b"false"),
+                Piece::painted(&theme.null, b"null"),
             ],
+            on: paints.map(|p| Piece::new(p.on.clone())),
+            off: paints.map(|p| Piece::new(p.off.clone())),
         }
     }
 }
@@ -1273,6 +1333,8 @@ impl Snippets {
 /// copied.
 struct Indented {
     bytes: Vec<u8>,
+    /// The first [`SHORT`] bytes, for the shallow lines that most documents are made of.
+    block: [u8; SHORT],
     /// The text and the line break.
     head: usize,
 }
@@ -1282,14 +1344,21 @@ impl Indented {
         let mut bytes = text.to_vec();
         bytes.push(b'\n');
         let head = bytes.len();
-        bytes.resize(head + INDENT_CACHE, b' ');
-        Indented { bytes, head }
+        bytes.resize(head + INDENT_CACHE.max(SHORT), b' ');
+        let mut block = [0; SHORT];
+        block.copy_from_slice(&bytes[..SHORT]);
+        Indented { bytes, block, head }
     }
 
     /// Writes the text, a line break and `columns` spaces.
-    #[inline]
+    #[inline(always)]
     fn write(&self, out: &mut Vec<u8>, columns: usize) {
-        match self.bytes.get(..self.head + columns) {
+        let len = self.head + columns;
+        if len <= SHORT {
+            put_short(out, &self.block, len);
+            return;
+        }
+        match self.bytes.get(..len) {
             Some(bytes) => out.extend_from_slice(bytes),
             None => {
                 out.extend_from_slice(&self.bytes[..self.head]);
