@@ -310,6 +310,36 @@ static PLAIN: [bool; 256] = {
     table
 };
 
+/// Length of the run of [`PLAIN`] bytes that starts `bytes`: eight at a time while they last
+/// (a word at once, with the usual bit tricks), then by table.
+#[inline]
+fn plain_prefix(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each byte equal to `b`. A borrow only starts at a match, so the lowest
+    // bit set is always exact, which is all that is used.
+    let equal = |x: u64, b: u8| {
+        let y = x ^ (ONES * u64::from(b));
+        y.wrapping_sub(ONES) & !y
+    };
+    let (words, _) = bytes.as_chunks::<8>();
+    for (i, word) in words.iter().enumerate() {
+        let x = u64::from_le_bytes(*word);
+        let control = x.wrapping_sub(ONES * 0x20) & !x;
+        let special = equal(x, b'"') | equal(x, b'\\') | equal(x, 0x7f);
+        // Non-ASCII bytes have the high bit set themselves.
+        let stop = (control | special | x) & HIGH;
+        if stop != 0 {
+            return i * 8 + stop.trailing_zeros() as usize / 8;
+        }
+    }
+    let done = words.len() * 8;
+    done + bytes[done..]
+        .iter()
+        .position(|&b| !PLAIN[usize::from(b)])
+        .unwrap_or(bytes.len() - done)
+}
+
 fn hex_value(b: u8) -> Option<u16> {
     match b {
         b'0'..=b'9' => Some(u16::from(b - b'0')),
@@ -746,10 +776,7 @@ impl<'a, R: Read, W: Write + ?Sized> Scanner<'a, R, W> {
         let start = self.out.len();
         loop {
             let ahead = &self.input.buf[self.input.pos..self.input.end];
-            let n = ahead
-                .iter()
-                .position(|&b| !PLAIN[usize::from(b)])
-                .unwrap_or(ahead.len());
+            let n = plain_prefix(ahead);
             self.out.extend_from_slice(&ahead[..n]);
             self.input.pos += n;
             self.maybe_flush()?;
@@ -962,7 +989,21 @@ impl<'a, R: Read, W: Write + ?Sized, L: Layout> Tokenizer<'a, R, W, L> {
     }
 
     /// Next non-whitespace byte, which must exist.
+    #[inline(always)]
     fn token(&mut self, expected: &str) -> Result<u8> {
+        // Most tokens follow another directly; only the layout that drops whitespace may skip
+        // the scanner's path (the other one flushes and checks the output bound there).
+        let input = &self.scan.input;
+        if !L::Rules::KEEP_WHITESPACE && input.pos < input.end {
+            let b = input.buf[input.pos];
+            if !is_ws(b) {
+                return Ok(b);
+            }
+        }
+        self.token_after_whitespace(expected)
+    }
+
+    fn token_after_whitespace(&mut self, expected: &str) -> Result<u8> {
         match self.whitespace()? {
             Some(b) => Ok(b),
             None => Err(self.scan.error_here(expected)),
@@ -1680,6 +1721,50 @@ mod tests {
                 _ => Ok(0),
             }
         }
+    }
+
+    #[test]
+    fn plain_prefix_matches_the_table() {
+        let naive = |bytes: &[u8]| {
+            bytes
+                .iter()
+                .position(|&b| !PLAIN[usize::from(b)])
+                .unwrap_or(bytes.len())
+        };
+        // Every byte value at every position of a word and of the tail, after plain bytes
+        // and before bytes that would stop the scan too.
+        for len in 1..=19 {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = b;
+                    assert_eq!(plain_prefix(&bytes), naive(&bytes), "{bytes:?}");
+                    bytes[len - 1] = b'"';
+                    bytes[at] = b;
+                    assert_eq!(plain_prefix(&bytes), naive(&bytes), "{bytes:?}");
+                }
+            }
+        }
+        // Mixed words, where several bytes stop the scan and borrows cross byte boundaries.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..20_000 {
+            let bytes: Vec<u8> = (0..(state % 24) as usize)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1);
+                    let b = (state >> 56) as u8;
+                    if b & 1 == 0 {
+                        b'a' + (b >> 4)
+                    } else {
+                        b
+                    }
+                })
+                .collect();
+            assert_eq!(plain_prefix(&bytes), naive(&bytes), "{bytes:?}");
+        }
+        assert_eq!(plain_prefix(b""), 0);
+        assert_eq!(plain_prefix(b"\x1f\x00\x80\x22"), 0);
     }
 
     #[test]
