@@ -666,10 +666,15 @@ impl<'a, R: Read, W: Write + ?Sized> Scanner<'a, R, W> {
         self.input.pos += 1;
     }
 
-    /// Copies `n` bytes that are available at the current position.
+    /// Copies `n` bytes that are available at the current position. Most runs (a key, a word,
+    /// a number) are short: one fixed block of the input buffer, cut to `n` in `out`.
+    #[inline(always)]
     fn copy_ahead(&mut self, n: usize) {
         let pos = self.input.pos;
-        self.out.extend_from_slice(&self.input.buf[pos..pos + n]);
+        match self.input.buf[pos..].first_chunk::<SHORT>() {
+            Some(block) if n <= SHORT => put_short(&mut self.out, block, n),
+            _ => self.out.extend_from_slice(&self.input.buf[pos..pos + n]),
+        }
         self.input.pos += n;
     }
 
@@ -755,8 +760,7 @@ impl<'a, R: Read, W: Write + ?Sized> Scanner<'a, R, W> {
         loop {
             let ahead = &self.input.buf[self.input.pos..self.input.end];
             let n = ahead.iter().take_while(|b| b.is_ascii_digit()).count();
-            self.out.extend_from_slice(&ahead[..n]);
-            self.input.pos += n;
+            self.copy_ahead(n);
             count += n;
             if self.input.pos < self.input.end {
                 return Ok(count);
@@ -777,8 +781,7 @@ impl<'a, R: Read, W: Write + ?Sized> Scanner<'a, R, W> {
         loop {
             let ahead = &self.input.buf[self.input.pos..self.input.end];
             let n = plain_prefix(ahead);
-            self.out.extend_from_slice(&ahead[..n]);
-            self.input.pos += n;
+            self.copy_ahead(n);
             self.maybe_flush()?;
             let Some(b) = self.input.peek()? else {
                 return Err(self.error_here("unterminated string"));
