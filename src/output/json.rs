@@ -546,6 +546,11 @@ impl Token {
         Token::Null,
     ];
 
+    /// A key or string, whose quotes the layout writes inside its paint.
+    fn quoted(self) -> bool {
+        matches!(self, Token::Key | Token::String)
+    }
+
     fn paint(self, theme: &Theme) -> &Paint {
         match self {
             Token::Key => &theme.key,
@@ -772,11 +777,12 @@ impl<'a, R: Read, W: Write + ?Sized> Scanner<'a, R, W> {
         }
     }
 
-    /// Scans a string whose opening quote was peeked and copies it, quotes included, with `S`
-    /// deciding what escapes, DEL and non-ASCII bytes become. Returns the range of its content
-    /// in `out` (meaningful only when output is not flushed, i.e. when sorting).
+    /// Scans a string whose opening quote was peeked and copies its content (the layout writes
+    /// the quotes, with its paint), with `S` deciding what escapes, DEL and non-ASCII bytes
+    /// become. Returns the range of the content in `out` (meaningful only when output is not
+    /// flushed, i.e. when sorting).
     fn string<S: CopyRules>(&mut self) -> Result<(usize, usize)> {
-        self.copy_byte();
+        self.input.pos += 1;
         let start = self.out.len();
         loop {
             let ahead = &self.input.buf[self.input.pos..self.input.end];
@@ -788,9 +794,8 @@ impl<'a, R: Read, W: Write + ?Sized> Scanner<'a, R, W> {
             };
             match b {
                 b'"' => {
-                    let end = self.out.len();
-                    self.copy_byte();
-                    return Ok((start, end));
+                    self.input.pos += 1;
+                    return Ok((start, self.out.len()));
                 }
                 b'\\' => S::escape(self)?,
                 0x00..=0x1f => return Err(self.error_here("control character in string")),
@@ -935,16 +940,22 @@ trait Layout {
         token.paint(self.theme()).wrap(out, word);
     }
 
-    /// Before a key, string or number is copied.
+    /// Before a key, string or number is copied (a string's opening quote included).
     #[inline]
     fn begin(&mut self, out: &mut Vec<u8>, token: Token) {
         out.extend_from_slice(&token.paint(self.theme()).on);
+        if token.quoted() {
+            out.push(b'"');
+        }
     }
 
-    /// After it was copied; `content` is where it is in `out` (a string's without its quotes),
-    /// meaningful only when `out` is never flushed.
+    /// After it was copied (a string's closing quote included); `content` is where it is in
+    /// `out` (a string's without its quotes), meaningful only when `out` is never flushed.
     #[inline]
     fn end(&mut self, out: &mut Vec<u8>, token: Token, _content: (usize, usize)) {
+        if token.quoted() {
+            out.push(b'"');
+        }
         out.extend_from_slice(&token.paint(self.theme()).off);
     }
 }
@@ -1339,7 +1350,7 @@ struct Snippets {
     colon: Piece,
     /// `true`, `false` and `null`.
     literals: [Piece; 3],
-    /// Each [`Token`]'s paint, on and off.
+    /// Each [`Token`]'s paint, on and off, with a string's quotes inside.
     on: [Piece; 5],
     off: [Piece; 5],
 }
@@ -1354,7 +1365,6 @@ impl Snippets {
             paint.wrap(&mut bytes, text);
             bytes
         };
-        let paints = Token::ALL.map(|t| t.paint(theme));
         Snippets {
             newline: Indented::new(b""),
             open: [b"{", b"["].map(|b| Indented::new(&painted(&theme.punct, b))),
@@ -1367,8 +1377,14 @@ impl Snippets {
                 Piece::painted(&theme.boolean, b"false"),
                 Piece::painted(&theme.null, b"null"),
             ],
-            on: paints.map(|p| Piece::new(p.on.clone())),
-            off: paints.map(|p| Piece::new(p.off.clone())),
+            on: Token::ALL.map(|t| {
+                let quote: &[u8] = if t.quoted() { b"\"" } else { b"" };
+                Piece::new([&t.paint(theme).on, quote].concat())
+            }),
+            off: Token::ALL.map(|t| {
+                let quote: &[u8] = if t.quoted() { b"\"" } else { b"" };
+                Piece::new([quote, &t.paint(theme).off].concat())
+            }),
         }
     }
 }
@@ -1523,11 +1539,17 @@ impl Layout for ColorOnly<'_> {
     fn begin(&mut self, out: &mut Vec<u8>, token: Token) {
         let paint = token.paint(self.theme);
         out.extend_from_slice(&paint.on);
+        if token.quoted() {
+            out.push(b'"');
+        }
         self.open_off = &paint.off;
     }
 
     #[inline]
-    fn end(&mut self, out: &mut Vec<u8>, _token: Token, _content: (usize, usize)) {
+    fn end(&mut self, out: &mut Vec<u8>, token: Token, _content: (usize, usize)) {
+        if token.quoted() {
+            out.push(b'"');
+        }
         out.extend_from_slice(self.open_off);
         self.open_off = b"";
     }
