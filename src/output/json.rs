@@ -678,7 +678,7 @@ impl<'a, R: Read, W: Write + ?Sized> Scanner<'a, R, W> {
         let pos = self.input.pos;
         match self.input.buf[pos..].first_chunk::<SHORT>() {
             Some(block) if n <= SHORT => put_short(&mut self.out, block, n),
-            _ => self.out.extend_from_slice(&self.input.buf[pos..pos + n]),
+            _ => put_long(&mut self.out, &self.input.buf[pos..pos + n]),
         }
         self.input.pos += n;
     }
@@ -1302,6 +1302,13 @@ fn put_short(out: &mut Vec<u8>, block: &[u8; SHORT], len: usize) {
     out.truncate(out.len() - (SHORT - len));
 }
 
+/// Appends `bytes`, out of line: inlined next to [`put_short`], the two copies may be merged
+/// into one `memcpy` of either length, which is what `put_short` avoids.
+#[inline(never)]
+fn put_long(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(bytes);
+}
+
 /// A byte string, written with [`put_short`] when it is short enough.
 struct Piece {
     bytes: Vec<u8>,
@@ -1330,7 +1337,7 @@ impl Piece {
     fn write(&self, out: &mut Vec<u8>) {
         match &self.block {
             Some(block) => put_short(out, block, self.bytes.len()),
-            None => out.extend_from_slice(&self.bytes),
+            None => put_long(out, &self.bytes),
         }
     }
 }
@@ -1419,7 +1426,7 @@ impl Indented {
             return;
         }
         match self.bytes.get(..len) {
-            Some(bytes) => out.extend_from_slice(bytes),
+            Some(bytes) => put_long(out, bytes),
             None => {
                 out.extend_from_slice(&self.bytes[..self.head]);
                 out.resize(out.len() + columns, b' ');
