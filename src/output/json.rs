@@ -340,6 +340,39 @@ fn plain_prefix(bytes: &[u8]) -> usize {
         .unwrap_or(bytes.len() - done)
 }
 
+/// Length of the valid number at the start of `bytes`, when a byte that cannot continue it
+/// follows within `bytes`; `None` (invalid, or possibly continued in the next chunk) leaves
+/// the number to the byte-wise path, which reports errors.
+fn number_len(bytes: &[u8]) -> Option<usize> {
+    let digits = |from: usize| {
+        let run = bytes.get(from..).unwrap_or_default();
+        run.iter().take_while(|b| b.is_ascii_digit()).count()
+    };
+    let mut i = usize::from(bytes.first() == Some(&b'-'));
+    match bytes.get(i)? {
+        b'0' => i += 1,
+        b'1'..=b'9' => i += digits(i),
+        _ => return None,
+    }
+    if bytes.get(i)? == &b'.' {
+        let n = digits(i + 1);
+        i += 1 + n;
+        if n == 0 {
+            return None;
+        }
+    }
+    if matches!(bytes.get(i)?, b'e' | b'E') {
+        i += 1 + usize::from(matches!(bytes.get(i + 1)?, b'+' | b'-'));
+        let n = digits(i);
+        i += n;
+        if n == 0 {
+            return None;
+        }
+    }
+    // A digit here follows a leading zero.
+    (!bytes.get(i)?.is_ascii_digit()).then_some(i)
+}
+
 fn hex_value(b: u8) -> Option<u16> {
     match b {
         b'0'..=b'9' => Some(u16::from(b - b'0')),
@@ -726,7 +759,19 @@ impl<'a, R: Read, W: Write + ?Sized> Scanner<'a, R, W> {
     }
 
     /// Validates a number (its first byte peeked) and copies it exactly as written.
+    #[inline]
     fn number(&mut self) -> Result<()> {
+        match number_len(&self.input.buf[self.input.pos..self.input.end]) {
+            Some(n) => {
+                self.copy_ahead(n);
+                Ok(())
+            }
+            None => self.number_bytewise(),
+        }
+    }
+
+    /// [`number`](Self::number) a byte at a time, across chunks, with its errors.
+    fn number_bytewise(&mut self) -> Result<()> {
         if self.input.peek()? == Some(b'-') {
             self.copy_byte();
         }
@@ -1752,6 +1797,36 @@ mod tests {
                 }
                 _ => Ok(0),
             }
+        }
+    }
+
+    #[test]
+    fn number_len_stops_short_of_the_buffer_end() {
+        let cases: [(&[u8], Option<usize>); 16] = [
+            (b"0,", Some(1)),
+            (b"-12]", Some(3)),
+            (b"3.25}", Some(4)),
+            (b"1e5 ", Some(3)),
+            (b"-0.5E+10,", Some(8)),
+            (b"2e-3\n", Some(4)),
+            (b"123", None),
+            (b"1.", None),
+            (b"1.5e", None),
+            (b"1.5e+", None),
+            (b"01,", None),
+            (b"1.,", None),
+            (b"1e,", None),
+            (b"-,", None),
+            (b"-", None),
+            (b"", None),
+        ];
+        for (bytes, len) in cases {
+            assert_eq!(
+                number_len(bytes),
+                len,
+                "{:?}",
+                String::from_utf8_lossy(bytes)
+            );
         }
     }
 
