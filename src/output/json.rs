@@ -24,8 +24,11 @@ pub const EXPANSION_SLACK: u64 = 64 * 1024;
 /// Anti-XSSI prefixes copied verbatim before the document (longest first where one extends another).
 pub const XSSI_PREFIXES: [&[u8]; 4] = [b")]}',", b")]}'", b"while(1);", b"for(;;);"];
 
-/// Input bytes read per `read` call, and output bytes buffered before a write.
+/// Input bytes read per `read` call.
 const CHUNK: usize = 64 * 1024;
+/// Output bytes buffered before a write: at least the capacity of the caller's `BufWriter`
+/// (128 KiB), which then passes the block through instead of copying it once more.
+const OUT_CHUNK: usize = 128 * 1024;
 /// Bytes of a sniffed prefix that `looks_like_json` validates.
 const SNIFF_LIMIT: usize = 4096;
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -124,8 +127,8 @@ pub fn format_stream_resumable<R: Read, W: Write + ?Sized>(
     unread: &mut Vec<u8>,
 ) -> Result<()> {
     let layout = Pretty::new(opts, false);
-    let buf = Vec::with_capacity(CHUNK * 2);
-    let t = Tokenizer::new(input, CHUNK, out, buf, CHUNK, layout).limit(expansion(opts.theme));
+    let buf = Vec::with_capacity(OUT_CHUNK * 2);
+    let t = Tokenizer::new(input, CHUNK, out, buf, OUT_CHUNK, layout).limit(expansion(opts.theme));
     stream(t, unread)
 }
 
@@ -236,8 +239,8 @@ pub fn colorize_stream_resumable<R: Read, W: Write + ?Sized>(
         theme,
         open_off: b"",
     };
-    let buf = Vec::with_capacity(CHUNK * 2);
-    let t = Tokenizer::new(input, CHUNK, out, buf, CHUNK, layout).limit(MAX_EXPANSION_COLOURED);
+    let buf = Vec::with_capacity(OUT_CHUNK * 2);
+    let t = Tokenizer::new(input, CHUNK, out, buf, OUT_CHUNK, layout).limit(MAX_EXPANSION_COLOURED);
     stream(t, unread)
 }
 
@@ -306,6 +309,69 @@ static PLAIN: [bool; 256] = {
     }
     table
 };
+
+/// Length of the run of [`PLAIN`] bytes that starts `bytes`: eight at a time while they last
+/// (a word at once, with the usual bit tricks), then by table.
+#[inline]
+fn plain_prefix(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each byte equal to `b`. A borrow only starts at a match, so the lowest
+    // bit set is always exact, which is all that is used.
+    let equal = |x: u64, b: u8| {
+        let y = x ^ (ONES * u64::from(b));
+        y.wrapping_sub(ONES) & !y
+    };
+    let (words, _) = bytes.as_chunks::<8>();
+    for (i, word) in words.iter().enumerate() {
+        let x = u64::from_le_bytes(*word);
+        let control = x.wrapping_sub(ONES * 0x20) & !x;
+        let special = equal(x, b'"') | equal(x, b'\\') | equal(x, 0x7f);
+        // Non-ASCII bytes have the high bit set themselves.
+        let stop = (control | special | x) & HIGH;
+        if stop != 0 {
+            return i * 8 + stop.trailing_zeros() as usize / 8;
+        }
+    }
+    let done = words.len() * 8;
+    done + bytes[done..]
+        .iter()
+        .position(|&b| !PLAIN[usize::from(b)])
+        .unwrap_or(bytes.len() - done)
+}
+
+/// Length of the valid number at the start of `bytes`, when a byte that cannot continue it
+/// follows within `bytes`; `None` (invalid, or possibly continued in the next chunk) leaves
+/// the number to the byte-wise path, which reports errors.
+fn number_len(bytes: &[u8]) -> Option<usize> {
+    let digits = |from: usize| {
+        let run = bytes.get(from..).unwrap_or_default();
+        run.iter().take_while(|b| b.is_ascii_digit()).count()
+    };
+    let mut i = usize::from(bytes.first() == Some(&b'-'));
+    match bytes.get(i)? {
+        b'0' => i += 1,
+        b'1'..=b'9' => i += digits(i),
+        _ => return None,
+    }
+    if bytes.get(i)? == &b'.' {
+        let n = digits(i + 1);
+        i += 1 + n;
+        if n == 0 {
+            return None;
+        }
+    }
+    if matches!(bytes.get(i)?, b'e' | b'E') {
+        i += 1 + usize::from(matches!(bytes.get(i + 1)?, b'+' | b'-'));
+        let n = digits(i);
+        i += n;
+        if n == 0 {
+            return None;
+        }
+    }
+    // A digit here follows a leading zero.
+    (!bytes.get(i)?.is_ascii_digit()).then_some(i)
+}
 
 fn hex_value(b: u8) -> Option<u16> {
     match b {
@@ -504,6 +570,20 @@ enum Token {
 }
 
 impl Token {
+    /// Every token, in declaration order (the order of `as usize`).
+    const ALL: [Token; 5] = [
+        Token::Key,
+        Token::String,
+        Token::Number,
+        Token::Boolean,
+        Token::Null,
+    ];
+
+    /// A key or string, whose quotes the layout writes inside its paint.
+    fn quoted(self) -> bool {
+        matches!(self, Token::Key | Token::String)
+    }
+
     fn paint(self, theme: &Theme) -> &Paint {
         match self {
             Token::Key => &theme.key,
@@ -624,10 +704,15 @@ impl<'a, R: Read, W: Write + ?Sized> Scanner<'a, R, W> {
         self.input.pos += 1;
     }
 
-    /// Copies `n` bytes that are available at the current position.
+    /// Copies `n` bytes that are available at the current position. Most runs (a key, a word,
+    /// a number) are short: one fixed block of the input buffer, cut to `n` in `out`.
+    #[inline(always)]
     fn copy_ahead(&mut self, n: usize) {
         let pos = self.input.pos;
-        self.out.extend_from_slice(&self.input.buf[pos..pos + n]);
+        match self.input.buf[pos..].first_chunk::<SHORT>() {
+            Some(block) if n <= SHORT => put_short(&mut self.out, block, n),
+            _ => put_long(&mut self.out, &self.input.buf[pos..pos + n]),
+        }
         self.input.pos += n;
     }
 
@@ -674,7 +759,19 @@ impl<'a, R: Read, W: Write + ?Sized> Scanner<'a, R, W> {
     }
 
     /// Validates a number (its first byte peeked) and copies it exactly as written.
+    #[inline]
     fn number(&mut self) -> Result<()> {
+        match number_len(&self.input.buf[self.input.pos..self.input.end]) {
+            Some(n) => {
+                self.copy_ahead(n);
+                Ok(())
+            }
+            None => self.number_bytewise(),
+        }
+    }
+
+    /// [`number`](Self::number) a byte at a time, across chunks, with its errors.
+    fn number_bytewise(&mut self) -> Result<()> {
         if self.input.peek()? == Some(b'-') {
             self.copy_byte();
         }
@@ -713,8 +810,7 @@ impl<'a, R: Read, W: Write + ?Sized> Scanner<'a, R, W> {
         loop {
             let ahead = &self.input.buf[self.input.pos..self.input.end];
             let n = ahead.iter().take_while(|b| b.is_ascii_digit()).count();
-            self.out.extend_from_slice(&ahead[..n]);
-            self.input.pos += n;
+            self.copy_ahead(n);
             count += n;
             if self.input.pos < self.input.end {
                 return Ok(count);
@@ -726,29 +822,25 @@ impl<'a, R: Read, W: Write + ?Sized> Scanner<'a, R, W> {
         }
     }
 
-    /// Scans a string whose opening quote was peeked and copies it, quotes included, with `S`
-    /// deciding what escapes, DEL and non-ASCII bytes become. Returns the range of its content
-    /// in `out` (meaningful only when output is not flushed, i.e. when sorting).
+    /// Scans a string whose opening quote was peeked and copies its content (the layout writes
+    /// the quotes, with its paint), with `S` deciding what escapes, DEL and non-ASCII bytes
+    /// become. Returns the range of the content in `out` (meaningful only when output is not
+    /// flushed, i.e. when sorting).
     fn string<S: CopyRules>(&mut self) -> Result<(usize, usize)> {
-        self.copy_byte();
+        self.input.pos += 1;
         let start = self.out.len();
         loop {
             let ahead = &self.input.buf[self.input.pos..self.input.end];
-            let n = ahead
-                .iter()
-                .position(|&b| !PLAIN[usize::from(b)])
-                .unwrap_or(ahead.len());
-            self.out.extend_from_slice(&ahead[..n]);
-            self.input.pos += n;
+            let n = plain_prefix(ahead);
+            self.copy_ahead(n);
             self.maybe_flush()?;
             let Some(b) = self.input.peek()? else {
                 return Err(self.error_here("unterminated string"));
             };
             match b {
                 b'"' => {
-                    let end = self.out.len();
-                    self.copy_byte();
-                    return Ok((start, end));
+                    self.input.pos += 1;
+                    return Ok((start, self.out.len()));
                 }
                 b'\\' => S::escape(self)?,
                 0x00..=0x1f => return Err(self.error_here("control character in string")),
@@ -893,16 +985,22 @@ trait Layout {
         token.paint(self.theme()).wrap(out, word);
     }
 
-    /// Before a key, string or number is copied.
+    /// Before a key, string or number is copied (a string's opening quote included).
     #[inline]
     fn begin(&mut self, out: &mut Vec<u8>, token: Token) {
         out.extend_from_slice(&token.paint(self.theme()).on);
+        if token.quoted() {
+            out.push(b'"');
+        }
     }
 
-    /// After it was copied; `content` is where it is in `out` (a string's without its quotes),
-    /// meaningful only when `out` is never flushed.
+    /// After it was copied (a string's closing quote included); `content` is where it is in
+    /// `out` (a string's without its quotes), meaningful only when `out` is never flushed.
     #[inline]
     fn end(&mut self, out: &mut Vec<u8>, token: Token, _content: (usize, usize)) {
+        if token.quoted() {
+            out.push(b'"');
+        }
         out.extend_from_slice(&token.paint(self.theme()).off);
     }
 }
@@ -950,7 +1048,21 @@ impl<'a, R: Read, W: Write + ?Sized, L: Layout> Tokenizer<'a, R, W, L> {
     }
 
     /// Next non-whitespace byte, which must exist.
+    #[inline(always)]
     fn token(&mut self, expected: &str) -> Result<u8> {
+        // Most tokens follow another directly; only the layout that drops whitespace may skip
+        // the scanner's path (the other one flushes and checks the output bound there).
+        let input = &self.scan.input;
+        if !L::Rules::KEEP_WHITESPACE && input.pos < input.end {
+            let b = input.buf[input.pos];
+            if !is_ws(b) {
+                return Ok(b);
+            }
+        }
+        self.token_after_whitespace(expected)
+    }
+
+    fn token_after_whitespace(&mut self, expected: &str) -> Result<u8> {
         match self.whitespace()? {
             Some(b) => Ok(b),
             None => Err(self.scan.error_here(expected)),
@@ -1109,15 +1221,18 @@ struct Pretty<'t> {
     /// The caller asked for colours, so a cut ends with a reset.
     themed: bool,
     sort: Option<SortState>,
+    snippets: Snippets,
 }
 
 impl<'t> Pretty<'t> {
     fn new(opts: &JsonOptions<'t>, sorted: bool) -> Self {
+        let theme = opts.theme.unwrap_or(&PLAIN_THEME);
         Pretty {
             indent: opts.indent,
-            theme: opts.theme.unwrap_or(&PLAIN_THEME),
+            theme,
             themed: opts.theme.is_some(),
             sort: sorted.then(SortState::default),
+            snippets: Snippets::new(theme),
         }
     }
 
@@ -1152,12 +1267,20 @@ impl Layout for Pretty<'_> {
     }
 
     #[inline]
+    fn empty(&mut self, out: &mut Vec<u8>, kind: Kind) {
+        self.snippets.empty[kind as usize].write(out);
+    }
+
+    #[inline]
     fn open(&mut self, out: &mut Vec<u8>, kind: Kind, depth: usize) {
-        self.theme.punct.wrap(out, &kind.brackets()[..1]);
+        let columns = self.indent * depth;
         // Sorted members get their line breaks when the object closes.
         match self.sorting(kind) {
-            Some(sort) => sort.open(),
-            None => newline_indent(out, self.indent, depth),
+            Some(sort) => {
+                sort.open();
+                self.theme.punct.wrap(out, &kind.brackets()[..1]);
+            }
+            None => self.snippets.open[kind as usize].write(out, columns),
         }
     }
 
@@ -1167,22 +1290,30 @@ impl Layout for Pretty<'_> {
         if let Some(sort) = self.sorting(kind) {
             sort.reorder(out, theme, indent, depth);
         }
-        newline_indent(out, indent, depth);
-        theme.punct.wrap(out, &kind.brackets()[1..]);
+        self.snippets.newline.write(out, indent * depth);
+        self.snippets.close[kind as usize].write(out);
     }
 
     #[inline]
     fn comma(&mut self, out: &mut Vec<u8>, kind: Kind, depth: usize) {
         if self.sorting(kind).is_none() {
-            self.theme.sep.wrap(out, b",");
-            newline_indent(out, self.indent, depth);
+            self.snippets.comma.write(out, self.indent * depth);
         }
     }
 
     #[inline]
     fn colon(&mut self, out: &mut Vec<u8>) {
-        self.theme.sep.wrap(out, b":");
-        out.push(b' ');
+        self.snippets.colon.write(out);
+    }
+
+    #[inline]
+    fn literal(&mut self, out: &mut Vec<u8>, _token: Token, word: &[u8]) {
+        let index = match word {
+            b"true" => 0,
+            b"false" => 1,
+            _ => 2,
+        };
+        self.snippets.literals[index].write(out);
     }
 
     #[inline]
@@ -1190,7 +1321,7 @@ impl Layout for Pretty<'_> {
         if let (Token::Key, Some(sort)) = (token, self.sort.as_mut()) {
             sort.key_start = out.len();
         }
-        out.extend_from_slice(&token.paint(self.theme).on);
+        self.snippets.on[token as usize].write(out);
     }
 
     #[inline]
@@ -1198,7 +1329,154 @@ impl Layout for Pretty<'_> {
         if let (Token::Key, Some(sort)) = (token, self.sort.as_mut()) {
             sort.push_entry(&out[content.0..content.1]);
         }
-        out.extend_from_slice(&token.paint(self.theme).off);
+        self.snippets.off[token as usize].write(out);
+    }
+}
+
+/// Columns of indentation that [`Indented`] keeps rendered; deeper lines are padded on demand.
+const INDENT_CACHE: usize = 256;
+/// Pieces up to this long are copied as one fixed-size block (see [`put_short`]).
+const SHORT: usize = 32;
+
+/// Appends the first `len` bytes of `block`. Copying the whole fixed-size block and truncating
+/// compiles to a couple of vector moves, where a slice of unknown length is a call to
+/// `memcpy`; the pieces between tokens are short and this is done several times per token.
+#[inline(always)]
+fn put_short(out: &mut Vec<u8>, block: &[u8; SHORT], len: usize) {
+    out.extend_from_slice(block);
+    out.truncate(out.len() - (SHORT - len));
+}
+
+/// Appends `bytes`, out of line: inlined next to [`put_short`], the two copies may be merged
+/// into one `memcpy` of either length, which is what `put_short` avoids.
+#[inline(never)]
+fn put_long(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(bytes);
+}
+
+/// A byte string, written with [`put_short`] when it is short enough.
+struct Piece {
+    bytes: Vec<u8>,
+    /// `bytes` padded to [`SHORT`], when they fit.
+    block: Option<[u8; SHORT]>,
+}
+
+impl Piece {
+    fn new(bytes: Vec<u8>) -> Piece {
+        let block = (bytes.len() <= SHORT).then(|| {
+            let mut block = [0; SHORT];
+            block[..bytes.len()].copy_from_slice(&bytes);
+            block
+        });
+        Piece { bytes, block }
+    }
+
+    /// `text` wrapped in `paint`.
+    fn painted(paint: &Paint, text: &[u8]) -> Piece {
+        let mut bytes = Vec::new();
+        paint.wrap(&mut bytes, text);
+        Piece::new(bytes)
+    }
+
+    #[inline(always)]
+    fn write(&self, out: &mut Vec<u8>) {
+        match &self.block {
+            Some(block) => put_short(out, block, self.bytes.len()),
+            None => put_long(out, &self.bytes),
+        }
+    }
+}
+
+/// What `Pretty` writes around and between tokens, rendered once per theme, so that most layout
+/// events are a single short copy rather than several (paint on, text, paint off, indentation).
+struct Snippets {
+    /// A line break and its indentation, before a closing bracket.
+    newline: Indented,
+    /// `{` or `[` (indexed by [`Kind`]), then a line break and indentation.
+    open: [Indented; 2],
+    /// `,`, then a line break and indentation.
+    comma: Indented,
+    close: [Piece; 2],
+    empty: [Piece; 2],
+    /// `: `.
+    colon: Piece,
+    /// `true`, `false` and `null`.
+    literals: [Piece; 3],
+    /// Each [`Token`]'s paint, on and off, with a string's quotes inside.
+    on: [Piece; 5],
+    off: [Piece; 5],
+}
+
+impl Snippets {
+    fn new(theme: &Theme) -> Snippets {
+        let mut colon = Vec::new();
+        theme.sep.wrap(&mut colon, b":");
+        colon.push(b' ');
+        let painted = |paint: &Paint, text: &[u8]| {
+            let mut bytes = Vec::new();
+            paint.wrap(&mut bytes, text);
+            bytes
+        };
+        Snippets {
+            newline: Indented::new(b""),
+            open: [b"{", b"["].map(|b| Indented::new(&painted(&theme.punct, b))),
+            comma: Indented::new(&painted(&theme.sep, b",")),
+            close: [b"}", b"]"].map(|b| Piece::painted(&theme.punct, b)),
+            empty: [b"{}", b"[]"].map(|b| Piece::painted(&theme.punct, b)),
+            colon: Piece::new(colon),
+            literals: [
+                Piece::painted(&theme.boolean, b"true"),
+                Piece::painted(&theme.boolean, b"false"),
+                Piece::painted(&theme.null, b"null"),
+            ],
+            on: Token::ALL.map(|t| {
+                let quote: &[u8] = if t.quoted() { b"\"" } else { b"" };
+                Piece::new([&t.paint(theme).on, quote].concat())
+            }),
+            off: Token::ALL.map(|t| {
+                let quote: &[u8] = if t.quoted() { b"\"" } else { b"" };
+                Piece::new([quote, &t.paint(theme).off].concat())
+            }),
+        }
+    }
+}
+
+/// Some text followed by a line break and up to [`INDENT_CACHE`] spaces, of which a prefix is
+/// copied.
+struct Indented {
+    bytes: Vec<u8>,
+    /// The first [`SHORT`] bytes, for the shallow lines that most documents are made of.
+    block: [u8; SHORT],
+    /// The text and the line break.
+    head: usize,
+}
+
+impl Indented {
+    fn new(text: &[u8]) -> Indented {
+        let mut bytes = text.to_vec();
+        bytes.push(b'\n');
+        let head = bytes.len();
+        bytes.resize(head + INDENT_CACHE.max(SHORT), b' ');
+        let mut block = [0; SHORT];
+        block.copy_from_slice(&bytes[..SHORT]);
+        Indented { bytes, block, head }
+    }
+
+    /// Writes the text, a line break and `columns` spaces.
+    #[inline(always)]
+    fn write(&self, out: &mut Vec<u8>, columns: usize) {
+        let len = self.head + columns;
+        if len <= SHORT {
+            put_short(out, &self.block, len);
+            return;
+        }
+        match self.bytes.get(..len) {
+            Some(bytes) => put_long(out, bytes),
+            None => {
+                out.extend_from_slice(&self.bytes[..self.head]);
+                out.resize(out.len() + columns, b' ');
+            }
+        }
     }
 }
 
@@ -1313,11 +1591,17 @@ impl Layout for ColorOnly<'_> {
     fn begin(&mut self, out: &mut Vec<u8>, token: Token) {
         let paint = token.paint(self.theme);
         out.extend_from_slice(&paint.on);
+        if token.quoted() {
+            out.push(b'"');
+        }
         self.open_off = &paint.off;
     }
 
     #[inline]
-    fn end(&mut self, out: &mut Vec<u8>, _token: Token, _content: (usize, usize)) {
+    fn end(&mut self, out: &mut Vec<u8>, token: Token, _content: (usize, usize)) {
+        if token.quoted() {
+            out.push(b'"');
+        }
         out.extend_from_slice(self.open_off);
         self.open_off = b"";
     }
@@ -1514,6 +1798,80 @@ mod tests {
                 _ => Ok(0),
             }
         }
+    }
+
+    #[test]
+    fn number_len_stops_short_of_the_buffer_end() {
+        let cases: [(&[u8], Option<usize>); 16] = [
+            (b"0,", Some(1)),
+            (b"-12]", Some(3)),
+            (b"3.25}", Some(4)),
+            (b"1e5 ", Some(3)),
+            (b"-0.5E+10,", Some(8)),
+            (b"2e-3\n", Some(4)),
+            (b"123", None),
+            (b"1.", None),
+            (b"1.5e", None),
+            (b"1.5e+", None),
+            (b"01,", None),
+            (b"1.,", None),
+            (b"1e,", None),
+            (b"-,", None),
+            (b"-", None),
+            (b"", None),
+        ];
+        for (bytes, len) in cases {
+            assert_eq!(
+                number_len(bytes),
+                len,
+                "{:?}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+    }
+
+    #[test]
+    fn plain_prefix_matches_the_table() {
+        let naive = |bytes: &[u8]| {
+            bytes
+                .iter()
+                .position(|&b| !PLAIN[usize::from(b)])
+                .unwrap_or(bytes.len())
+        };
+        // Every byte value at every position of a word and of the tail, after plain bytes
+        // and before bytes that would stop the scan too.
+        for len in 1..=19 {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = b;
+                    assert_eq!(plain_prefix(&bytes), naive(&bytes), "{bytes:?}");
+                    bytes[len - 1] = b'"';
+                    bytes[at] = b;
+                    assert_eq!(plain_prefix(&bytes), naive(&bytes), "{bytes:?}");
+                }
+            }
+        }
+        // Mixed words, where several bytes stop the scan and borrows cross byte boundaries.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..20_000 {
+            let bytes: Vec<u8> = (0..(state % 24) as usize)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1);
+                    let b = (state >> 56) as u8;
+                    if b & 1 == 0 {
+                        b'a' + (b >> 4)
+                    } else {
+                        b
+                    }
+                })
+                .collect();
+            assert_eq!(plain_prefix(&bytes), naive(&bytes), "{bytes:?}");
+        }
+        assert_eq!(plain_prefix(b""), 0);
+        assert_eq!(plain_prefix(b"\x1f\x00\x80\x22"), 0);
     }
 
     #[test]
