@@ -20,6 +20,7 @@
 #   - prints a table and ratios such as `http/curl = 0.85x` (below 1: http is faster).
 #
 # Cases:
+#   0. start-up:                http --version > /dev/null     vs  curl --version > /dev/null
 #   1. small GET (1 KB JSON):   http -b URL > /dev/null        vs  curl -s URL > /dev/null
 #   2. 50 MB JSON, coloured:     http --pretty=all -b URL > F   vs  jq -C . FILE > /dev/null
 #   3. 50 MB JSON, raw:          http --pretty=none -b URL > F  vs  curl -s URL > F
@@ -243,6 +244,11 @@ run_case() {
     bench_set "$runs" "${args[@]}"
 }
 
+note "bench: case 0, --version x $SMALL_RUNS (start-up: no network, no file)"
+run_case "$SMALL_RUNS" \
+    http: "0 http --version" "$HTTP --version > /dev/null" \
+    curl: "0 curl --version" "curl --version > /dev/null"
+
 note "bench: case 1, small GET x $SMALL_RUNS"
 run_case "$SMALL_RUNS" \
     http: "1 http small" "$HTTP -b $(q "$small_url") > /dev/null" \
@@ -279,6 +285,7 @@ for row in "${rows[@]}"; do
 done
 echo
 echo "ratios of median wall time (below 1x: http is faster):"
+ratio "0 http --version" "0 curl --version" "0 --version:" "http/curl"
 ratio "1 http small" "1 curl small" "1 small GET:" "http/curl"
 ratio "2 http --pretty=all" "2 jq -C ." "2 ${BIG_MB} MB coloured:" "http/jq"
 ratio "3 http --pretty=none" "3 curl -s" "3 ${BIG_MB} MB raw:" "http/curl"
