@@ -3,14 +3,15 @@
 //! another module's; this one only wires them together and says which messages go to stderr.
 
 use std::ffi::OsString;
-use std::io::Write;
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
 use anyhow::Result;
 
 use crate::cli::parse::{self, Parsed};
 use crate::cli::values::{PrintSet, Quiet, Verify};
-use crate::cli::{AsFormat, AuthType};
+use crate::cli::{AsFormat, AuthType, Cli};
 use crate::client::redirect::{self, Hop};
 use crate::client::Client;
 use crate::env::Env;
@@ -20,7 +21,9 @@ use crate::output::{convert, Printer};
 use crate::prepare::{self, PreparedRequest};
 use crate::session::Tracker;
 use crate::sigv4::Signer;
-use crate::spec::{self, RequestSpec};
+use crate::spec::{self, NetSpec, RequestSpec};
+
+mod files;
 
 /// Run the program named `program` (`http` or `https`) and return its exit code.
 pub fn main(program: &str) -> i32 {
@@ -63,27 +66,130 @@ fn run(args: Vec<OsString>, env: &Env) -> Result<Outcome> {
         std::io::stdout().write_all(text.as_bytes())?;
         return Ok(Outcome::Done);
     }
-    let mut spec = spec::from_cli_with(&cli, env, config.as_ref())?;
-    let mut session = Tracker::open(&mut spec, env)?;
+    if let Some(path) = &cli.file {
+        return files::run(&cli, path, env, config.as_ref());
+    }
+    let mut shared = Shared::default();
+    let outcome = request(&cli, env, config.as_ref(), &mut shared)?;
+    shared.close()?;
+    Ok(outcome)
+}
+
+/// What the requests of one run share (a request file has many): one client per network
+/// setting (so one pool of keep-alive connections), the cookie jar or session, the output.
+#[derive(Default)]
+struct Shared {
+    clients: Vec<(NetSpec, Client)>,
+    tracker: Option<Tracker>,
+    out: Option<SharedOut>,
+    /// Part of a request file: the session is saved at the end of the run, not after the
+    /// final head, and small unread bodies are read so their connection can be reused.
+    in_file: bool,
+}
+
+impl Shared {
+    /// The session for `spec`: opened (and merged into it) by the first request, merged into
+    /// the specs of later ones.
+    fn tracker(&mut self, spec: &mut RequestSpec, env: &Env) -> Result<&mut Tracker> {
+        if let Some(t) = &mut self.tracker {
+            t.next_request(spec);
+        } else {
+            self.tracker = Some(Tracker::open(spec, env)?);
+        }
+        self.tracker
+            .as_mut()
+            .ok_or_else(|| anyhow::anyhow!("the session was already closed"))
+    }
+
+    /// A single request saves the session (releasing its lock) as soon as its final head is
+    /// in, before a long body; a request file keeps it for the next request.
+    fn save_early(&mut self) -> Result<()> {
+        match (self.in_file, self.tracker.take()) {
+            (false, Some(t)) => t.save(),
+            (_, t) => {
+                self.tracker = t;
+                Ok(())
+            }
+        }
+    }
+
+    /// The output, opened by the first request that prints.
+    fn output(&mut self, spec: &RequestSpec) -> Result<Box<dyn Write + Send>> {
+        if self.out.is_none() {
+            self.out = Some(SharedOut(Arc::new(Mutex::new(open_output(spec)?))));
+        }
+        let out = self
+            .out
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("no output"))?;
+        Ok(Box::new(out))
+    }
+
+    /// The run is over: flush the output and save the session.
+    fn close(&mut self) -> Result<()> {
+        if let Some(out) = &mut self.out {
+            out.flush()?;
+        }
+        self.tracker.take().map_or(Ok(()), Tracker::save)
+    }
+}
+
+/// The client for `spec`'s network settings: an existing one (its pool) when they are the same.
+fn client_for<'c>(
+    clients: &'c mut Vec<(NetSpec, Client)>,
+    spec: &RequestSpec,
+    env: &Env,
+) -> Result<&'c Client> {
+    let at = match clients.iter().position(|(net, _)| *net == spec.net) {
+        Some(at) => at,
+        None => {
+            let scope = spec.scope.clone();
+            let client = Client::new(&spec.net, env, Box::new(move |url| scope.verify(url)))?;
+            clients.push((spec.net.clone(), client));
+            clients.len() - 1
+        }
+    };
+    Ok(&clients[at].1)
+}
+
+/// stdout or `-o FILE`, opened once for the run and written by each request's printer.
+#[derive(Clone)]
+struct SharedOut(Arc<Mutex<Box<dyn Write + Send>>>);
+
+impl SharedOut {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Box<dyn Write + Send>> {
+        // A panic elsewhere cannot leave the writer half-updated in a way that matters here.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Write for SharedOut {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.lock().write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.lock().flush()
+    }
+}
+
+/// One request through the pipeline: spec, session, prepared request, then printed as
+/// `--as`, printed `--offline`, or sent.
+fn request(
+    cli: &Cli,
+    env: &Env,
+    config: Option<&crate::config::Config>,
+    shared: &mut Shared,
+) -> Result<Outcome> {
+    let mut spec = spec::from_cli_with(cli, env, config)?;
+    let session = shared.tracker(&mut spec, env)?;
     if spec.output.quiet.shows_warnings() {
         spec.warnings.iter().for_each(|w| warn(env, w));
     }
     let mut req = prepare::prepare(&spec)?;
     session.sending(&mut req);
-    let mut printer = Printer::new(open_output(&spec)?, &spec.output)?;
+    let mut printer = Printer::new(shared.output(&spec)?, &spec.output)?;
     if let Some(format) = spec.output.as_format {
-        if format == AsFormat::Python && spec.sigv4.is_some() {
-            return Err(error::usage(
-                "--as=python cannot carry --aws-sigv4 (requests has no SigV4 signer); use --as=curl",
-            ));
-        }
-        let text = match format {
-            AsFormat::Curl => format!("{}\n", convert::curl(&spec, &req)),
-            AsFormat::Python => convert::python(&spec, &req),
-        };
-        std::io::stdout().write_all(text.as_bytes())?;
-        session.save()?;
-        return Ok(Outcome::Done);
+        return export(&spec, &req, format);
     }
     let signer = spec.signer()?;
     if spec.offline {
@@ -97,10 +203,24 @@ fn run(args: Vec<OsString>, env: &Env) -> Result<Outcome> {
         req.forward = crate::client::proxy::route(&req.url, &req.method, &spec.net.proxies, var);
         printer.request(&req, spec.output.print)?;
         printer.finish()?;
-        session.save()?;
         return Ok(Outcome::Done);
     }
-    exchange(&spec, req, &mut printer, env, session, signer)
+    exchange(&spec, req, &mut printer, env, shared, signer)
+}
+
+/// `--as=curl|python`: the request as a command or code, on stdout.
+fn export(spec: &RequestSpec, req: &PreparedRequest, format: AsFormat) -> Result<Outcome> {
+    if format == AsFormat::Python && spec.sigv4.is_some() {
+        return Err(error::usage(
+            "--as=python cannot carry --aws-sigv4 (requests has no SigV4 signer); use --as=curl",
+        ));
+    }
+    let text = match format {
+        AsFormat::Curl => format!("{}\n", convert::curl(spec, req)),
+        AsFormat::Python => convert::python(spec, req),
+    };
+    std::io::stdout().write_all(text.as_bytes())?;
+    Ok(Outcome::Done)
 }
 
 /// stdout, `-o FILE`, or nowhere with `-q`.
@@ -154,11 +274,11 @@ fn flow(spec: &RequestSpec) -> redirect::Flow<'_> {
 
 /// What happens at each step of the send loop: cookies per hop, the first request (and with
 /// `--all` every exchange) printed, retries announced.
-struct Hops<'a, 'p> {
+struct Hops<'a, 'p, 's> {
     spec: &'a RequestSpec,
     env: &'a Env,
     printer: &'a mut Printer<'p>,
-    session: Tracker,
+    session: &'s mut Tracker,
     sent: usize,
     /// The URL of the last hop sent, and the first request's `Authorization`.
     last: Option<url::Url>,
@@ -167,7 +287,7 @@ struct Hops<'a, 'p> {
     signer: Option<Signer>,
 }
 
-impl Hops<'_, '_> {
+impl Hops<'_, '_, '_> {
     /// `--aws-sigv4`: signs a hop to the first request's origin as of now (a retry or a
     /// redirect gets a fresh date and its own path); other origins get no credentials.
     fn sign(&self, r: &mut PreparedRequest) -> Result<()> {
@@ -235,18 +355,21 @@ fn exchange(
     req: PreparedRequest,
     printer: &mut Printer,
     env: &Env,
-    session: Tracker,
+    shared: &mut Shared,
     signer: Option<Signer>,
 ) -> Result<Outcome> {
     crate::interrupt::install();
-    let scope = spec.scope.clone();
-    let client = Client::new(&spec.net, env, Box::new(move |url| scope.verify(url)))?;
+    let client = client_for(&mut shared.clients, spec, env)?;
     client.before_wait(printer.flusher());
     client.upload_progress(spec.output.quiet.shows_notes() && env.stderr_is_tty);
     client.ready_for(&req)?;
     if matches!(spec.net.verify, Some(Verify::No)) && spec.output.quiet.shows_warnings() {
         warn(env, "TLS certificate verification is off (--verify=no)");
     }
+    let session = shared
+        .tracker
+        .as_mut()
+        .ok_or_else(|| anyhow::anyhow!("the session was already closed"))?;
     let flow = flow(spec);
     let mut hops = Hops {
         spec,
@@ -258,31 +381,46 @@ fn exchange(
         first_auth: None,
         signer,
     };
-    let sent_all = redirect::send_following(&client, req, &flow, |hop| hops.on(hop));
+    let sent_all = redirect::send_following(client, req, &flow, |hop| hops.on(hop));
     let Hops {
-        printer,
-        mut session,
-        ..
+        printer, session, ..
     } = hops;
     // The session is saved (and its lock released) as soon as the final head is in, before
     // a long body; cookies from earlier hops are kept even when a later hop fails.
     let (final_req, mut resp) = match sent_all {
         Ok(done) => done,
         Err(e) => {
-            if let Err(save) = session.save() {
+            if let Err(save) = shared.save_early() {
                 warn(env, format!("{save:#}"));
             }
             return Err(e);
         }
     };
     session.received(&final_req.url, &resp.headers);
-    session.save()?;
+    shared.save_early()?;
     if spec.output.download {
         return download(spec, printer, final_req, resp, env);
     }
     show_response(printer, &mut resp, spec.output.print)?;
     printer.finish()?;
+    if shared.in_file {
+        drain(&mut resp);
+    }
     Ok(checked(spec, &resp, env))
+}
+
+/// Read what is left of a body not shown (`-h`, `-m`) when its announced length is small,
+/// so that its connection goes back to the pool for the next request; a larger or unknown
+/// one (a stream could go on for ever) is left, and its connection closed.
+fn drain(resp: &mut Response) {
+    const MAX: u64 = 1 << 20;
+    let small = resp
+        .header_str("content-length")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .is_some_and(|n| n <= MAX);
+    if small {
+        let _ = std::io::copy(&mut resp.take_body().take(MAX), &mut std::io::sink());
+    }
 }
 
 /// `--download`: headers as selected (never the body), the status check (an already

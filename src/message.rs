@@ -179,6 +179,8 @@ pub struct Timings {
     pub first_byte: Option<Instant>,
     /// The peer the connection was made to (a proxy, when there is one).
     pub remote: Option<Remote>,
+    /// The exchange went over a kept-alive connection an earlier exchange opened.
+    pub reused: bool,
 }
 
 /// The other end of a connection.

@@ -923,6 +923,9 @@ pub enum Tracker {
         cookies: SessionData,
         /// The `Cookie` header as the user gave it, before the jar held anything.
         typed: Option<Vec<u8>>,
+        /// The next hop is a request's first: its typed `Cookie` header is taken afresh
+        /// (a request file's requests each have their own).
+        fresh: bool,
     },
 }
 
@@ -937,18 +940,35 @@ impl Tracker {
             None => Tracker::Run {
                 cookies: SessionData::default(),
                 typed: None,
+                fresh: true,
             },
         })
     }
 
+    /// The next request of the same run (a request file): the session is merged into its
+    /// spec, and its own typed `Cookie` header is taken at its first hop.
+    pub fn next_request(&mut self, spec: &mut RequestSpec) {
+        match self {
+            Tracker::Session(s) => s.apply(spec),
+            Tracker::Run { fresh, .. } => *fresh = true,
+        }
+    }
+
     /// Set this hop's `Cookie` header from the jar.
     pub fn sending(&mut self, req: &mut PreparedRequest) {
-        let (cookies, typed) = match self {
+        let (cookies, typed, fresh) = match self {
             Tracker::Session(s) => return s.set_cookie_header(req),
-            Tracker::Run { cookies, typed } => (cookies, typed),
+            Tracker::Run {
+                cookies,
+                typed,
+                fresh,
+            } => (cookies, typed, fresh),
         };
-        if cookies.jar.iter_any().next().is_none() {
+        let empty = cookies.jar.iter_any().next().is_none();
+        if std::mem::take(fresh) || empty {
             *typed = req.headers.get("cookie").map(<[u8]>::to_vec);
+        }
+        if empty {
             return;
         }
         // The typed header is still there only where the redirect rules kept it (the same

@@ -16,6 +16,7 @@ mod network;
 mod output;
 mod property;
 mod proxies;
+mod reqfile;
 mod retries;
 mod routing;
 mod sessions;
