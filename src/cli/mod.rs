@@ -53,6 +53,10 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "http --offline PUT :8080/x a=1",
         "show the request without sending it",
     ),
+    (
+        "http --file api.http --env dev",
+        "run the requests of a .http file in order",
+    ),
 ];
 
 /// The exit statuses, as (code, meaning): the man page lists them, `--help` sums them up.
