@@ -116,7 +116,7 @@ impl Shared {
     /// The output, opened by the first request that prints.
     fn output(&mut self, spec: &RequestSpec) -> Result<Box<dyn Write + Send>> {
         if self.out.is_none() {
-            self.out = Some(SharedOut(Arc::new(Mutex::new(open_output(spec)?))));
+            self.out = Some(SharedOut::new(open_output(spec)?));
         }
         let out = self
             .out
@@ -154,21 +154,47 @@ fn client_for<'c>(
 
 /// stdout or `-o FILE`, opened once for the run and written by each request's printer.
 #[derive(Clone)]
-struct SharedOut(Arc<Mutex<Box<dyn Write + Send>>>);
+struct SharedOut(Arc<Mutex<Written>>);
+
+/// The output, and the last byte written to it.
+struct Written {
+    out: Box<dyn Write + Send>,
+    last: Option<u8>,
+}
 
 impl SharedOut {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Box<dyn Write + Send>> {
+    fn new(out: Box<dyn Write + Send>) -> SharedOut {
+        SharedOut(Arc::new(Mutex::new(Written { out, last: None })))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Written> {
         // A panic elsewhere cannot leave the writer half-updated in a way that matters here.
         self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Between two requests' output, as between two messages of one: a blank line once
+    /// something was written (a body without a final newline gets one first).
+    fn separate(&mut self) -> std::io::Result<()> {
+        let gap: &[u8] = match self.lock().last {
+            None => return Ok(()),
+            Some(b'\n') => b"\n",
+            Some(_) => b"\n\n",
+        };
+        self.write_all(gap)
     }
 }
 
 impl Write for SharedOut {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.lock().write(buf)
+        let mut w = self.lock();
+        let n = w.out.write(buf)?;
+        if n > 0 {
+            w.last = Some(buf[n - 1]);
+        }
+        Ok(n)
     }
     fn flush(&mut self) -> std::io::Result<()> {
-        self.lock().flush()
+        self.lock().out.flush()
     }
 }
 

@@ -38,8 +38,15 @@ pub(super) fn run(
     let mut first_failure = None;
     for (i, r) in requests.iter().enumerate() {
         let at = format!("{}:{}", path.display(), r.line);
+        // What earlier requests printed is separated as messages are (a blank line, so
+        // `-b` JSON bodies make a stream `jq` reads one by one) and flushed before the
+        // separator line goes to stderr.
+        if let Some(out) = &mut shared.out {
+            out.separate()?;
+            out.flush()?;
+        }
         if notes {
-            separator(&mut shared, env, r, i, requests.len())?;
+            separator(r, i, requests.len());
         }
         let result = as_cli(&base, r, &dir)
             .map_err(|e| usage(format!("{at}: {e}")))
@@ -66,27 +73,11 @@ pub(super) fn run(
     Ok(first_failure.map_or(Outcome::Done, Outcome::Failed))
 }
 
-/// `### NAME (2/5)` on stderr, so that stdout stays what a single run prints (`-b` bodies
-/// one after another, which `jq` reads as a stream); what came before is flushed first.
-fn separator(
-    shared: &mut Shared,
-    env: &Env,
-    r: &FileRequest,
-    i: usize,
-    total: usize,
-) -> Result<()> {
-    if let Some(out) = &mut shared.out {
-        out.flush()?;
-    }
+/// `### NAME (2/5)` on stderr, so that stdout holds only what single runs print.
+fn separator(r: &FileRequest, i: usize, total: usize) {
     let label = r.label();
     let label = crate::output::visible(label.as_bytes());
-    let _ = writeln!(
-        std::io::stderr(),
-        "{}### {label} ({}/{total})",
-        if i > 0 && env.stderr_is_tty { "\n" } else { "" },
-        i + 1
-    );
-    Ok(())
+    let _ = writeln!(std::io::stderr(), "### {label} ({}/{total})", i + 1);
 }
 
 /// A failed request, on one line: `http: error: api.http:7 (login): ...`.
@@ -199,7 +190,7 @@ fn as_cli(base: &Cli, r: &FileRequest, dir: &Path) -> Result<Cli> {
         Body::None => {}
         Body::Text(text) => cli.raw = Some(text.clone()),
         Body::File(p) => {
-            let path: PathBuf = dir.join(p);
+            let path: PathBuf = dir.join(p.strip_prefix(".").unwrap_or(p));
             args.push(format!("@{}", literal(&path.to_string_lossy())?));
         }
     }

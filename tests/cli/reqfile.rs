@@ -339,3 +339,24 @@ fn flags_that_need_a_file() {
         run.context()
     );
 }
+
+#[test]
+fn the_example_file_parses_and_prints_offline() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/api.http");
+    let run = http(&["--file", example, "--env", "local", "--offline", "-p", "H"])
+        .env("USER", "me")
+        .run()
+        .success();
+    let out = run.stdout_str();
+    for line in [
+        "POST /cookies/set?sid=s3cr3t&user=alice HTTP/1.1",
+        "GET /cookies HTTP/1.1",
+        "PUT /put HTTP/1.1",
+        "Host: localhost:8080",
+        "X-Request-Id: me-1",
+    ] {
+        assert!(out.contains(line), "{line}\n{out}");
+    }
+    // Each request's output is a message apart, as a single run's messages are.
+    assert!(out.contains("\r\n\r\n\nGET /cookies"), "{out:?}");
+}
