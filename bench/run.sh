@@ -303,7 +303,7 @@ PY
     note "bench: case 5, $REQFILE_N GETs from one file x $REQFILE_RUNS"
     run_case "$REQFILE_RUNS" \
         http: "5 http --file" "$HTTP --file $(q "$work/get.http") -b > /dev/null 2>&1" \
-        http: "5 http x$REQFILE_N runs" "for _ in \$(seq $REQFILE_N); do $HTTP -b $KA_URL > /dev/null; done" \
+        http: "5 http x$REQFILE_N runs" "bash -c $(q "for _ in \$(seq $REQFILE_N); do $HTTP -b $KA_URL > /dev/null; done")" \
         curl: "5 curl ${REQFILE_N} URLs" "curl -s $URLS > /dev/null"
     rss_small=$(rss_kb "$HTTP --file $(q "$work/mem100.http") -b > /dev/null 2>&1")
     rss_big=$(rss_kb "$HTTP --file $(q "$work/mem.http") -b > /dev/null 2>&1")
