@@ -338,6 +338,13 @@ fn flags_that_need_a_file() {
         "{}",
         run.context()
     );
+    // Without the flag, a URL ending in .http is a URL like any other.
+    let run = http(&["--offline", "example.org/api.http"]).run().success();
+    assert!(
+        run.stdout_str().starts_with("GET /api.http HTTP/1.1"),
+        "{}",
+        run.context()
+    );
 }
 
 #[test]
@@ -359,4 +366,35 @@ fn the_example_file_parses_and_prints_offline() {
     }
     // Each request's output is a message apart, as a single run's messages are.
     assert!(out.contains("\r\n\r\n\nGET /cookies"), "{out:?}");
+}
+
+#[test]
+fn unshown_small_bodies_are_read_so_the_connection_is_reused() {
+    let server = Server::start(|_| Reply::text("a small body"));
+    let url = server.url("/h");
+    let text = format!("GET {url}\n\n###\nGET {url}\n\n###\nHEAD {url}\n\n###\nGET {url}\n");
+    let run = with_file(&text)
+        .args(&["--file", "api.http", "-h"])
+        .run()
+        .success();
+    let peers: Vec<_> = server.requests().iter().map(|r| r.peer).collect();
+    assert_eq!(peers.len(), 4, "{}", run.context());
+    assert!(peers.iter().all(|p| *p == peers[0]), "{peers:?}");
+}
+
+#[test]
+fn output_file_gets_every_request_and_quiet_hides_the_separators() {
+    let server = Server::start(|r| Reply::text(r.path()));
+    let text = format!(
+        "GET {}\n\n###\nGET {}\n",
+        server.url("/a"),
+        server.url("/b")
+    );
+    let run = with_file(&text)
+        .args(&["--file", "api.http", "-b", "-o", "out.txt", "-q"])
+        .run()
+        .success();
+    assert_eq!(run.stderr_str(), "", "{}", run.context());
+    let out = std::fs::read_to_string(run.home().join("out.txt")).expect("out.txt");
+    assert_eq!(out, "/a\n\n/b");
 }
