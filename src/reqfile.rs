@@ -522,6 +522,22 @@ http://a/z
         assert!(parse_ok("").is_empty());
     }
 
+    proptest::proptest! {
+        /// Any text made of the format's pieces parses or fails with a line inside the file;
+        /// it never panics.
+        #[test]
+        fn never_panics(pieces in proptest::collection::vec(proptest::sample::select(vec![
+            "###", " n", "\n", "\r\n", "# @name x", "// c", "@v = 1", "@w", "GET ", "http://h/",
+            " HTTP/1.1", "X: y", ":", "{{", "}}", "{{v}}", "{{$env HOME}}", "< f", "é", " ", "=",
+        ]), 0..40)) {
+            let text = pieces.concat();
+            let env = |k: &str| (k == "HOME").then(|| "/h".to_string());
+            if let Err(e) = parse(&text, &[], &env) {
+                proptest::prop_assert!(e.line >= 1 && e.line <= text.lines().count(), "{e}");
+            }
+        }
+    }
+
     #[test]
     fn environments_from_json() {
         let json = r#"{"dev": {"host": "d", "port": 8080, "tls": false}, "prod": {"host": "p"}}"#;

@@ -239,6 +239,18 @@ mod tests {
         assert!(literal("a\\=b").is_err());
     }
 
+    proptest::proptest! {
+        /// A header value from a file (trimmed by the parser) is the header item's value,
+        /// whatever separators it has.
+        #[test]
+        fn header_values_round_trip(value in "[!-~]([ -~]{0,22}[!-~])?") {
+            proptest::prop_assume!(literal(&value).is_ok());
+            let item = parse_item(&format!("X-A:{}", literal(&value).unwrap())).unwrap();
+            proptest::prop_assert_eq!(item.kind, ItemKind::Header);
+            proptest::prop_assert_eq!(item.value, value);
+        }
+    }
+
     #[test]
     fn body_file_is_relative_to_the_request_file() {
         let r = FileRequest {
