@@ -134,22 +134,20 @@ impl Shared {
     }
 }
 
-/// The client for `spec`'s network settings: an existing one (its pool) when they are the same.
+/// The client for `spec`'s network settings: an existing one (its pool) when they are the
+/// same, else a new one (`true`).
 fn client_for<'c>(
     clients: &'c mut Vec<(NetSpec, Client)>,
     spec: &RequestSpec,
     env: &Env,
-) -> Result<&'c Client> {
-    let at = match clients.iter().position(|(net, _)| *net == spec.net) {
-        Some(at) => at,
-        None => {
-            let scope = spec.scope.clone();
-            let client = Client::new(&spec.net, env, Box::new(move |url| scope.verify(url)))?;
-            clients.push((spec.net.clone(), client));
-            clients.len() - 1
-        }
-    };
-    Ok(&clients[at].1)
+) -> Result<(&'c Client, bool)> {
+    if let Some(at) = clients.iter().position(|(net, _)| *net == spec.net) {
+        return Ok((&clients[at].1, false));
+    }
+    let scope = spec.scope.clone();
+    let client = Client::new(&spec.net, env, Box::new(move |url| scope.verify(url)))?;
+    clients.push((spec.net.clone(), client));
+    Ok((&clients[clients.len() - 1].1, true))
 }
 
 /// stdout or `-o FILE`, opened once for the run and written by each request's printer.
@@ -385,11 +383,13 @@ fn exchange(
     signer: Option<Signer>,
 ) -> Result<Outcome> {
     crate::interrupt::install();
-    let client = client_for(&mut shared.clients, spec, env)?;
+    let (client, new) = client_for(&mut shared.clients, spec, env)?;
     client.before_wait(printer.flusher());
     client.upload_progress(spec.output.quiet.shows_notes() && env.stderr_is_tty);
     client.ready_for(&req)?;
-    if matches!(spec.net.verify, Some(Verify::No)) && spec.output.quiet.shows_warnings() {
+    // Once per client, not per request of a request file.
+    let insecure = matches!(spec.net.verify, Some(Verify::No));
+    if new && insecure && spec.output.quiet.shows_warnings() {
         warn(env, "TLS certificate verification is off (--verify=no)");
     }
     let session = shared

@@ -398,3 +398,15 @@ fn output_file_gets_every_request_and_quiet_hides_the_separators() {
     let out = std::fs::read_to_string(run.home().join("out.txt")).expect("out.txt");
     assert_eq!(out, "/a\n\n/b");
 }
+
+#[test]
+fn warnings_about_the_client_come_once_per_run() {
+    let server = Server::echo();
+    let url = server.url("/");
+    let run = with_file(&format!("GET {url}\n\n###\nGET {url}\n\n###\nGET {url}\n"))
+        .args(&["--file", "api.http", "--verify=no"])
+        .run()
+        .success();
+    let warnings = run.stderr_lines_starting("http: warning: TLS certificate verification is off");
+    assert_eq!(warnings.len(), 1, "{}", run.context());
+}
