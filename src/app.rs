@@ -82,23 +82,28 @@ struct Shared {
     clients: Vec<(NetSpec, Client)>,
     tracker: Option<Tracker>,
     out: Option<SharedOut>,
+    /// Warnings already shown: a request file's requests often repeat them (a malformed
+    /// `.netrc` line); bounded, so memory stays flat over many requests.
+    warned: Vec<String>,
     /// Part of a request file: the session is saved at the end of the run, not after the
     /// final head, and small unread bodies are read so their connection can be reused.
     in_file: bool,
 }
 
 impl Shared {
-    /// The session for `spec`: opened (and merged into it) by the first request, merged into
-    /// the specs of later ones.
-    fn tracker(&mut self, spec: &mut RequestSpec, env: &Env) -> Result<&mut Tracker> {
-        if let Some(t) = &mut self.tracker {
-            t.next_request(spec);
-        } else {
-            self.tracker = Some(Tracker::open(spec, env)?);
+    /// Open the session for `spec` (and merge it into it) at the first request; merge it
+    /// into the specs of later ones.
+    fn open_session(&mut self, spec: &mut RequestSpec, env: &Env) -> Result<()> {
+        match &mut self.tracker {
+            Some(t) => t.next_request(spec),
+            None => self.tracker = Some(Tracker::open(spec, env)?),
         }
-        self.tracker
-            .as_mut()
-            .ok_or_else(|| anyhow::anyhow!("the session was already closed"))
+        Ok(())
+    }
+
+    /// The session [`Shared::open_session`] opened, until it is saved.
+    fn session(&mut self) -> Result<&mut Tracker> {
+        opened(&mut self.tracker)
     }
 
     /// A single request saves the session (releasing its lock) as soon as its final head is
@@ -125,6 +130,18 @@ impl Shared {
         Ok(Box::new(out))
     }
 
+    /// Show each of `warnings` not shown before in this run.
+    fn warn_once(&mut self, env: &Env, warnings: &[String]) {
+        for w in warnings {
+            if !self.warned.contains(w) {
+                warn(env, w);
+                if self.warned.len() < 64 {
+                    self.warned.push(w.clone());
+                }
+            }
+        }
+    }
+
     /// The run is over: flush the output and save the session.
     fn close(&mut self) -> Result<()> {
         if let Some(out) = &mut self.out {
@@ -132,6 +149,13 @@ impl Shared {
         }
         self.tracker.take().map_or(Ok(()), Tracker::save)
     }
+}
+
+/// The open session (a field of [`Shared`], borrowed apart from its clients).
+fn opened(tracker: &mut Option<Tracker>) -> Result<&mut Tracker> {
+    tracker
+        .as_mut()
+        .ok_or_else(|| anyhow::anyhow!("the session was already closed"))
 }
 
 /// The client for `spec`'s network settings: an existing one (its pool) when they are the
@@ -205,12 +229,12 @@ fn request(
     shared: &mut Shared,
 ) -> Result<Outcome> {
     let mut spec = spec::from_cli_with(cli, env, config)?;
-    let session = shared.tracker(&mut spec, env)?;
+    shared.open_session(&mut spec, env)?;
     if spec.output.quiet.shows_warnings() {
-        spec.warnings.iter().for_each(|w| warn(env, w));
+        shared.warn_once(env, &spec.warnings);
     }
     let mut req = prepare::prepare(&spec)?;
-    session.sending(&mut req);
+    shared.session()?.sending(&mut req);
     let mut printer = Printer::new(shared.output(&spec)?, &spec.output)?;
     if let Some(format) = spec.output.as_format {
         return export(&spec, &req, format);
@@ -392,16 +416,12 @@ fn exchange(
     if new && insecure && spec.output.quiet.shows_warnings() {
         warn(env, "TLS certificate verification is off (--verify=no)");
     }
-    let session = shared
-        .tracker
-        .as_mut()
-        .ok_or_else(|| anyhow::anyhow!("the session was already closed"))?;
     let flow = flow(spec);
     let mut hops = Hops {
         spec,
         env,
         printer,
-        session,
+        session: opened(&mut shared.tracker)?,
         sent: 0,
         last: None,
         first_auth: None,

@@ -410,3 +410,20 @@ fn warnings_about_the_client_come_once_per_run() {
     let warnings = run.stderr_lines_starting("http: warning: TLS certificate verification is off");
     assert_eq!(warnings.len(), 1, "{}", run.context());
 }
+
+#[test]
+fn repeated_warnings_are_shown_once() {
+    let server = Server::echo();
+    let url = server.url("/");
+    let run = with_file(&format!("GET {url}\n\n###\nGET {url}\n"))
+        .home_file(".netrc", "login nobody\n")
+        .args(&["--file", "api.http"])
+        .run()
+        .success();
+    let warnings = run.stderr_lines_starting("http: warning: ");
+    assert_eq!(warnings.len(), 1, "{}", run.context());
+    assert!(
+        warnings[0].contains("line 1: 'login' before any 'machine'"),
+        "{warnings:?}"
+    );
+}
