@@ -26,6 +26,13 @@
 #   3. 50 MB JSON, raw:          http --pretty=none -b URL > F  vs  curl -s URL > F
 #   4. 1 GiB download:           http -d -o F URL  vs  curl -s -o F URL  vs  cat FILE > F, and
 #      the progress bar's cost on a pty (bench/download.sh; DOWNLOAD_MB=0 skips it)
+#   5. request files: REQFILE_N (default 100) small GETs to one keep-alive server
+#      (server.py --keep-alive), timed REQFILE_RUNS times (default 5; 0 skips the case):
+#        http --file get.http -b  vs  REQFILE_N separate `http -b URL` runs  vs
+#        curl -s URL URL ... (one command, which reuses the connection);
+#      and the peak RSS of a file of REQFILE_MEM_N (default 10000) requests against one of
+#      100 (the growth is what the run keeps per request). REQFILE_ONLY=1 runs this case
+#      alone (cases 1-4 skipped).
 #
 # Needs bash and python3; curl, jq and /usr/bin/time are optional (their rows are skipped
 # with a note). Wall times include process start-up and, for http and curl, the transfer
@@ -36,6 +43,14 @@ set -euo pipefail
 SMALL_RUNS=${SMALL_RUNS:-30}
 BIG_RUNS=${BIG_RUNS:-3}
 BIG_MB=${BIG_MB:-50}
+REQFILE_N=${REQFILE_N:-100}
+REQFILE_RUNS=${REQFILE_RUNS:-5}
+REQFILE_MEM_N=${REQFILE_MEM_N:-10000}
+REQFILE_ONLY=${REQFILE_ONLY:-0}
+if [[ $REQFILE_ONLY == 1 ]]; then
+    BIG_MB=1
+    DOWNLOAD_MB=0
+fi
 
 work_prefix=http-bench
 # shellcheck source=bench/common.sh
@@ -244,6 +259,7 @@ run_case() {
     bench_set "$runs" "${args[@]}"
 }
 
+if [[ $REQFILE_ONLY != 1 ]]; then
 note "bench: case 0, --version x $SMALL_RUNS (start-up: no network, no file)"
 run_case "$SMALL_RUNS" \
     http: "0 http --version" "$HTTP --version > /dev/null" \
@@ -266,6 +282,38 @@ run_case "$BIG_RUNS" \
     http: "3 http --pretty=none" "$HTTP --pretty=none -b $(q "$big_url") > $OUT" \
     curl: "3 curl -s" "curl -s $(q "$big_url") > $CURL_OUT" \
     xh: "3 xh --pretty=none" "$XH --pretty=none -b $(q "$big_url") > $XH_OUT"
+fi
+
+# ----------------------------------------------------------------- case 5: request files
+if [[ $REQFILE_RUNS != 0 ]]; then
+    mkfifo "$work/server2.out"
+    python3 -u "$(dirname "$0")/server.py" "$work/srv" --keep-alive >"$work/server2.out" 2>/dev/null &
+    server2_pid=$!
+    exec 4<"$work/server2.out"
+    read -r port2 <&4
+    [[ $port2 =~ ^[0-9]+$ ]] || { note "bench: unexpected server output: $port2"; exit 1; }
+    ka_url="http://127.0.0.1:$port2/small.json"
+    python3 - "$work" "$ka_url" "$REQFILE_N" "$REQFILE_MEM_N" <<'PY'
+import sys
+work, url, n, mem = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+for name, count in (("get.http", n), ("mem.http", mem), ("mem100.http", 100)):
+    with open(f"{work}/{name}", "w") as f:
+        f.write("@url = %s\n\n" % url)
+        for i in range(count):
+            f.write("### r%d\nGET {{url}}\n\n" % i)
+with open(f"{work}/urls.txt", "w") as f:
+    f.write(" ".join([url] * n))
+PY
+    KA_URL=$(q "$ka_url")
+    URLS=$(cat "$work/urls.txt")
+    note "bench: case 5, $REQFILE_N GETs from one file x $REQFILE_RUNS"
+    run_case "$REQFILE_RUNS" \
+        http: "5 http --file" "$HTTP --file $(q "$work/get.http") -b > /dev/null 2>&1" \
+        http: "5 http x$REQFILE_N runs" "bash -c $(q "for _ in \$(seq $REQFILE_N); do $HTTP -b $KA_URL > /dev/null; done")" \
+        curl: "5 curl ${REQFILE_N} URLs" "curl -s $URLS > /dev/null"
+    rss_small=$(rss_kb "$HTTP --file $(q "$work/mem100.http") -b > /dev/null 2>&1")
+    rss_big=$(rss_kb "$HTTP --file $(q "$work/mem.http") -b > /dev/null 2>&1")
+fi
 
 # ----------------------------------------------------------------- the report
 echo
@@ -280,6 +328,8 @@ for row in "${rows[@]}"; do
     shown=${cmd//$work/\$TMP}
     shown=${shown//$(q "$http_bin")/http}
     shown=${shown//$base/\$BASE}
+    [[ -n ${port2:-} ]] && shown=${shown//http:\/\/127.0.0.1:$port2/\$BASE2}
+    ((${#shown} > 120)) && shown="${shown:0:120}..."
     printf '%-22s %5s %12s %12s %9s KiB   %s\n' "$name" "$runs" \
         "$(fmt_time "${MEDIAN[$name]}")" "$(fmt_time "${MIN[$name]}")" "${RSS[$name]}" "$shown"
 done
@@ -292,6 +342,11 @@ ratio "3 http --pretty=none" "3 curl -s" "3 ${BIG_MB} MB raw:" "http/curl"
 ratio "1 http small" "1 xh small" "1 small GET:" "http/xh"
 ratio "2 http --pretty=all" "2 xh --pretty=all" "2 ${BIG_MB} MB coloured:" "http/xh"
 ratio "3 http --pretty=none" "3 xh --pretty=none" "3 ${BIG_MB} MB raw:" "http/xh"
+ratio "5 http --file" "5 http x$REQFILE_N runs" "5 $REQFILE_N GETs, one file:" "file/separate runs"
+ratio "5 http --file" "5 curl ${REQFILE_N} URLs" "5 $REQFILE_N GETs, one file:" "file/curl"
+if [[ -n ${rss_big:-} ]]; then
+    echo "5 peak RSS: $REQFILE_MEM_N requests in one file ${rss_big} KiB, 100 requests ${rss_small} KiB: growth $((rss_big - rss_small)) KiB"
+fi
 if ((${#missing[@]})); then
     echo
     for tool in "${missing[@]}"; do

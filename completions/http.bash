@@ -23,7 +23,7 @@ _http() {
 
     case "${cmd}" in
         http)
-            opts="-j -f -x -s -p -h -b -m -v -P -S -o -d -c -q -w -a -A -4 -6 -F -I -V --json --form --multipart --boundary --raw --compress --chunked --pretty --style --sorted --unsorted --response-charset --response-mime --format-options --print --headers --body --meta --verbose --all --history-print --stream --output --download --continue --quiet --write-out --as --session --session-read-only --cookie-jar --auth --auth-type --ignore-netrc --aws-sigv4 --offline --proxy --resolve --connect-to --ipv4 --ipv6 --interface --unix-socket --follow --no-follow --max-redirects --max-headers --timeout --max-time --check-status --path-as-is --retries --retry-status --retry-backoff --retry-max-wait --verify --ssl --cert --cert-key --cert-key-pass --ignore-stdin --config-show --default-scheme --help --version"
+            opts="-j -f -x -s -p -h -b -m -v -P -S -o -d -c -q -w -a -A -4 -6 -F -I -V --json --form --multipart --boundary --raw --compress --chunked --pretty --style --sorted --unsorted --response-charset --response-mime --format-options --print --headers --body --meta --verbose --all --history-print --stream --output --download --continue --quiet --write-out --as --file --request --env --env-file --fail-fast --session --session-read-only --cookie-jar --auth --auth-type --ignore-netrc --aws-sigv4 --offline --proxy --resolve --connect-to --ipv4 --ipv6 --interface --unix-socket --follow --no-follow --max-redirects --max-headers --timeout --max-time --check-status --path-as-is --retries --retry-status --retry-backoff --retry-max-wait --verify --ssl --cert --cert-key --cert-key-pass --ignore-stdin --config-show --default-scheme --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -95,6 +95,22 @@ _http() {
                     ;;
                 --as)
                     COMPREPLY=($(compgen -W "curl python" -- "${cur}"))
+                    return 0
+                    ;;
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --session)

@@ -28,6 +28,10 @@ complete -c http -s o -l output -d 'Write output to FILE instead of stdout' -r -
 complete -c http -s w -l write-out -d 'When the exchange ends (an error too), print FORMAT with curl\'s variables, e.g. \'%{http_code}\\n\', %{time_total}, %header{name}, %{json}; @FILE or @- reads it' -r
 complete -c http -l as -d 'Print the request as a command or code instead of sending it: curl or python' -r -f -a "curl\t''
 python\t''"
+complete -c http -l file -d 'Run the requests of a .http file in order, sharing one session and connection pool' -r -F
+complete -c http -l request -d 'Run only the request named NAME (### NAME, or # @name NAME); repeatable' -r
+complete -c http -l env -d 'Use the variables of environment NAME (from http-client.env.json beside the file)' -r
+complete -c http -l env-file -d 'The environment file to read instead of http-client.env.json beside the request file' -r -F
 complete -c http -l session -d 'Create, or read and update, a session (a name or a path)' -r
 complete -c http -l session-read-only -d 'Read a session without updating it' -r
 complete -c http -l cookie-jar -d 'Send the cookies of FILE (Netscape cookies.txt, as curl -b/-c and browser exports write it) and write it back with the cookies the responses set; a missing FILE is created. Works with or without --session' -r
@@ -73,6 +77,7 @@ complete -c http -s S -l stream -d 'Stream the response body line by line, as it
 complete -c http -s d -l download -d 'Download the body to a file, like wget'
 complete -c http -s c -l continue -d 'Resume a partial download (needs --output)'
 complete -c http -s q -l quiet -d 'Print nothing on stdout (-qq: no warnings either). Errors are always shown'
+complete -c http -l fail-fast -d 'Stop at the first request that fails (by default the rest still run)'
 complete -c http -l ignore-netrc -d 'Do not read credentials from ~/.netrc'
 complete -c http -l offline -d 'Build and print the request without sending it'
 complete -c http -s 4 -l ipv4 -d 'Connect over IPv4 only'

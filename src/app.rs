@@ -3,14 +3,15 @@
 //! another module's; this one only wires them together and says which messages go to stderr.
 
 use std::ffi::OsString;
-use std::io::Write;
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
 use anyhow::Result;
 
 use crate::cli::parse::{self, Parsed};
 use crate::cli::values::{PrintSet, Quiet, Verify};
-use crate::cli::{AsFormat, AuthType};
+use crate::cli::{AsFormat, AuthType, Cli};
 use crate::client::redirect::{self, Hop};
 use crate::client::Client;
 use crate::env::Env;
@@ -21,7 +22,9 @@ use crate::output::{convert, Printer};
 use crate::prepare::{self, PreparedRequest};
 use crate::session::Tracker;
 use crate::sigv4::Signer;
-use crate::spec::{self, RequestSpec};
+use crate::spec::{self, NetSpec, RequestSpec};
+
+mod files;
 
 /// Run the program named `program` (`http` or `https`) and return its exit code.
 pub fn main(program: &str) -> i32 {
@@ -40,6 +43,12 @@ pub fn main(program: &str) -> i32 {
             (error::exit_code(&err), msg)
         }
     };
+    write_report(report, code, errormsg);
+    code
+}
+
+/// `-w/--write-out`, once a request is over (each request of a request file has its own).
+fn write_report(report: Option<Report>, code: i32, errormsg: String) {
     if let Some(Report { template, tally }) = report {
         let facts = tally.finish(code, errormsg, Instant::now());
         let out = writeout::render(&template, &facts);
@@ -48,7 +57,6 @@ pub fn main(program: &str) -> i32 {
         let _ = std::io::stdout().flush();
         let _ = std::io::stderr().write_all(&out.stderr);
     }
-    code
 }
 
 /// `-w/--write-out`: the template, and what the exchange has shown so far.
@@ -80,27 +88,179 @@ fn run(args: Vec<OsString>, env: &Env, report: &mut Option<Report>) -> Result<Ou
         std::io::stdout().write_all(text.as_bytes())?;
         return Ok(Outcome::Done);
     }
-    let mut spec = spec::from_cli_with(&cli, env, config.as_ref())?;
-    let mut session = Tracker::open(&mut spec, env)?;
+    if let Some(path) = &cli.file {
+        return files::run(&cli, path, env, config.as_ref());
+    }
+    let mut shared = Shared::default();
+    let outcome = request(&cli, env, config.as_ref(), &mut shared, report)?;
+    shared.close()?;
+    Ok(outcome)
+}
+
+/// What the requests of one run share (a request file has many): one client per network
+/// setting (so one pool of keep-alive connections), the cookie jar or session, the output.
+#[derive(Default)]
+struct Shared {
+    clients: Vec<(NetSpec, Client)>,
+    tracker: Option<Tracker>,
+    out: Option<SharedOut>,
+    /// Warnings already shown: a request file's requests often repeat them (a malformed
+    /// `.netrc` line); bounded, so memory stays flat over many requests.
+    warned: Vec<String>,
+    /// Part of a request file: the session is saved at the end of the run, not after the
+    /// final head, and small unread bodies are read so their connection can be reused.
+    in_file: bool,
+}
+
+impl Shared {
+    /// Open the session for `spec` (and merge it into it) at the first request; merge it
+    /// into the specs of later ones.
+    fn open_session(&mut self, spec: &mut RequestSpec, env: &Env) -> Result<()> {
+        match &mut self.tracker {
+            Some(t) => t.next_request(spec),
+            None => self.tracker = Some(Tracker::open(spec, env)?),
+        }
+        Ok(())
+    }
+
+    /// The session [`Shared::open_session`] opened, until it is saved.
+    fn session(&mut self) -> Result<&mut Tracker> {
+        opened(&mut self.tracker)
+    }
+
+    /// A single request saves the session (releasing its lock) as soon as its final head is
+    /// in, before a long body; a request file keeps it for the next request.
+    fn save_early(&mut self) -> Result<()> {
+        match (self.in_file, self.tracker.take()) {
+            (false, Some(t)) => t.save(),
+            (_, t) => {
+                self.tracker = t;
+                Ok(())
+            }
+        }
+    }
+
+    /// The output, opened by the first request that prints.
+    fn output(&mut self, spec: &RequestSpec) -> Result<Box<dyn Write + Send>> {
+        if self.out.is_none() {
+            self.out = Some(SharedOut::new(open_output(spec)?));
+        }
+        let out = self
+            .out
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("no output"))?;
+        Ok(Box::new(out))
+    }
+
+    /// Show each of `warnings` not shown before in this run.
+    fn warn_once(&mut self, env: &Env, warnings: &[String]) {
+        for w in warnings {
+            if !self.warned.contains(w) {
+                warn(env, w);
+                if self.warned.len() < 64 {
+                    self.warned.push(w.clone());
+                }
+            }
+        }
+    }
+
+    /// The run is over: flush the output and save the session.
+    fn close(&mut self) -> Result<()> {
+        if let Some(out) = &mut self.out {
+            out.flush()?;
+        }
+        self.tracker.take().map_or(Ok(()), Tracker::save)
+    }
+}
+
+/// The open session (a field of [`Shared`], borrowed apart from its clients).
+fn opened(tracker: &mut Option<Tracker>) -> Result<&mut Tracker> {
+    tracker
+        .as_mut()
+        .ok_or_else(|| anyhow::anyhow!("the session was already closed"))
+}
+
+/// The client for `spec`'s network settings: an existing one (its pool) when they are the
+/// same, else a new one (`true`).
+fn client_for<'c>(
+    clients: &'c mut Vec<(NetSpec, Client)>,
+    spec: &RequestSpec,
+    env: &Env,
+) -> Result<(&'c Client, bool)> {
+    if let Some(at) = clients.iter().position(|(net, _)| *net == spec.net) {
+        return Ok((&clients[at].1, false));
+    }
+    let scope = spec.scope.clone();
+    let client = Client::new(&spec.net, env, Box::new(move |url| scope.verify(url)))?;
+    clients.push((spec.net.clone(), client));
+    Ok((&clients[clients.len() - 1].1, true))
+}
+
+/// stdout or `-o FILE`, opened once for the run and written by each request's printer.
+#[derive(Clone)]
+struct SharedOut(Arc<Mutex<Written>>);
+
+/// The output, and the last byte written to it.
+struct Written {
+    out: Box<dyn Write + Send>,
+    last: Option<u8>,
+}
+
+impl SharedOut {
+    fn new(out: Box<dyn Write + Send>) -> SharedOut {
+        SharedOut(Arc::new(Mutex::new(Written { out, last: None })))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Written> {
+        // A panic elsewhere cannot leave the writer half-updated in a way that matters here.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Between two requests' output, as between two messages of one: a blank line once
+    /// something was written (a body without a final newline gets one first).
+    fn separate(&mut self) -> std::io::Result<()> {
+        let gap: &[u8] = match self.lock().last {
+            None => return Ok(()),
+            Some(b'\n') => b"\n",
+            Some(_) => b"\n\n",
+        };
+        self.write_all(gap)
+    }
+}
+
+impl Write for SharedOut {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut w = self.lock();
+        let n = w.out.write(buf)?;
+        if n > 0 {
+            w.last = Some(buf[n - 1]);
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.lock().out.flush()
+    }
+}
+
+/// One request through the pipeline: spec, session, prepared request, then printed as
+/// `--as`, printed `--offline`, or sent.
+fn request(
+    cli: &Cli,
+    env: &Env,
+    config: Option<&crate::config::Config>,
+    shared: &mut Shared,
+    report: &mut Option<Report>,
+) -> Result<Outcome> {
+    let mut spec = spec::from_cli_with(cli, env, config)?;
+    shared.open_session(&mut spec, env)?;
     if spec.output.quiet.shows_warnings() {
-        spec.warnings.iter().for_each(|w| warn(env, w));
+        shared.warn_once(env, &spec.warnings);
     }
     let mut req = prepare::prepare(&spec)?;
-    session.sending(&mut req);
-    let mut printer = Printer::new(open_output(&spec)?, &spec.output)?;
+    shared.session()?.sending(&mut req);
+    let mut printer = Printer::new(shared.output(&spec)?, &spec.output)?;
     if let Some(format) = spec.output.as_format {
-        if format == AsFormat::Python && spec.sigv4.is_some() {
-            return Err(error::usage(
-                "--as=python cannot carry --aws-sigv4 (requests has no SigV4 signer); use --as=curl",
-            ));
-        }
-        let text = match format {
-            AsFormat::Curl => format!("{}\n", convert::curl(&spec, &req)),
-            AsFormat::Python => convert::python(&spec, &req),
-        };
-        std::io::stdout().write_all(text.as_bytes())?;
-        session.save()?;
-        return Ok(Outcome::Done);
+        return export(&spec, &req, format);
     }
     let signer = spec.signer()?;
     if spec.offline {
@@ -114,7 +274,6 @@ fn run(args: Vec<OsString>, env: &Env, report: &mut Option<Report>) -> Result<Ou
         req.forward = crate::client::proxy::route(&req.url, &req.method, &spec.net.proxies, var);
         printer.request(&req, spec.output.print)?;
         printer.finish()?;
-        session.save()?;
         return Ok(Outcome::Done);
     }
     *report = spec.output.write_out.clone().map(|template| Report {
@@ -122,7 +281,22 @@ fn run(args: Vec<OsString>, env: &Env, report: &mut Option<Report>) -> Result<Ou
         tally: Tally::new(&req),
     });
     let tally = report.as_mut().map(|r| &mut r.tally);
-    exchange(&spec, req, &mut printer, env, session, signer, tally)
+    exchange(&spec, req, &mut printer, env, shared, signer, tally)
+}
+
+/// `--as=curl|python`: the request as a command or code, on stdout.
+fn export(spec: &RequestSpec, req: &PreparedRequest, format: AsFormat) -> Result<Outcome> {
+    if format == AsFormat::Python && spec.sigv4.is_some() {
+        return Err(error::usage(
+            "--as=python cannot carry --aws-sigv4 (requests has no SigV4 signer); use --as=curl",
+        ));
+    }
+    let text = match format {
+        AsFormat::Curl => format!("{}\n", convert::curl(spec, req)),
+        AsFormat::Python => convert::python(spec, req),
+    };
+    std::io::stdout().write_all(text.as_bytes())?;
+    Ok(Outcome::Done)
 }
 
 /// stdout, `-o FILE`, or nowhere with `-q`.
@@ -176,11 +350,11 @@ fn flow(spec: &RequestSpec) -> redirect::Flow<'_> {
 
 /// What happens at each step of the send loop: cookies per hop, the first request (and with
 /// `--all` every exchange) printed, retries announced.
-struct Hops<'a, 'p> {
+struct Hops<'a, 'p, 's> {
     spec: &'a RequestSpec,
     env: &'a Env,
     printer: &'a mut Printer<'p>,
-    session: Tracker,
+    session: &'s mut Tracker,
     sent: usize,
     /// The URL of the last hop sent, and the first request's `Authorization`.
     last: Option<url::Url>,
@@ -191,7 +365,7 @@ struct Hops<'a, 'p> {
     tally: Option<&'a mut Tally>,
 }
 
-impl Hops<'_, '_> {
+impl Hops<'_, '_, '_> {
     /// `--aws-sigv4`: signs a hop to the first request's origin as of now (a retry or a
     /// redirect gets a fresh date and its own path); other origins get no credentials.
     fn sign(&self, r: &mut PreparedRequest) -> Result<()> {
@@ -261,40 +435,54 @@ impl Hops<'_, '_> {
     }
 }
 
+/// The client for `spec` (its pool), set up for this request: the printer flushed before
+/// each network wait, the upload bar, TLS roots loaded when `req` needs them.
+fn ready_client<'c>(
+    clients: &'c mut Vec<(NetSpec, Client)>,
+    spec: &RequestSpec,
+    req: &PreparedRequest,
+    printer: &Printer,
+    env: &Env,
+) -> Result<&'c Client> {
+    let (client, new) = client_for(clients, spec, env)?;
+    client.before_wait(printer.flusher());
+    client.upload_progress(spec.output.quiet.shows_notes() && env.stderr_is_tty);
+    client.ready_for(req)?;
+    // Once per client, not per request of a request file.
+    let insecure = matches!(spec.net.verify, Some(Verify::No));
+    if new && insecure && spec.output.quiet.shows_warnings() {
+        warn(env, "TLS certificate verification is off (--verify=no)");
+    }
+    Ok(client)
+}
+
 fn exchange(
     spec: &RequestSpec,
     req: PreparedRequest,
     printer: &mut Printer,
     env: &Env,
-    session: Tracker,
+    shared: &mut Shared,
     signer: Option<Signer>,
     tally: Option<&mut Tally>,
 ) -> Result<Outcome> {
     crate::interrupt::install();
-    let scope = spec.scope.clone();
-    let client = Client::new(&spec.net, env, Box::new(move |url| scope.verify(url)))?;
-    client.before_wait(printer.flusher());
-    client.upload_progress(spec.output.quiet.shows_notes() && env.stderr_is_tty);
-    client.ready_for(&req)?;
-    if matches!(spec.net.verify, Some(Verify::No)) && spec.output.quiet.shows_warnings() {
-        warn(env, "TLS certificate verification is off (--verify=no)");
-    }
+    let client = ready_client(&mut shared.clients, spec, &req, printer, env)?;
     let flow = flow(spec);
     let mut hops = Hops {
         spec,
         env,
         printer,
-        session,
+        session: opened(&mut shared.tracker)?,
         sent: 0,
         last: None,
         first_auth: None,
         signer,
         tally,
     };
-    let sent_all = redirect::send_following(&client, req, &flow, |hop| hops.on(hop));
+    let sent_all = redirect::send_following(client, req, &flow, |hop| hops.on(hop));
     let Hops {
         printer,
-        mut session,
+        session,
         tally,
         ..
     } = hops;
@@ -303,7 +491,7 @@ fn exchange(
     let (final_req, mut resp) = match sent_all {
         Ok(done) => done,
         Err(e) => {
-            if let Err(save) = session.save() {
+            if let Err(save) = shared.save_early() {
                 warn(env, format!("{save:#}"));
             }
             return Err(e);
@@ -313,13 +501,30 @@ fn exchange(
     if let Some(t) = tally {
         t.last(&resp);
     }
-    session.save()?;
+    shared.save_early()?;
     if spec.output.download {
         return download(spec, printer, final_req, resp, env);
     }
     show_response(printer, &mut resp, spec.output.print)?;
     printer.finish()?;
+    if shared.in_file {
+        drain(&mut resp);
+    }
     Ok(checked(spec, &resp, env))
+}
+
+/// Read what is left of a body not shown (`-h`, `-m`) when its announced length is small,
+/// so that its connection goes back to the pool for the next request; a larger or unknown
+/// one (a stream could go on for ever) is left, and its connection closed.
+fn drain(resp: &mut Response) {
+    const MAX: u64 = 1 << 20;
+    let small = resp
+        .header_str("content-length")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .is_some_and(|n| n <= MAX);
+    if small {
+        let _ = std::io::copy(&mut resp.take_body().take(MAX), &mut std::io::sink());
+    }
 }
 
 /// `--download`: headers as selected (never the body), the status check (an already

@@ -85,6 +85,8 @@ pub enum Outcome {
     Status { status: u16, followed: bool },
     /// Ctrl-C ended the run.
     Interrupted,
+    /// A request file in which a request failed: the exit code of the first failure.
+    Failed(i32),
 }
 
 impl Outcome {
@@ -95,6 +97,7 @@ impl Outcome {
             Outcome::HelpForMissingUrl => code::ERROR,
             Outcome::Status { status, followed } => status_exit_code(status, followed),
             Outcome::Interrupted => code::INTERRUPTED,
+            Outcome::Failed(code) => code,
         }
     }
 

@@ -18,6 +18,7 @@ pub mod netrc;
 pub mod output;
 pub mod prepare;
 pub mod prompt;
+pub mod reqfile;
 pub mod session;
 pub mod sigv4;
 pub mod spec;

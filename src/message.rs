@@ -183,6 +183,8 @@ pub struct Timings {
     pub remote: Option<Remote>,
     /// This end of that connection (TCP only).
     pub local: Option<SocketAddr>,
+    /// The exchange went over a kept-alive connection an earlier exchange opened.
+    pub reused: bool,
 }
 
 /// The other end of a connection.

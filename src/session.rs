@@ -1016,6 +1016,8 @@ enum Kept {
         cookies: SessionData,
         /// The `Cookie` header as the user gave it, taken from the first hop.
         typed: Option<Vec<u8>>,
+        /// False until the current request's first hop took its typed `Cookie` header (a
+        /// request file's requests each have their own: see `next_request`).
         started: bool,
     },
 }
@@ -1025,10 +1027,7 @@ impl Tracker {
     /// `--offline` and `--as` read the jar but never lock or write it; `--as=curl` leaves it
     /// to curl's `-b`/`-c` and does not read it at all.
     pub fn open(spec: &mut RequestSpec, env: &Env) -> Result<Tracker> {
-        let no_cookies = spec
-            .headers
-            .iter()
-            .any(|h| h.name.eq_ignore_ascii_case("cookie") && h.value.is_none());
+        let no_cookies = removes_cookies(spec);
         let kept = match Session::open(spec, env)? {
             Some(mut s) => {
                 s.apply(spec);
@@ -1062,6 +1061,17 @@ impl Tracker {
             jar,
             no_cookies,
         })
+    }
+
+    /// The next request of the same run (a request file): the session is merged into its
+    /// spec, its own typed `Cookie` header is taken at its first hop, and its own `Cookie:`
+    /// (no value) decides whether the jar's cookies go.
+    pub fn next_request(&mut self, spec: &mut RequestSpec) {
+        match &mut self.kept {
+            Kept::Session(s) => s.apply(spec),
+            Kept::Run { started, .. } => *started = false,
+        }
+        self.no_cookies = removes_cookies(spec);
     }
 
     /// Set this hop's `Cookie` header from the session or the run's cookies, then the jar.
@@ -1105,6 +1115,13 @@ impl Tracker {
 
 /// Without a session: the typed `Cookie` header, then the cookies set earlier in this run
 /// that match the hop's URL.
+/// `Cookie:` with no value: the user asked for no cookies at all.
+fn removes_cookies(spec: &RequestSpec) -> bool {
+    spec.headers
+        .iter()
+        .any(|h| h.name.eq_ignore_ascii_case("cookie") && h.value.is_none())
+}
+
 fn run_cookie_header(
     req: &mut PreparedRequest,
     cookies: &SessionData,

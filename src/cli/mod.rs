@@ -54,6 +54,10 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "http --offline PUT :8080/x a=1",
         "show the request without sending it",
     ),
+    (
+        "http --file api.http --env dev",
+        "run the requests of a .http file in order",
+    ),
 ];
 
 /// The exit statuses, as (code, meaning): the man page lists them, `--help` sums them up.
@@ -122,7 +126,7 @@ Arguments:
 
 {all-args}{after-help}";
 
-#[derive(Parser, Debug, Default)]
+#[derive(Parser, Debug, Default, Clone)]
 #[command(
     name = "http",
     version,
@@ -142,7 +146,7 @@ pub struct Cli {
     // page still see this one argument.
     #[arg(
         value_name = "ARGS",
-        required = true,
+        required_unless_present = "file",
         num_args = 1..,
         hide_short_help = true,
         hide_long_help = true
@@ -269,6 +273,28 @@ pub struct Cli {
         help_heading = "Output options"
     )]
     pub as_: Option<AsFormat>,
+
+    // ---- Request files
+    /// Run the requests of a .http file in order, sharing one session and connection pool.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Request files",
+        conflicts_with_all = ["args", "raw", "download", "continue_", "config_show"]
+    )]
+    pub file: Option<PathBuf>,
+    /// Run only the request named NAME (### NAME, or # @name NAME); repeatable.
+    #[arg(long = "request", value_name = "NAME", help_heading = "Request files")]
+    pub request: Vec<String>,
+    /// Use the variables of environment NAME (from http-client.env.json beside the file).
+    #[arg(long = "env", value_name = "NAME", help_heading = "Request files")]
+    pub env_name: Option<String>,
+    /// The environment file to read instead of http-client.env.json beside the request file.
+    #[arg(long, value_name = "FILE", help_heading = "Request files")]
+    pub env_file: Option<PathBuf>,
+    /// Stop at the first request that fails (by default the rest still run).
+    #[arg(long, help_heading = "Request files")]
+    pub fail_fast: bool,
 
     // ---- Sessions
     /// Create, or read and update, a session (a name or a path).

@@ -49,9 +49,34 @@ pub fn parse(args: Vec<OsString>, defaults: &[String], program: &str) -> Result<
             return Ok(Parsed::Shown(shown));
         }
     };
-    Cli::from_arg_matches(&matches)
-        .map(|cli| Parsed::Run(Box::new(cli)))
-        .map_err(|e| usage(clap_message(&e, program)))
+    let cli = Cli::from_arg_matches(&matches).map_err(|e| usage(clap_message(&e, program)))?;
+    // `--request NAME` picks requests of a `--file`; without one it is curl's `-X` habit.
+    if cli.file.is_none() && !cli.request.is_empty() {
+        return Err(usage(format!(
+            "unknown option '--request' without --file: {} (--request NAME selects \
+             requests of a --file)",
+            curl_hint("--request", program).unwrap_or_default()
+        )));
+    }
+    let file_only = [
+        ("--fail-fast", cli.fail_fast),
+        ("--env", cli.env_name.is_some()),
+        ("--env-file", cli.env_file.is_some()),
+    ];
+    if let Some((flag, _)) = file_only
+        .iter()
+        .find(|(_, given)| *given && cli.file.is_none())
+    {
+        return Err(usage(format!(
+            "{flag} applies to request files: use it with --file FILE"
+        )));
+    }
+    if cli.env_file.is_some() && cli.env_name.is_none() {
+        return Err(usage(
+            "--env-file needs --env NAME (the environment to use)",
+        ));
+    }
+    Ok(Parsed::Run(Box::new(cli)))
 }
 
 /// clap's message without its usage block, on one line: the problem (with the lines clap

@@ -246,9 +246,13 @@ impl<T: Transport> Transport for TapTransport<T> {
         self.inner.buffers()
     }
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), Error> {
-        // A reused connection is not dialled again, so the exchange has no remote yet.
-        if self.watch && self.remote.is_some() {
+        // A reused connection is not dialled again: the exchange has no connect moment and
+        // no remote yet.
+        if self.watch {
             self.tap.mark(|o| {
+                if o.capturing && o.timings.connect_start.is_none() {
+                    o.timings.reused = true;
+                }
                 if o.timings.remote.is_none() {
                     o.timings.remote = self.remote.clone();
                     o.timings.local = self.local;

@@ -33,10 +33,22 @@ pub fn text(t: &Timings, now: Instant) -> String {
     if !parts.is_empty() {
         out.push_str(&format!("\n  {}", parts.join(", ")));
     }
-    if let Some(addr) = &t.remote {
-        out.push_str(&format!("\nRemote address: {addr}"));
+    if let Some(line) = remote_line(t) {
+        out.push('\n');
+        out.push_str(&line);
     }
     out
+}
+
+/// `Remote address: ADDR`, saying when the exchange went over a kept-alive connection that
+/// an earlier one opened (so it has no DNS, connect or TLS time).
+fn remote_line(t: &Timings) -> Option<String> {
+    let reused = if t.reused { " (reused connection)" } else { "" };
+    match &t.remote {
+        Some(addr) => Some(format!("Remote address: {addr}{reused}")),
+        None if t.reused => Some("Reused connection".to_string()),
+        None => None,
+    }
 }
 
 /// The waterfall's bar is as wide as the terminal, up to this.
@@ -262,8 +274,8 @@ pub fn waterfall(t: &Timings, now: Instant, width: usize, theme: Option<&Theme>)
         }
         out.push('\n');
     }
-    if let Some(addr) = &t.remote {
-        paint(&mut out, meta, &format!("Remote address: {addr}"));
+    if let Some(line) = remote_line(t) {
+        paint(&mut out, meta, &line);
         out.push('\n');
     }
     out.pop();
@@ -288,6 +300,7 @@ mod tests {
             first_byte: at(10),
             remote: "127.0.0.1:80".parse().ok().map(crate::message::Remote::Tcp),
             local: None,
+            reused: false,
         };
         let shown = text(&t, start + Duration::from_millis(12));
         assert_eq!(
@@ -316,6 +329,7 @@ mod tests {
                 .ok()
                 .map(crate::message::Remote::Tcp),
             local: None,
+            reused: false,
         };
         (t, start + Duration::from_millis(20))
     }
@@ -492,6 +506,24 @@ mod tests {
             out
         };
         assert_eq!(strip(&shown), waterfall(&t, now, 100, None));
+    }
+
+    #[test]
+    fn a_reused_connection_says_so() {
+        let now = Instant::now();
+        let t = Timings {
+            started: Some(now),
+            sent: Some(now),
+            first_byte: Some(now),
+            reused: true,
+            remote: "127.0.0.1:80".parse().ok().map(crate::message::Remote::Tcp),
+            ..Timings::default()
+        };
+        let want = "Remote address: 127.0.0.1:80 (reused connection)";
+        assert!(text(&t, now).ends_with(want), "{}", text(&t, now));
+        assert!(waterfall(&t, now, 40, None).ends_with(want));
+        let bare = Timings { remote: None, ..t };
+        assert!(text(&bare, now).ends_with("\nReused connection"));
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod network;
 mod output;
 mod property;
 mod proxies;
+mod reqfile;
 mod retries;
 mod routing;
 mod scripting;

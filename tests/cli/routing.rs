@@ -146,7 +146,7 @@ fn resolve_wildcard_applies_to_any_host_on_its_port() {
 }
 
 /// After a redirect answered on the same (kept-alive) connection, `-m` still names the
-/// address that connection was made to.
+/// address that connection was made to, and that it was reused.
 #[test]
 fn meta_after_a_redirect_on_a_reused_connection_shows_the_address() {
     let server = Server::start(|r| match r.path() {
@@ -159,7 +159,11 @@ fn meta_after_a_redirect_on_a_reused_connection_shows_the_address() {
     let run = http(&["-m", "--follow", "--resolve", &rule, &url])
         .run()
         .success();
-    assert_eq!(remote_address(&run), format!("127.0.0.1:{port}"));
+    // The final hop went over the first hop's connection, and says so.
+    assert_eq!(
+        remote_address(&run),
+        format!("127.0.0.1:{port} (reused connection)")
+    );
     assert_eq!(server.hits(), 2);
     let (_dir, unix) = unix_server(|r| match r.path() {
         "/start" => Reply::redirect(302, "/end"),
@@ -175,7 +179,10 @@ fn meta_after_a_redirect_on_a_reused_connection_shows_the_address() {
     ])
     .run()
     .success();
-    assert_eq!(remote_address(&run), format!("unix:{path}"));
+    assert_eq!(
+        remote_address(&run),
+        format!("unix:{path} (reused connection)")
+    );
     assert_eq!(unix.hits(), 2);
 }
 
