@@ -24,7 +24,7 @@ use crate::prepare::PreparedRequest;
 use crate::spec::RequestSpec;
 
 /// Bytes per read and per write: large writes go straight to the file, no buffering needed.
-const CHUNK: usize = 128 * 1024;
+const CHUNK: usize = 512 * 1024;
 /// A generated name is cut to this many bytes, leaving room for a `-N` suffix under NAME_MAX.
 const MAX_NAME: usize = 240;
 /// How many `-N` suffixes to try before giving up.
