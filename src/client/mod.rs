@@ -435,7 +435,7 @@ fn build_agent(
         .timeout_connect(secs(net.timeout.connect))
         .timeout_resolve(secs(net.timeout.connect))
         .timeout_per_read(secs(net.timeout.read))
-        .input_buffer_size(INPUT_BUFFER)
+        .input_buffer_size(if net.bulk { BULK_INPUT } else { INPUT })
         .build();
     let connector = ()
         .chain(Mark(tap.clone(), Moment::ConnectStart))
@@ -612,11 +612,13 @@ fn cut_in_handshake(e: &ureq::Error, o: &tap::Observed, req: &PreparedRequest) -
         && o.timings.connected.is_none()
 }
 
-/// Bytes read from a socket at a time (ureq's default is 128 KiB). Draining the receive queue
-/// in larger reads keeps a fast sender streaming: a 1 GiB download from a local server took
-/// 0.76 s with 128 KiB and 0.43 s with 512 KiB (`bench/download.sh`). One buffer per
-/// connection, allocated on first use.
-const INPUT_BUFFER: usize = 512 * 1024;
+/// Bytes read from a socket at a time: ureq's default, right for most responses.
+const INPUT: usize = 128 * 1024;
+/// For `--download`. Draining the receive queue in larger reads keeps a fast sender streaming:
+/// a 1 GiB download from a local server took 0.76 s with 128 KiB and 0.43 s with 512 KiB
+/// (`bench/download.sh`). Not the default: the buffer (one per connection) costs a small
+/// request about 0.4 ms to allocate and fill.
+const BULK_INPUT: usize = 512 * 1024;
 
 /// Map a ureq error to a typed failure with a message that names the host and the cause.
 pub fn explain(e: ureq::Error, url: &url::Url, net: &NetSpec) -> anyhow::Error {
