@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use rustls::ProtocolVersion;
 
-use crate::harness::{http, https, Cmd, Pki, RawServer, Run, TlsServer, Versions};
+use crate::harness::{http, https, Cmd, Conn, Pki, RawServer, Run, TlsServer, Versions};
 
 // ---------------------------------------------------------------------------
 // Assertions
@@ -85,20 +85,27 @@ fn run_verified(pki: &Pki, srv: &TlsServer, args: &[&str]) -> Run {
 // Server verification
 // ---------------------------------------------------------------------------
 
+/// Runs `http https://ADDR/` against a raw server that reads the ClientHello, then does
+/// `answer`; returns the run and the server's address.
+fn https_to_raw(answer: impl Fn(&mut Conn) + Send + Sync + 'static) -> (Run, String) {
+    let server = RawServer::scripted(move |conn| {
+        let mut hello = [0u8; 4096];
+        let _ = std::io::Read::read(&mut conn.stream, &mut hello);
+        answer(conn);
+    });
+    let url = server.url("/").replace("http://", "https://");
+    (http(&[&url]).run(), server.addr())
+}
+
 /// `https://` to a plain-HTTP port: the server answers the ClientHello with a plain-text
 /// 400, and the message says it does not speak TLS rather than quoting rustls.
 #[test]
 fn https_to_a_plain_http_port_suggests_http() {
-    let server = RawServer::scripted(|conn| {
-        let mut hello = [0u8; 4096];
-        let _ = std::io::Read::read(&mut conn.stream, &mut hello);
+    let (run, addr) = https_to_raw(|conn| {
         let _ = conn
             .write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         conn.finish();
     });
-    let url = server.url("/").replace("http://", "https://");
-    let run = http(&[&url]).run();
-    let addr = server.addr();
     assert_error(
         &run,
         "http",
@@ -113,18 +120,13 @@ fn https_to_a_plain_http_port_suggests_http() {
 #[test]
 fn a_server_hanging_up_in_the_handshake_is_named_as_such() {
     for reset in [false, true] {
-        let server = RawServer::scripted(move |conn| {
-            let mut hello = [0u8; 4096];
-            let _ = std::io::Read::read(&mut conn.stream, &mut hello);
+        let (run, addr) = https_to_raw(move |conn| {
             if reset {
                 conn.reset();
             } else {
                 conn.finish();
             }
         });
-        let url = server.url("/").replace("http://", "https://");
-        let run = http(&[&url]).run();
-        let addr = server.addr();
         assert_error(
             &run,
             "http",
