@@ -59,6 +59,7 @@ Register-ArgumentCompleter -Native -CommandName 'https' -ScriptBlock {
             [CompletionResult]::new('--max-headers', '--max-headers', [CompletionResultType]::ParameterName, 'Fail when the response has more than N headers')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'SECONDS for connecting and for each read (no data for that long), or CONNECT,READ')
             [CompletionResult]::new('--max-time', '--max-time', [CompletionResultType]::ParameterName, 'One deadline in SECONDS for the whole exchange: redirects, retries and their waits, and the body (like curl''s --max-time; 0: none)')
+            [CompletionResult]::new('--http-version', '--http-version', [CompletionResultType]::ParameterName, 'HTTP version: 1.1 (default), 2 (over TLS, offered by ALPN), or 2-prior-knowledge (HTTP/2 from the first byte, also over plain http://)')
             [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retry up to N times: failed connections for any method, failed reads for idempotent ones')
             [CompletionResult]::new('--retry-status', '--retry-status', [CompletionResultType]::ParameterName, 'Also retry on these statuses, e.g. 429,502,503,504 (Retry-After is honoured)')
             [CompletionResult]::new('--retry-backoff', '--retry-backoff', [CompletionResultType]::ParameterName, 'The first retry delay in seconds, doubled for each retry, with jitter (default 0.5)')

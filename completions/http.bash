@@ -23,7 +23,7 @@ _http() {
 
     case "${cmd}" in
         http)
-            opts="-j -f -x -s -p -h -b -m -v -P -S -o -d -c -q -w -a -A -4 -6 -F -I -V --json --form --multipart --boundary --raw --compress --chunked --pretty --style --sorted --unsorted --response-charset --response-mime --format-options --print --headers --body --meta --verbose --all --history-print --stream --output --download --continue --quiet --write-out --as --file --request --env --env-file --fail-fast --session --session-read-only --cookie-jar --auth --auth-type --ignore-netrc --aws-sigv4 --offline --proxy --resolve --connect-to --ipv4 --ipv6 --interface --unix-socket --follow --no-follow --max-redirects --max-headers --timeout --max-time --check-status --path-as-is --retries --retry-status --retry-backoff --retry-max-wait --verify --ssl --cert --cert-key --cert-key-pass --ignore-stdin --config-show --default-scheme --help --version"
+            opts="-j -f -x -s -p -h -b -m -v -P -S -o -d -c -q -w -a -A -4 -6 -F -I -V --json --form --multipart --boundary --raw --compress --chunked --pretty --style --sorted --unsorted --response-charset --response-mime --format-options --print --headers --body --meta --verbose --all --history-print --stream --output --download --continue --quiet --write-out --as --file --request --env --env-file --fail-fast --session --session-read-only --cookie-jar --auth --auth-type --ignore-netrc --aws-sigv4 --offline --proxy --resolve --connect-to --ipv4 --ipv6 --interface --unix-socket --follow --no-follow --max-redirects --max-headers --timeout --max-time --http-version --check-status --path-as-is --retries --retry-status --retry-backoff --retry-max-wait --verify --ssl --cert --cert-key --cert-key-pass --ignore-stdin --config-show --default-scheme --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -179,6 +179,10 @@ _http() {
                     ;;
                 --max-time)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --http-version)
+                    COMPREPLY=($(compgen -W "1.1 2 2-prior-knowledge" -- "${cur}"))
                     return 0
                     ;;
                 --retries)

@@ -56,6 +56,7 @@ set edit:completion:arg-completer[http] = {|@words|
             cand --max-headers 'Fail when the response has more than N headers'
             cand --timeout 'SECONDS for connecting and for each read (no data for that long), or CONNECT,READ'
             cand --max-time 'One deadline in SECONDS for the whole exchange: redirects, retries and their waits, and the body (like curl''s --max-time; 0: none)'
+            cand --http-version 'HTTP version: 1.1 (default), 2 (over TLS, offered by ALPN), or 2-prior-knowledge (HTTP/2 from the first byte, also over plain http://)'
             cand --retries 'Retry up to N times: failed connections for any method, failed reads for idempotent ones'
             cand --retry-status 'Also retry on these statuses, e.g. 429,502,503,504 (Retry-After is honoured)'
             cand --retry-backoff 'The first retry delay in seconds, doubled for each retry, with jitter (default 0.5)'

@@ -49,6 +49,9 @@ complete -c http -l max-redirects -d 'The most redirects to follow (default 30)'
 complete -c http -l max-headers -d 'Fail when the response has more than N headers' -r
 complete -c http -l timeout -d 'SECONDS for connecting and for each read (no data for that long), or CONNECT,READ' -r
 complete -c http -l max-time -d 'One deadline in SECONDS for the whole exchange: redirects, retries and their waits, and the body (like curl\'s --max-time; 0: none)' -r
+complete -c http -l http-version -d 'HTTP version: 1.1 (default), 2 (over TLS, offered by ALPN), or 2-prior-knowledge (HTTP/2 from the first byte, also over plain http://)' -r -f -a "1.1\t''
+2\t''
+2-prior-knowledge\t''"
 complete -c http -l retries -d 'Retry up to N times: failed connections for any method, failed reads for idempotent ones' -r
 complete -c http -l retry-status -d 'Also retry on these statuses, e.g. 429,502,503,504 (Retry-After is honoured)' -r
 complete -c http -l retry-backoff -d 'The first retry delay in seconds, doubled for each retry, with jitter (default 0.5)' -r

@@ -363,6 +363,8 @@ struct Hops<'a, 'p, 's> {
     signer: Option<Signer>,
     /// `--write-out`'s record of the exchanges.
     tally: Option<&'a mut Tally>,
+    /// The transport's notes shown so far (each once per exchange, not once per hop).
+    noted: Vec<String>,
 }
 
 impl Hops<'_, '_, '_> {
@@ -420,6 +422,12 @@ impl Hops<'_, '_, '_> {
                 );
             }
             Hop::Retrying { .. } => {}
+            Hop::Note(note) => {
+                if o.quiet.shows_warnings() && !self.noted.contains(&note) {
+                    warn(self.env, &note);
+                    self.noted.push(note);
+                }
+            }
             Hop::Intermediate(r, mut resp) => {
                 self.session.received(&r.url, &resp.headers);
                 if let Some(t) = self.tally.as_deref_mut() {
@@ -478,6 +486,7 @@ fn exchange(
         first_auth: None,
         signer,
         tally,
+        noted: Vec::new(),
     };
     let sent_all = redirect::send_following(client, req, &flow, |hop| hops.on(hop));
     let Hops {

@@ -185,6 +185,9 @@ pub struct Timings {
     pub local: Option<SocketAddr>,
     /// The exchange went over a kept-alive connection an earlier exchange opened.
     pub reused: bool,
+    /// The HTTP version and how it was chosen (`HTTP/2 (ALPN)`), shown by `--meta` when
+    /// HTTP/2 was asked for.
+    pub protocol: Option<&'static str>,
 }
 
 /// The other end of a connection.

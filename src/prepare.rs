@@ -89,6 +89,8 @@ pub struct PreparedRequest {
     /// Set for each hop by the send loop (`Client::route`): this hop goes to an HTTP proxy
     /// in absolute form.
     pub forward: Option<Forward>,
+    /// Set for each hop by the send loop (`Client::route`): this hop goes over HTTP/2.
+    pub http2: bool,
 }
 
 /// An `http://` request handed to an HTTP(S) proxy as it is, not tunnelled: the request line
@@ -133,6 +135,56 @@ impl PreparedRequest {
             }
             _ => Cow::Borrowed(&self.headers),
         }
+    }
+}
+
+/// Headers that belong to one HTTP/1.1 connection and are never sent over HTTP/2 (RFC 9113
+/// §8.2.2); `TE` is allowed only as `trailers`.
+fn connection_specific(name: &str, value: &[u8]) -> bool {
+    const NAMES: &[&str] = &[
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "transfer-encoding",
+        "upgrade",
+    ];
+    NAMES.iter().any(|n| name.eq_ignore_ascii_case(n))
+        || (name.eq_ignore_ascii_case("te") && !value.eq_ignore_ascii_case(b"trailers"))
+}
+
+/// A request's header lines as HTTP/2 carries them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct H2Head {
+    /// `:authority` first, where HTTP/1.1 has `Host` (`:method`, `:scheme` and `:path` are
+    /// the request line's), then the other lines in order, names in lower case.
+    pub headers: Headers,
+    /// Connection-specific headers the request had, which HTTP/2 does not send.
+    pub dropped: Vec<String>,
+}
+
+impl PreparedRequest {
+    /// The header lines as sent over HTTP/2: the printer shows them and `client` sends them.
+    /// `Transfer-Encoding: chunked` from `--chunked` is dropped silently: over HTTP/2 a body of
+    /// unknown length is simply DATA frames without a `content-length`.
+    pub fn h2_head(&self) -> H2Head {
+        let mut host = None;
+        let mut headers = Headers::new();
+        let mut dropped = Vec::new();
+        for (name, value) in self.headers.iter() {
+            if name.eq_ignore_ascii_case("host") {
+                host.get_or_insert_with(|| value.clone());
+            } else if connection_specific(name, value) {
+                let ours = self.chunked && name.eq_ignore_ascii_case("transfer-encoding");
+                if !ours {
+                    dropped.push(name.clone());
+                }
+            } else {
+                headers.push(name.to_ascii_lowercase(), value.clone());
+            }
+        }
+        let host = host.unwrap_or_else(|| authority(&self.url).into());
+        headers.insert(0, ":authority", host);
+        H2Head { headers, dropped }
     }
 }
 
@@ -389,6 +441,7 @@ pub fn prepare(spec: &RequestSpec) -> Result<PreparedRequest> {
         body,
         chunked: spec.chunked,
         forward: None,
+        http2: false,
     })
 }
 
@@ -638,6 +691,55 @@ mod tests {
         );
         let p = prep(&["-xx", ":", "a=1"]);
         assert_eq!(p.header("content-encoding"), Some(&b"deflate"[..]));
+    }
+
+    #[test]
+    fn http2_head_has_authority_lowercase_names_and_no_connection_headers() {
+        let names = |h: &H2Head| -> Vec<String> {
+            h.headers
+                .iter()
+                .map(|(n, v)| format!("{n}: {}", String::from_utf8_lossy(v)))
+                .collect()
+        };
+        let p = prep(&[
+            "POST",
+            "example.org:8080/x",
+            "a=1",
+            "X-Up:v",
+            "Connection:close",
+            "TE:gzip",
+        ]);
+        let h = p.h2_head();
+        assert_eq!(
+            names(&h),
+            [
+                ":authority: example.org:8080",
+                "user-agent: http/0.1.0",
+                "accept-encoding: gzip, deflate, br, zstd",
+                "accept: application/json, */*;q=0.5",
+                "content-type: application/json",
+                "x-up: v",
+                "content-length: 10",
+            ]
+        );
+        assert_eq!(h.dropped, ["Connection", "TE"]);
+        // A Host given by the user is the authority; `TE: trailers` is allowed.
+        let p = prep(&[
+            "example.org",
+            "Host:other.test",
+            "TE:trailers",
+            "Upgrade:h2c",
+        ]);
+        let h = p.h2_head();
+        assert_eq!(h.headers.get_str(":authority"), Some("other.test"));
+        assert_eq!(h.headers.get_str("te"), Some("trailers"));
+        assert!(!h.headers.contains("host"));
+        assert_eq!(h.dropped, ["Upgrade"]);
+        // `--chunked` framing is HTTP/1.1's: dropped without a word, no length sent.
+        let p = prep(&["--chunked", "POST", "example.org", "a=1"]);
+        let h = p.h2_head();
+        assert!(h.dropped.is_empty() && !h.headers.contains("transfer-encoding"));
+        assert!(!h.headers.contains("content-length"));
     }
 
     #[test]

@@ -494,6 +494,7 @@ mod tests {
             body: Body::default(),
             chunked: false,
             forward: None,
+            http2: false,
         };
         req.headers.push("Host", "example.amazonaws.com");
         req.headers.push("User-Agent", "http/1");

@@ -395,6 +395,10 @@ pub struct Cli {
     /// the body (like curl's --max-time; 0: none).
     #[arg(long, value_name = "SECONDS", value_parser = values::parse_seconds, help_heading = "Network")]
     pub max_time: Option<f64>,
+    /// HTTP version: 1.1 (default), 2 (over TLS, offered by ALPN), or 2-prior-knowledge (HTTP/2
+    /// from the first byte, also over plain http://).
+    #[arg(long, value_name = "VERSION", help_heading = "Network")]
+    pub http_version: Option<HttpVersion>,
     /// Exit 3/4/5 for a 3xx/4xx/5xx response (like requests' raise_for_status()).
     #[arg(long, help_heading = "Network")]
     pub check_status: bool,
@@ -466,6 +470,18 @@ pub enum AuthType {
     Basic,
     Digest,
     Bearer,
+}
+
+/// `--http-version`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum HttpVersion {
+    #[default]
+    #[value(name = "1.1")]
+    Http11,
+    #[value(name = "2")]
+    Http2,
+    #[value(name = "2-prior-knowledge")]
+    Http2PriorKnowledge,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -129,11 +129,16 @@ impl Resolver for Router {
     }
 }
 
+/// Where the dialer leaves a second handle on each socket it opens, when asked to.
+pub type Slot = std::sync::Arc<std::sync::Mutex<Option<Stream>>>;
+
 /// The connector that opens sockets (in place of ureq's `TcpConnector`).
 pub struct Dial {
     pub route: Route,
     pub tap: Tap,
     pub before_wait: super::stream::BeforeWait,
+    /// The HTTP/2 dialer's: every socket opened is also left here (`h2::connect`).
+    pub slot: Option<Slot>,
 }
 
 impl fmt::Debug for Dial {
@@ -171,6 +176,9 @@ impl<In: Transport> Connector<In> for Dial {
             }
         };
         self.tap.connected_to(remote, local);
+        if let Some(slot) = &self.slot {
+            *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(stream.try_clone()?);
+        }
         Ok(Some(Either::B(StreamTransport::new(
             stream,
             details.config,

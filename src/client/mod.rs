@@ -3,6 +3,7 @@
 //! and turns ureq's errors into the user's words. Redirects are followed in `redirect`.
 
 pub mod dial;
+pub mod h2;
 pub mod proxy;
 pub mod redirect;
 pub mod retry;
@@ -96,6 +97,8 @@ pub struct Client {
     upload_progress: std::cell::Cell<bool>,
     /// `--max-time`: when the whole exchange must be over (set when sending starts).
     deadline: std::cell::Cell<Option<Instant>>,
+    /// HTTP/2, made when the first hop needs it.
+    h2: RefCell<Option<h2::H2>>,
 }
 
 fn secs(v: Option<f64>) -> Option<Duration> {
@@ -114,6 +117,7 @@ impl Client {
             env: env.clone(),
             upload_progress: std::cell::Cell::new(false),
             deadline: std::cell::Cell::new(None),
+            h2: RefCell::new(None),
         };
         Ok(client)
     }
@@ -205,17 +209,127 @@ impl Client {
 
     /// Decide how this hop travels, before it is printed and sent: to an HTTP proxy in
     /// absolute form (`req.forward`), or else directly or through ureq's tunnel (CONNECT,
-    /// SOCKS). A pure function of the URL, so it is the same for every attempt of a hop.
-    pub fn route(&self, req: &mut PreparedRequest) {
+    /// SOCKS); over HTTP/2 or HTTP/1.1 (`req.http2`). With `--http-version=2` over TLS only
+    /// the server can say (by ALPN), so its connection is opened now. Returns notes for the
+    /// user: why HTTP/2 is not used, and headers HTTP/2 does not carry.
+    pub fn route(&self, req: &mut PreparedRequest) -> Vec<String> {
         let var = |k: &str| self.env.var(k);
         req.forward = match self.net.route.unix_socket {
             Some(_) => None,
             None => proxy::route(&req.url, &req.method, &self.net.proxies, var),
         };
+        let (http2, mut notes) = self.choose_http2(req);
+        req.http2 = http2;
+        if http2 {
+            for name in req.h2_head().dropped {
+                notes.push(format!(
+                    "HTTP/2 does not carry the {name} header: it is not sent"
+                ));
+            }
+        }
+        notes
+    }
+
+    /// Whether this hop goes over HTTP/2, and why not when it was asked for.
+    fn choose_http2(&self, req: &PreparedRequest) -> (bool, Vec<String>) {
+        use crate::cli::HttpVersion as V;
+        let version = self.net.http_version;
+        if version == V::Http11 {
+            return (false, Vec::new());
+        }
+        let not = |why: &str| (false, vec![why.to_string()]);
+        if req.forward.is_some() {
+            return not(
+                "HTTP/2 is not used for a request an HTTP proxy forwards: it goes over HTTP/1.1",
+            );
+        }
+        let tunnel = self.tunnel(&req.url, false);
+        if tunnel.as_deref().is_some_and(|p| !p.starts_with("http://")) {
+            return not("HTTP/2 through a SOCKS or HTTPS proxy is not supported yet: the request goes over HTTP/1.1");
+        }
+        if req.url.scheme() == "http" {
+            return match version {
+                V::Http2 => not(
+                    "--http-version=2 negotiates HTTP/2 in the TLS handshake, so http:// goes over \
+                     HTTP/1.1 (for HTTP/2 over plain TCP, use --http-version=2-prior-knowledge)",
+                ),
+                _ => (true, Vec::new()),
+            };
+        }
+        if version == V::Http2PriorKnowledge {
+            return (true, Vec::new());
+        }
+        let key = self.h2_key(req, tunnel.clone());
+        if let Some(known) = self.h2_state().and_then(|h| h.known(&key)) {
+            return (known, Vec::new());
+        }
+        // Only a connection can tell: open it now, keep it (or its failure) for the send.
+        match self.h2_connect(req, &key) {
+            Ok(h2::Connected::H2(conn)) => {
+                let _ = self.with_h2(|h| h.keep_early(key, Ok(conn)));
+                (true, Vec::new())
+            }
+            Ok(h2::Connected::Http11) => (false, Vec::new()),
+            Err(f) => {
+                let _ = self.with_h2(|h| h.keep_early(key, Err(f)));
+                (true, Vec::new())
+            }
+        }
+    }
+
+    fn h2_key(&self, req: &PreparedRequest, tunnel: Option<String>) -> h2::Key {
+        h2::Key {
+            origin: format!("{}://{}", req.url.scheme(), host_and_port(&req.url)),
+            proxy: tunnel,
+            verify: (self.verify_for)(&req.url),
+        }
+    }
+
+    /// The HTTP/2 state, if a hop has needed it yet.
+    fn h2_state(&self) -> Option<std::cell::Ref<'_, h2::H2>> {
+        std::cell::Ref::filter_map(self.h2.borrow(), Option::as_ref).ok()
+    }
+
+    /// Run `f` on the HTTP/2 state, making it first if needed.
+    fn with_h2<T>(&self, f: impl FnOnce(&mut h2::H2) -> T) -> Result<T, h2::Fail> {
+        let mut slot = self.h2.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(h2::H2::new(&self.net, &self.tap).map_err(h2::Fail::Io)?);
+        }
+        match slot.as_mut() {
+            Some(h) => Ok(f(h)),
+            None => Err(h2::Fail::Io(std::io::Error::other("no HTTP/2 state"))),
+        }
+    }
+
+    /// Open an HTTP/2 connection for `req`'s origin.
+    fn h2_connect(&self, req: &PreparedRequest, key: &h2::Key) -> Result<h2::Connected, h2::Fail> {
+        let tls = match req.url.scheme() {
+            "https" => {
+                let agent = self
+                    .agent(key.verify.clone(), true)
+                    .map_err(h2::Fail::Usage)?;
+                Some(agent.config().tls_config().clone())
+            }
+            _ => None,
+        };
+        self.tap
+            .begin(key.proxy.as_deref().and_then(connect_proxy_authority), None);
+        let uri: ureq::http::Uri = format!("{}/", key.origin)
+            .parse()
+            .map_err(|e| h2::Fail::Usage(crate::error::usage(format!("invalid URL: {e}"))))?;
+        let left = self.time_left();
+        self.with_h2(|h| h.connect(key, uri, tls.as_ref(), left, &self.tap))?
     }
 
     /// Send one request; a failure says whether a retry is safe.
     pub fn try_send(&self, req: &PreparedRequest) -> std::result::Result<Response, SendFailure> {
+        if req.http2 {
+            if let Some(sent) = self.try_send_h2(req) {
+                return sent;
+            }
+            // The server now chooses HTTP/1.1 by ALPN: send it so.
+        }
         let tunnel = self.tunnel(&req.url, req.forward.is_some());
         let forward = req.forward.as_ref().map(|f| f.proxy.as_str());
         let tls = uses_tls(&req.url, forward, tunnel.as_deref());
@@ -242,30 +356,127 @@ impl Client {
         let proxy = tunnel.or_else(|| req.forward.as_ref().map(|f| f.proxy.clone()));
         match agent.run(request) {
             Ok(response) => self.received(response, req),
-            Err(e) => {
-                let o = self.tap.snapshot();
-                let (connect_phase, retryable) = classify(&e, &o);
-                let error = match proxy
-                    .as_deref()
-                    .and_then(|p| proxy_failure(&e, p, o.proxy_ready))
-                {
-                    Some(f) => f.into(),
-                    None if proxy.is_none() && cut_in_handshake(&e, &o, req) => {
-                        Failure::Network(format!(
-                            "{} closed the connection during the TLS handshake: is it an \
-                             HTTPS server? (for plain HTTP, use http://)",
-                            authority(&req.url)
-                        ))
-                        .into()
-                    }
-                    None => self.explain(e, req),
-                };
-                Err(SendFailure {
-                    error,
-                    connect_phase,
-                    retryable,
-                })
+            Err(e) => Err(self.failure(e, req, proxy.as_deref())),
+        }
+    }
+
+    /// A failed attempt in the user's words, classified for retries.
+    fn failure(&self, e: ureq::Error, req: &PreparedRequest, proxy: Option<&str>) -> SendFailure {
+        let o = self.tap.snapshot();
+        let (connect_phase, retryable) = classify(&e, &o);
+        let error = match proxy.and_then(|p| proxy_failure(&e, p, o.proxy_ready)) {
+            Some(f) => f.into(),
+            None if proxy.is_none() && cut_in_handshake(&e, &o, req) => Failure::Network(format!(
+                "{} closed the connection during the TLS handshake: is it an HTTPS server? \
+                 (for plain HTTP, use http://)",
+                authority(&req.url)
+            ))
+            .into(),
+            None => self.explain(e, req),
+        };
+        SendFailure {
+            error,
+            connect_phase,
+            retryable,
+        }
+    }
+
+    /// Send one request over HTTP/2; `None` when its server chose HTTP/1.1 by ALPN.
+    fn try_send_h2(
+        &self,
+        req: &PreparedRequest,
+    ) -> Option<std::result::Result<Response, SendFailure>> {
+        let tunnel = self.tunnel(&req.url, false);
+        let key = self.h2_key(req, tunnel);
+        let taken = self.with_h2(|h| h.take(&key)).ok().flatten();
+        let (conn, reused) = match taken {
+            Some((conn, reused)) => (conn, reused),
+            None => match self.h2_connect(req, &key) {
+                Ok(h2::Connected::H2(conn)) => (Ok(conn), false),
+                Ok(h2::Connected::Http11) => return None,
+                Err(f) => (Err(f), false),
+            },
+        };
+        let sent = conn.and_then(|conn| self.h2_exchange(req, key, conn, reused));
+        Some(sent.map_err(|f| self.h2_failure(f, req)))
+    }
+
+    fn h2_exchange(
+        &self,
+        req: &PreparedRequest,
+        key: h2::Key,
+        conn: h2::Conn,
+        reused: bool,
+    ) -> std::result::Result<Response, h2::Fail> {
+        let source = match req.body.is_empty() {
+            true => None,
+            false => Some(
+                self.body_source(req)
+                    .map_err(|e| h2::Fail::Usage(e.into()))?,
+            ),
+        };
+        let limits = h2::body::Limits {
+            read: secs(self.net.timeout.read),
+            deadline: self.deadline.get(),
+            before_wait: self.before_wait.clone(),
+        };
+        let resp = self.with_h2(|h| h.exchange(key, conn, reused, req, source, limits))??;
+        self.checked(resp, req)
+            .map_err(|f| h2::Fail::Usage(f.error))
+    }
+
+    /// An HTTP/2 failure in the user's words: the connector chain's as for HTTP/1.1.
+    fn h2_failure(&self, f: h2::Fail, req: &PreparedRequest) -> SendFailure {
+        let host = authority(&req.url);
+        let unprocessed = f.unprocessed();
+        let (error, connect_phase, retryable) = match f {
+            h2::Fail::Dial(e) => {
+                let proxy = self.tunnel(&req.url, false);
+                return self.failure(e, req, proxy.as_deref());
             }
+            h2::Fail::Io(io) => {
+                let o = self.tap.snapshot();
+                let connect_phase = o.timings.connected.is_none();
+                (
+                    io_failure(io, &host, &host_and_port(&req.url), &self.net),
+                    connect_phase,
+                    true,
+                )
+            }
+            h2::Fail::Timeout(kind) => {
+                let secs = match kind {
+                    TimeoutKind::Connect => self.net.timeout.connect,
+                    TimeoutKind::Read => self.net.timeout.read,
+                    TimeoutKind::Total => self.net.max_time,
+                };
+                let failure = Failure::Timeout {
+                    kind,
+                    secs: secs.unwrap_or_default(),
+                };
+                (failure.into(), kind == TimeoutKind::Connect, true)
+            }
+            h2::Fail::Http(e, first) => {
+                let words = h2::words::explain(&e, &host, &first);
+                let error = match (words, h2::words::io_of(&e)) {
+                    (Some(w), _) => Failure::Network(w).into(),
+                    (None, Some(io)) => io_failure(
+                        std::io::Error::new(io.kind(), io.to_string()),
+                        &host,
+                        &host_and_port(&req.url),
+                        &self.net,
+                    ),
+                    (None, None) => {
+                        Failure::Network(format!("HTTP/2 exchange with {host} failed: {e}")).into()
+                    }
+                };
+                (error, unprocessed, !h2::words::not_http2(&first))
+            }
+            h2::Fail::Usage(e) => (e, false, false),
+        };
+        SendFailure {
+            error,
+            connect_phase,
+            retryable,
         }
     }
 
@@ -280,7 +491,19 @@ impl Client {
             let failure = Failure::Network(proxy_auth_message(&f.proxy));
             return Err(SendFailure::fatal(failure.into()));
         }
-        let resp = self.response(response, &req.url);
+        let mut resp = self.response(response, &req.url);
+        if self.net.http_version != crate::cli::HttpVersion::Http11 {
+            resp.timings.protocol = Some("HTTP/1.1");
+        }
+        self.checked(resp, req)
+    }
+
+    /// The response, unless it has more headers than `--max-headers` allows.
+    fn checked(
+        &self,
+        resp: Response,
+        req: &PreparedRequest,
+    ) -> std::result::Result<Response, SendFailure> {
         match self.net.max_headers {
             Some(max) if resp.headers.len() > max => Err(SendFailure::fatal(
                 Failure::Network(format!(
@@ -321,19 +544,9 @@ impl Client {
         for (name, value) in req.sent_headers().iter() {
             builder = ureq_proto::client::header_raw(builder, name, value);
         }
-        let body = if req.body.is_empty() {
-            ureq::SendBody::none()
-        } else {
-            let reader = req.body.reader()?;
-            let len = req.body.len();
-            if self.upload_progress.get() && len >= crate::download::UPLOAD_BAR_MIN {
-                ureq::SendBody::from_owned_reader(crate::download::Counting {
-                    inner: reader,
-                    bar: crate::download::upload_bar(len),
-                })
-            } else {
-                ureq::SendBody::from_owned_reader(reader)
-            }
+        let body = match req.body.is_empty() {
+            true => ureq::SendBody::none(),
+            false => ureq::SendBody::from_owned_reader(self.body_source(req)?),
         };
         let mut request = builder
             .body(body)
@@ -358,6 +571,21 @@ impl Client {
             request = agent.configure_request(request).proxy(Some(proxy)).build();
         }
         Ok(request)
+    }
+
+    /// The request body's reader, with a bar while a large one is sent.
+    fn body_source(&self, req: &PreparedRequest) -> std::io::Result<Box<dyn Read + Send>> {
+        let reader = req.body.reader()?;
+        let len = req.body.len();
+        Ok(
+            match self.upload_progress.get() && len >= crate::download::UPLOAD_BAR_MIN {
+                true => Box::new(crate::download::Counting {
+                    inner: reader,
+                    bar: crate::download::upload_bar(len),
+                }),
+                false => reader,
+            },
+        )
     }
 
     fn response(&self, response: ureq::http::Response<ureq::Body>, url: &url::Url) -> Response {
@@ -445,6 +673,7 @@ fn build_agent(
             route: net.route.clone(),
             tap: tap.clone(),
             before_wait: before_wait.clone(),
+            slot: None,
         })
         .chain(Mark(tap.clone(), Moment::TcpDone))
         .chain(RustlsConnector::default())

@@ -27,6 +27,8 @@ pub enum Hop<'a> {
         wait: std::time::Duration,
         reason: String,
     },
+    /// Something the user should know about how this hop travels (a warning).
+    Note(String),
     /// This exchange is not the last one: a redirect being followed, or a digest challenge
     /// being answered (the body may be read or dropped).
     Intermediate(&'a PreparedRequest, Response),
@@ -102,7 +104,9 @@ fn send_retrying(
     on_hop: &mut impl FnMut(Hop) -> Result<()>,
 ) -> Result<Response> {
     let mut retry = 0u32;
-    client.route(req);
+    for note in client.route(req) {
+        on_hop(Hop::Note(note))?;
+    }
     loop {
         on_hop(Hop::Sending(req))?;
         retry += 1;
@@ -263,6 +267,7 @@ mod tests {
             body: Body::bytes(b"{}".to_vec()),
             chunked: false,
             forward: None,
+            http2: false,
         }
     }
 

@@ -25,6 +25,14 @@ pub enum Stream {
 }
 
 impl Stream {
+    /// Another handle on the same socket (the HTTP/2 dialer keeps one, see `h2::connect`).
+    pub fn try_clone(&self) -> io::Result<Stream> {
+        Ok(match self {
+            Stream::Tcp(s) => Stream::Tcp(s.try_clone()?),
+            Stream::Unix(s) => Stream::Unix(s.try_clone()?),
+        })
+    }
+
     fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
         match self {
             Stream::Tcp(s) => s.set_read_timeout(t),

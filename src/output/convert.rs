@@ -323,6 +323,11 @@ fn curl_network(net: &NetSpec, args: &mut Vec<String>) {
     if let Some(m) = net.max_time {
         args.extend(["--max-time".into(), secs(m)]);
     }
+    match net.http_version {
+        crate::cli::HttpVersion::Http11 => {}
+        crate::cli::HttpVersion::Http2 => args.push("--http2".into()),
+        crate::cli::HttpVersion::Http2PriorKnowledge => args.push("--http2-prior-knowledge".into()),
+    }
     if net.follow {
         args.extend([
             "--location".into(),
@@ -453,6 +458,9 @@ pub fn python(spec: &RequestSpec, req: &PreparedRequest) -> String {
             "# the Cookie header holds the cookies of {} for this URL; it is not updated\n",
             jar.display().to_string().replace(['\n', '\r'], "?")
         ));
+    }
+    if spec.net.http_version != crate::cli::HttpVersion::Http11 {
+        note.push_str("# requests speaks HTTP/1.1 only: --http-version is not expressed here\n");
     }
     let route = route_flags(&spec.net.route);
     if !route.is_empty() {
@@ -675,6 +683,20 @@ mod tests {
              --header 'X-Empty;' --compressed --data-raw '{\"a\": \"it'\\''s\"}' \
              --connect-timeout 2 --speed-limit 1 --speed-time 5 --max-time 7.5 \
              --write-out '%{http_code}\\n'"
+        );
+    }
+
+    #[test]
+    fn http_version_is_curls_flag_and_a_python_note() {
+        let (c, py) = both(&["https://example.org/", "--http-version=2"]);
+        assert!(c.ends_with(" --http2"), "{c}");
+        assert!(py.contains("# requests speaks HTTP/1.1 only"), "{py}");
+        let (c, _) = both(&[":8080/", "--http-version", "2-prior-knowledge"]);
+        assert!(c.ends_with(" --http2-prior-knowledge"), "{c}");
+        let (c, py) = both(&["example.org/", "--http-version=1.1"]);
+        assert!(
+            !c.contains("http2") && !py.contains("HTTP/1.1 only"),
+            "{c}\n{py}"
         );
     }
 

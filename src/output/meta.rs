@@ -33,11 +33,16 @@ pub fn text(t: &Timings, now: Instant) -> String {
     if !parts.is_empty() {
         out.push_str(&format!("\n  {}", parts.join(", ")));
     }
-    if let Some(line) = remote_line(t) {
+    for line in protocol_line(t).into_iter().chain(remote_line(t)) {
         out.push('\n');
         out.push_str(&line);
     }
     out
+}
+
+/// `Protocol: HTTP/2 (ALPN)`, when HTTP/2 was asked for.
+fn protocol_line(t: &Timings) -> Option<String> {
+    t.protocol.map(|p| format!("Protocol: {p}"))
 }
 
 /// `Remote address: ADDR`, saying when the exchange went over a kept-alive connection that
@@ -274,7 +279,7 @@ pub fn waterfall(t: &Timings, now: Instant, width: usize, theme: Option<&Theme>)
         }
         out.push('\n');
     }
-    if let Some(line) = remote_line(t) {
+    for line in protocol_line(t).into_iter().chain(remote_line(t)) {
         paint(&mut out, meta, &line);
         out.push('\n');
     }
@@ -301,12 +306,22 @@ mod tests {
             remote: "127.0.0.1:80".parse().ok().map(crate::message::Remote::Tcp),
             local: None,
             reused: false,
+            protocol: None,
         };
         let shown = text(&t, start + Duration::from_millis(12));
         assert_eq!(
             shown,
             "Elapsed time: 0.012000s\n  dns 0.001000s, connect 0.002000s, first byte 0.010000s\n\
              Remote address: 127.0.0.1:80"
+        );
+        let h2 = Timings {
+            protocol: Some("HTTP/2 (ALPN)"),
+            ..t
+        };
+        let shown = text(&h2, start + Duration::from_millis(12));
+        assert!(
+            shown.ends_with("\nProtocol: HTTP/2 (ALPN)\nRemote address: 127.0.0.1:80"),
+            "{shown}"
         );
     }
 
@@ -330,6 +345,7 @@ mod tests {
                 .map(crate::message::Remote::Tcp),
             local: None,
             reused: false,
+            protocol: None,
         };
         (t, start + Duration::from_millis(20))
     }

@@ -135,10 +135,14 @@ impl<'a> Printer<'a> {
     pub fn request(&mut self, req: &PreparedRequest, print: PrintSet) -> Result<()> {
         if print.request_headers {
             self.separate()?;
-            // As sent: absolute form and `Proxy-Authorization` on a hop to an HTTP proxy.
-            let headers = req.sent_headers();
+            // As sent: absolute form and `Proxy-Authorization` on a hop to an HTTP proxy;
+            // over HTTP/2, the lines HTTP/2 carries (`PreparedRequest::h2_head`).
+            let (headers, version) = match req.http2 {
+                true => (Cow::Owned(req.h2_head().headers), "HTTP/2"),
+                false => (req.sent_headers(), "HTTP/1.1"),
+            };
             let head = Head {
-                first: [&req.method, &req.request_target(), "HTTP/1.1"],
+                first: [&req.method, &req.request_target(), version],
                 status: None,
                 headers: &headers,
             };

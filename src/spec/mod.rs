@@ -134,6 +134,8 @@ pub struct NetSpec {
     pub retry_max_wait: f64,
     /// `--proxy` flags, validated.
     pub proxies: Vec<ProxyFlag>,
+    /// `--http-version`.
+    pub http_version: crate::cli::HttpVersion,
     /// `--download`: a large body is expected, so sockets are read in larger pieces.
     pub bulk: bool,
     /// Where connections go: `--resolve`, `--connect-to`, `-4/-6`, `--interface`,

@@ -26,6 +26,7 @@ pub fn resolve(cli: &Cli, eff: Effective, warnings: &mut Vec<String>) -> NetSpec
         cert_key: cli.cert_key.clone(),
         cert_key_pass: cli.cert_key_pass.clone(),
         proxies: eff.proxies.0,
+        http_version: cli.http_version.unwrap_or_default(),
         bulk: cli.download,
         route: Route {
             resolve: cli.resolve.clone(),

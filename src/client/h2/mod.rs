@@ -1,0 +1,382 @@
+//! HTTP/2 (`--http-version=2`, `2-prior-knowledge`): hyper's HTTP/2 client on a current-thread
+//! tokio runtime. Nothing of it runs unless a hop goes over HTTP/2: the runtime is made with
+//! the first such connection, and its tasks run only while this thread waits on them. Framing,
+//! HPACK and flow control are hyper's and h2's; this module opens connections (`connect`),
+//! keeps them for reuse, sends a prepared request exactly as `PreparedRequest::h2_head`
+//! shows it, and hands back the neutral `Response`.
+
+pub mod body;
+mod connect;
+mod tls;
+pub mod words;
+
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use hyper::client::conn::http2::SendRequest;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::runtime::Runtime;
+use ureq::http::Uri;
+
+use crate::cli::values::Verify;
+use crate::error::{Failure, TimeoutKind};
+use crate::message::{Response, Timings};
+use crate::prepare::PreparedRequest;
+use crate::spec::NetSpec;
+use body::{Limits, RequestBody};
+use connect::{Dialer, Sniff};
+
+/// What identifies a reusable connection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Key {
+    /// `scheme://host:port`
+    pub origin: String,
+    /// The CONNECT proxy it is tunnelled through.
+    pub proxy: Option<String>,
+    pub verify: Option<Verify>,
+}
+
+/// An HTTP/2 connection ready for requests.
+pub struct Conn {
+    send: SendRequest<RequestBody>,
+    /// The connection's own moments (connect start to TLS done), its peer and this end.
+    timings: Timings,
+    /// The server's first bytes (to recognise an HTTP/1.1 answer to the preface).
+    first: Arc<Mutex<Vec<u8>>>,
+}
+
+/// What a new TLS connection agreed on by ALPN.
+#[allow(clippy::large_enum_variant)] // one value per connection; boxing buys nothing
+pub enum Connected {
+    H2(Conn),
+    /// The server chose HTTP/1.1 (or nothing) with `--http-version=2`.
+    Http11,
+}
+
+/// Why an HTTP/2 attempt failed, before it is worded (`client` knows the proxy and the URL).
+pub enum Fail {
+    /// The connector chain (DNS, TCP, CONNECT proxy) failed, as it would for HTTP/1.1.
+    Dial(ureq::Error),
+    /// The TLS handshake (or the socket under it) failed.
+    Io(io::Error),
+    Timeout(TimeoutKind),
+    /// HTTP/2 itself: the handshake, a reset, a GOAWAY. With the server's first bytes.
+    Http(hyper::Error, Vec<u8>),
+    /// The request cannot be sent over HTTP/2 as prepared.
+    Usage(anyhow::Error),
+}
+
+impl Fail {
+    /// Nothing was processed by the server, so any request may be tried again.
+    pub fn unprocessed(&self) -> bool {
+        match self {
+            Fail::Http(e, _) => words::refused(e),
+            _ => false,
+        }
+    }
+}
+
+/// Hyper's flow-control windows. Its defaults for the stream (2 MiB) and the connection
+/// (5 MiB) are kept; larger frames (up to 1 MiB, where the server agrees) cost fewer wake-ups
+/// per byte on a fast transfer.
+const MAX_FRAME: u32 = 1 << 20;
+
+pub struct H2 {
+    rt: Arc<Runtime>,
+    dialer: Dialer,
+    net: NetSpec,
+    pool: Vec<(Key, Conn)>,
+    /// Origins whose servers chose HTTP/1.1 by ALPN: later hops go there over HTTP/1.1.
+    http11: Vec<Key>,
+    /// A connection opened (or a failure met) while a hop was routed, for its first attempt.
+    early: Option<(Key, Result<Conn, Fail>)>,
+    /// The TLS configuration per `--verify` setting, made when first needed.
+    tls: Vec<(Option<Verify>, Arc<rustls::ClientConfig>)>,
+}
+
+impl H2 {
+    pub fn new(net: &NetSpec, tap: &crate::client::tap::Tap) -> io::Result<H2> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .enable_time()
+            .build()?;
+        Ok(H2 {
+            rt: Arc::new(rt),
+            dialer: Dialer::new(net, tap),
+            net: net.clone(),
+            pool: Vec::new(),
+            http11: Vec::new(),
+            early: None,
+            tls: Vec::new(),
+        })
+    }
+
+    /// Whether `key`'s origin is known to speak HTTP/2 (a pooled connection) or not (it chose
+    /// HTTP/1.1); `None` when only a connection can tell.
+    pub fn known(&self, key: &Key) -> Option<bool> {
+        if self.http11.contains(key) {
+            return Some(false);
+        }
+        let open = |(k, c): &(Key, Conn)| k == key && !c.send.is_closed();
+        self.pool.iter().any(open).then_some(true)
+    }
+
+    /// Keep the outcome of a connection opened while routing, for the hop's first attempt.
+    pub fn keep_early(&mut self, key: Key, outcome: Result<Conn, Fail>) {
+        self.early = Some((key, outcome));
+    }
+
+    /// The connection for `key` opened while routing, if any, else a pooled one still open
+    /// (with whether it is a reuse).
+    pub fn take(&mut self, key: &Key) -> Option<(Result<Conn, Fail>, bool)> {
+        if let Some((k, _)) = &self.early {
+            if k == key {
+                return self.early.take().map(|(_, c)| (c, false));
+            }
+        }
+        self.pool.retain(|(_, c)| !c.send.is_closed());
+        let at = self.pool.iter().position(|(k, _)| k == key)?;
+        Some((Ok(self.pool.remove(at).1), true))
+    }
+
+    /// Open a connection to `uri`'s origin: TCP (or a tunnel) by the dialer, TLS with ALPN
+    /// when `tls` is given, then the HTTP/2 handshake unless ALPN chose HTTP/1.1.
+    pub fn connect(
+        &mut self,
+        key: &Key,
+        uri: Uri,
+        tls: Option<&ureq::tls::TlsConfig>,
+        left: Option<std::time::Duration>,
+        tap: &crate::client::tap::Tap,
+    ) -> Result<Connected, Fail> {
+        let stream = self
+            .dialer
+            .dial(uri.clone(), key.proxy.as_deref(), left)
+            .map_err(Fail::Dial)?;
+        let mut timings = tap.snapshot().timings;
+        let config = match tls {
+            Some(t) => Some(self.tls_config(&key.verify, t)?),
+            None => None,
+        };
+        let host = uri.host().unwrap_or_default().to_string();
+        let deadline = left.map(|l| Instant::now() + l);
+        let limits = Limits {
+            read: self
+                .net
+                .timeout
+                .connect
+                .map(std::time::Duration::from_secs_f64),
+            deadline,
+            before_wait: Default::default(),
+        };
+        let rt = self.rt.clone();
+        let io = {
+            let _inside = rt.enter();
+            connect::to_tokio(stream).map_err(Fail::Io)?
+        };
+        let (io, alpn) = match config {
+            Some(config) => {
+                let name = tls::server_name(&host).map_err(Fail::Usage)?;
+                let connector = tokio_rustls::TlsConnector::from(config);
+                let tls = body::wait(&rt, connector.connect(name, io), &limits, None)
+                    .map_err(connect_timeout)?
+                    .map_err(Fail::Io)?;
+                let alpn = tls.get_ref().1.alpn_protocol().map(<[u8]>::to_vec);
+                (Box::new(tls) as Box<dyn connect::Io>, alpn)
+            }
+            None => (io, None),
+        };
+        timings.connected = Some(Instant::now());
+        timings.tls = tls.is_some();
+        timings.protocol = Some(match alpn.as_deref() {
+            Some(b"h2") => "HTTP/2 (ALPN)",
+            _ => "HTTP/2 (prior knowledge)",
+        });
+        let prior = self.net.http_version == crate::cli::HttpVersion::Http2PriorKnowledge;
+        if tls.is_some() && alpn.as_deref() != Some(b"h2") && !prior {
+            self.http11.push(key.clone());
+            return Ok(Connected::Http11);
+        }
+        let sniff = Sniff::new(io);
+        let first = sniff.first.clone();
+        let handshake = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .max_frame_size(MAX_FRAME)
+            .handshake::<_, RequestBody>(TokioIo::new(sniff));
+        let (send, conn) = body::wait(&rt, handshake, &limits, None)
+            .map_err(connect_timeout)?
+            .map_err(|e| Fail::Http(e, Vec::new()))?;
+        rt.spawn(conn);
+        Ok(Connected::H2(Conn {
+            send,
+            timings,
+            first,
+        }))
+    }
+
+    fn tls_config(
+        &mut self,
+        verify: &Option<Verify>,
+        tls: &ureq::tls::TlsConfig,
+    ) -> Result<Arc<rustls::ClientConfig>, Fail> {
+        if let Some((_, c)) = self.tls.iter().find(|(v, _)| v == verify) {
+            return Ok(c.clone());
+        }
+        let h2_only = self.net.http_version == crate::cli::HttpVersion::Http2PriorKnowledge;
+        let config = tls::client_config(tls, tls::alpn(h2_only)).map_err(Fail::Usage)?;
+        self.tls.push((verify.clone(), config.clone()));
+        Ok(config)
+    }
+
+    /// Send `req` on `conn` and wait for the response head; the connection goes back to the
+    /// pool. `source` is the request body's reader (`None`: no body).
+    pub fn exchange(
+        &mut self,
+        key: Key,
+        mut conn: Conn,
+        reused: bool,
+        req: &PreparedRequest,
+        source: Option<Box<dyn io::Read + Send>>,
+        limits: Limits,
+    ) -> Result<Response, Fail> {
+        let started = Instant::now();
+        let request = build(req, source)?;
+        let rt = self.rt.clone();
+        let first = conn.first.clone();
+        let http = |e| Fail::Http(e, first.lock().map(|f| f.clone()).unwrap_or_default());
+        body::wait(&rt, conn.send.ready(), &limits, None)
+            .map_err(Fail::Timeout)?
+            .map_err(http)?;
+        let (request, sent) = request;
+        let pending = conn.send.send_request(request);
+        let sent_at = Instant::now();
+        let response = body::wait(&rt, pending, &limits, Some(&sent))
+            .map_err(Fail::Timeout)?
+            .map_err(http)?;
+        let head_at = Instant::now();
+        let mut timings = match reused {
+            true => Timings {
+                remote: conn.timings.remote.clone(),
+                local: conn.timings.local,
+                tls: conn.timings.tls,
+                protocol: conn.timings.protocol,
+                reused: true,
+                ..Timings::default()
+            },
+            false => conn.timings.clone(),
+        };
+        timings.started = timings.started.or(Some(started));
+        timings.sent = Some(sent_at);
+        timings.first_byte = Some(head_at);
+        conn.timings.started = None;
+        self.pool.push((key, conn));
+        Ok(self.response(response, timings, req, limits))
+    }
+
+    fn response(
+        &self,
+        response: hyper::Response<hyper::body::Incoming>,
+        timings: Timings,
+        req: &PreparedRequest,
+        limits: Limits,
+    ) -> Response {
+        let (parts, incoming) = response.into_parts();
+        let headers: crate::message::Headers = parts
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec()))
+            .collect();
+        let host = crate::message::authority(&req.url);
+        let head = 13
+            + headers
+                .iter()
+                .map(|(n, v)| n.len() + v.len() + 4)
+                .sum::<usize>()
+            + 2;
+        let wire = crate::message::Wire {
+            request: 0,
+            upload: 0,
+            head: head as u64,
+            body: Default::default(),
+        };
+        let explain_host = host.clone();
+        let (read, max_time) = (self.net.timeout.read, self.net.max_time);
+        let explain: body::Explain = Box::new(move |e| match e {
+            body::BodyError::Timeout(kind) => {
+                let secs = match kind {
+                    TimeoutKind::Total => max_time,
+                    _ => read,
+                };
+                let failure = Failure::Timeout {
+                    kind,
+                    secs: secs.unwrap_or_default(),
+                };
+                io::Error::new(io::ErrorKind::TimedOut, failure)
+            }
+            body::BodyError::Stream(e) => {
+                let failure = words::body_failure(&e, &explain_host);
+                io::Error::new(io::ErrorKind::UnexpectedEof, failure)
+            }
+        });
+        let reader = body::ResponseBody::new(
+            self.rt.clone(),
+            incoming,
+            limits,
+            explain,
+            wire.body.clone(),
+        );
+        let mut resp = Response::new(
+            "HTTP/2".into(),
+            parts.status.as_u16(),
+            String::new(),
+            headers,
+            timings,
+            host,
+            Box::new(reader),
+        );
+        resp.wire = wire;
+        resp
+    }
+}
+
+/// A wait while connecting ran out: the connect timeout, unless `--max-time` came first.
+fn connect_timeout(kind: TimeoutKind) -> Fail {
+    Fail::Timeout(match kind {
+        TimeoutKind::Total => TimeoutKind::Total,
+        _ => TimeoutKind::Connect,
+    })
+}
+
+/// The hyper request for a prepared one: the lines of `h2_head`, `:authority` in the URI.
+fn build(
+    req: &PreparedRequest,
+    source: Option<Box<dyn io::Read + Send>>,
+) -> Result<
+    (
+        hyper::Request<RequestBody>,
+        Arc<std::sync::atomic::AtomicU64>,
+    ),
+    Fail,
+> {
+    let usage = |m: String| Fail::Usage(crate::error::usage(m));
+    let head = req.h2_head();
+    let authority = head.headers.get(":authority").unwrap_or_default();
+    let authority = String::from_utf8_lossy(authority);
+    let uri = format!("{}://{}{}", req.url.scheme(), authority, req.target);
+    let method = ureq::http::Method::from_bytes(req.method.as_bytes())
+        .map_err(|_| usage(format!("invalid method '{}'", req.method)))?;
+    let mut builder = hyper::Request::builder()
+        .method(method)
+        .uri(uri.as_str())
+        .version(ureq::http::Version::HTTP_2);
+    for (name, value) in head.headers.iter().filter(|(n, _)| !n.starts_with(':')) {
+        builder = builder.header(name.as_str(), value.as_slice());
+    }
+    let body = RequestBody::new(source);
+    let sent = body.sent.clone();
+    let request = builder
+        .body(body)
+        .map_err(|e| usage(format!("cannot send this request over HTTP/2: {e}")))?;
+    Ok((request, sent))
+}
