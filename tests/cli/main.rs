@@ -10,6 +10,7 @@ mod errors;
 mod faults;
 mod foundation;
 mod generated;
+mod h2_harness_selftest;
 mod harness;
 mod harness_selftest;
 mod latency;
