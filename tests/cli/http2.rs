@@ -28,7 +28,10 @@ fn tls_server(
 fn assert_failed(run: &Run, code: i32, phrases: &[&str]) {
     assert_eq!(run.code, code, "{}", run.context());
     let err = run.stderr_str();
-    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("http: error: ")).collect();
+    let errors: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("http: error: "))
+        .collect();
     assert_eq!(errors.len(), 1, "{}", run.context());
     for p in phrases {
         assert!(errors[0].contains(p), "lacks {p:?}\n{}", run.context());
@@ -48,7 +51,9 @@ fn wait_for_len(path: &Path, len: u64) -> bool {
 }
 
 fn content(n: usize) -> Vec<u8> {
-    (0..n).map(|i| b"abcdefghijklmnopqrstuvwxyz"[i % 26]).collect()
+    (0..n)
+        .map(|i| b"abcdefghijklmnopqrstuvwxyz"[i % 26])
+        .collect()
 }
 
 // ---------------------------------------------------------------------------
@@ -58,19 +63,23 @@ fn content(n: usize) -> Vec<u8> {
 #[test]
 fn alpn_h2_request_is_printed_as_sent() {
     let pki = Pki::new();
-    let server = tls_server(&pki, |_| H2Reply::json(r#"{"a": 1}"#).header("X-Case", "Kept"));
+    let server = tls_server(&pki, |_| {
+        H2Reply::json(r#"{"a": 1}"#).header("X-Case", "Kept")
+    });
     let url = server.url("/x?q=1");
     let run = http(&["-v", &pki.verify(), H2, &url, "X-Up:v", "Connection:close"])
         .run()
         .success();
     let out = run.stdout_str();
+    // Heads go to a pipe with CRLF line ends, as HTTPie writes them.
     let want_request = format!(
-        "GET /x?q=1 HTTP/2\n:authority: {}\nuser-agent: http/0.1.0\n\
-         accept-encoding: gzip, deflate, br, zstd\naccept: */*\nx-up: v\n\n",
+        "GET /x?q=1 HTTP/2\r\n:authority: {}\r\nuser-agent: http/0.1.0\r\n\
+         accept-encoding: gzip, deflate, br, zstd\r\naccept: */*\r\nx-up: v\r\n\r\n",
         server.authority()
     );
     assert!(out.starts_with(&want_request), "{}", run.context());
-    assert!(out.contains("\nHTTP/2 200\ncontent-type: application/json\nx-case: Kept\n"), "{}", run.context());
+    let want_response = "\r\nHTTP/2 200\r\ncontent-type: application/json\r\nx-case: Kept\r\n";
+    assert!(out.contains(want_response), "{}", run.context());
     // The connection-specific header is not sent, and the user is told.
     assert!(
         run.stderr_str()
@@ -91,14 +100,25 @@ fn alpn_h2_request_is_printed_as_sent() {
 fn a_server_that_picks_http11_by_alpn_gets_http11() {
     let pki = Pki::new();
     let server = pki.server();
-    let run = http(&["-v", "-m", &pki.verify(), H2, &server.url("/old")])
+    let run = http(&["-v", &pki.verify(), H2, &server.url("/old")])
         .run()
         .success();
     let out = run.stdout_str();
-    assert!(out.starts_with("GET /old HTTP/1.1\nHost: "), "{}", run.context());
-    assert!(out.contains("\nHTTP/1.1 200 OK\n"), "{}", run.context());
-    assert!(out.contains("\nProtocol: HTTP/1.1\n"), "{}", run.context());
-    assert_eq!(server.seen().len(), 1);
+    assert!(
+        out.starts_with("GET /old HTTP/1.1\r\nHost: "),
+        "{}",
+        run.context()
+    );
+    assert!(out.contains("\r\nHTTP/1.1 200 OK\r\n"), "{}", run.context());
+    let run = http(&["-m", &pki.verify(), H2, &server.url("/old")])
+        .run()
+        .success();
+    assert!(
+        run.stdout_str().contains("\nProtocol: HTTP/1.1\n"),
+        "{}",
+        run.context()
+    );
+    assert_eq!(server.seen().len(), 2);
     assert!(server.heads()[0].starts_with("GET /old HTTP/1.1\r\n"));
 }
 
@@ -107,7 +127,8 @@ fn version_2_over_plain_http_is_http11_with_a_hint() {
     let server = Server::echo();
     let run = http(&[H2, &server.url("/p")]).run().success();
     assert!(
-        run.stderr_str().contains("use --http-version=2-prior-knowledge"),
+        run.stderr_str()
+            .contains("use --http-version=2-prior-knowledge"),
         "{}",
         run.context()
     );
@@ -117,25 +138,37 @@ fn version_2_over_plain_http_is_http11_with_a_hint() {
 #[test]
 fn prior_knowledge_speaks_h2c_and_says_so() {
     let server = H2Server::plain(|r| H2Reply::json(&format!(r#"{{"got": {}}}"#, r.body_str())));
-    let run = http(&["-v", "-m", PRIOR, "POST", &server.url("/post"), "a=b", "n:=1"])
+    let run = http(&["-v", PRIOR, "POST", &server.url("/post"), "a=b", "n:=1"])
         .run()
         .success();
     let out = run.stdout_str();
-    assert!(out.starts_with("POST /post HTTP/2\n:authority: "), "{}", run.context());
-    assert!(out.contains("content-length: 17\n"), "{}", run.context());
-    assert!(out.contains("\nProtocol: HTTP/2 (prior knowledge)\n"), "{}", run.context());
+    assert!(
+        out.starts_with("POST /post HTTP/2\r\n:authority: "),
+        "{}",
+        run.context()
+    );
+    assert!(out.contains("content-length: 18\r\n"), "{}", run.context());
     let seen = server.request();
     assert_eq!(seen.method, "POST");
     assert_eq!(seen.scheme.as_deref(), Some("http"));
     assert_eq!(seen.body_str(), r#"{"a": "b", "n": 1}"#);
     assert_eq!(seen.header("content-type"), Some("application/json"));
+    let run = http(&["-m", PRIOR, &server.url("/m")]).run().success();
+    assert!(
+        run.stdout_str()
+            .contains("\nProtocol: HTTP/2 (prior knowledge)\n"),
+        "{}",
+        run.context()
+    );
 }
 
 #[test]
 fn prior_knowledge_over_tls_needs_no_alpn_choice() {
     let pki = Pki::new();
     let server = tls_server(&pki, |_| H2Reply::text("hi"));
-    let run = http(&[&pki.verify(), PRIOR, &server.url("/")]).run().success();
+    let run = http(&[&pki.verify(), PRIOR, &server.url("/")])
+        .run()
+        .success();
     assert_eq!(run.stdout_str(), "hi");
     assert_eq!(server.alpn(), vec![Some(b"h2".to_vec())]);
 }
@@ -146,7 +179,11 @@ fn a_server_without_h2c_is_named() {
         "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
     );
     let run = http(&[PRIOR, &server.url("/")]).run();
-    assert_failed(&run, 1, &["answered in HTTP/1.1", "--http-version=2-prior-knowledge"]);
+    assert_failed(
+        &run,
+        1,
+        &["answered in HTTP/1.1", "--http-version=2-prior-knowledge"],
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -161,7 +198,9 @@ fn redirects_reuse_the_connection_and_strip_credentials_across_origins() {
         "/start" => H2Reply::redirect(302, "/next"),
         _ => H2Reply::redirect(302, &to),
     });
-    let run = http(&[PRIOR, "-F", "-a", "u:p", &server.url("/start")]).run().success();
+    let run = http(&[PRIOR, "-F", "-a", "u:p", &server.url("/start")])
+        .run()
+        .success();
     assert_eq!(run.stdout_str(), "there");
     let first = server.requests();
     assert_eq!(first.len(), 2);
@@ -173,14 +212,20 @@ fn redirects_reuse_the_connection_and_strip_credentials_across_origins() {
 
 fn md5_hex(s: &str) -> String {
     use md5::{Digest, Md5};
-    Md5::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Md5::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The `k="v"` or `k=v` parameter of a digest answer.
 fn param<'a>(value: &'a str, key: &str) -> &'a str {
     value
         .split(", ")
-        .find_map(|p| p.trim_start_matches("Digest ").strip_prefix(&format!("{key}=")))
+        .find_map(|p| {
+            p.trim_start_matches("Digest ")
+                .strip_prefix(&format!("{key}="))
+        })
         .map(|v| v.trim_matches('"'))
         .unwrap_or_default()
 }
@@ -240,11 +285,22 @@ fn a_refused_stream_is_retried_even_for_post() {
         0 => H2Reply::refuse(Reason::REFUSED_STREAM),
         _ => H2Reply::text("second"),
     });
-    let run = http(&[PRIOR, "--retries=1", "--retry-backoff=0", "POST", &server.url("/"), "a=1"])
-        .run()
-        .success();
+    let run = http(&[
+        PRIOR,
+        "--retries=1",
+        "--retry-backoff=0",
+        "POST",
+        &server.url("/"),
+        "a=1",
+    ])
+    .run()
+    .success();
     assert_eq!(run.stdout_str(), "second");
-    assert!(run.stderr_str().contains("REFUSED_STREAM"), "{}", run.context());
+    assert!(
+        run.stderr_str().contains("REFUSED_STREAM"),
+        "{}",
+        run.context()
+    );
     assert_eq!(server.requests().len(), 2);
 }
 
@@ -272,16 +328,27 @@ fn resets_and_goaway_are_worded_with_their_codes() {
     assert_failed(
         &run,
         1,
-        &[&server.authority(), "reset the HTTP/2 stream: ENHANCE_YOUR_CALM"],
+        &[
+            &server.authority(),
+            "reset the HTTP/2 stream: ENHANCE_YOUR_CALM",
+        ],
     );
     let run = http(&[PRIOR, &server.url("/away")]).run();
-    assert_failed(&run, 1, &["closed the HTTP/2 connection (GOAWAY): PROTOCOL_ERROR"]);
+    assert_failed(
+        &run,
+        1,
+        &["closed the HTTP/2 connection (GOAWAY): PROTOCOL_ERROR"],
+    );
 }
 
 #[test]
 fn a_stalled_body_hits_the_read_timeout() {
     let (gate, opener) = gate();
-    let server = H2Server::plain(move |_| H2Reply::text("start").then_wait(gate.clone()).then_data("end"));
+    let server = H2Server::plain(move |_| {
+        H2Reply::text("start")
+            .then_wait(gate.clone())
+            .then_data("end")
+    });
     let run = http(&[PRIOR, "--timeout=0.5", &server.url("/")]).run();
     opener.open();
     assert_eq!(run.code, 2, "{}", run.context());
@@ -298,7 +365,7 @@ fn an_upload_stalled_by_flow_control_hits_the_read_timeout() {
     let server = H2Server::with_options(None, options, move |_| {
         H2Reply::ok().then_wait(gate.clone())
     });
-    let run = http(&[PRIOR, "--timeout=0.5", "POST", &server.url("/up"), "@-"])
+    let run = http(&[PRIOR, "--timeout=0.5", "POST", &server.url("/up")])
         .stdin(content(1 << 20))
         .run();
     opener.open();
@@ -309,7 +376,8 @@ fn an_upload_stalled_by_flow_control_hits_the_read_timeout() {
 #[test]
 fn max_time_bounds_an_h2_exchange() {
     let (gate, opener) = gate();
-    let server = H2Server::plain(move |_| H2Reply::text("a").then_wait(gate.clone()).then_data("b"));
+    let server =
+        H2Server::plain(move |_| H2Reply::text("a").then_wait(gate.clone()).then_data("b"));
     let started = Instant::now();
     let run = http(&[PRIOR, "--max-time=0.5", &server.url("/")]).run();
     opener.open();
@@ -338,10 +406,14 @@ fn stream_shows_frames_as_they_arrive() {
 #[test]
 fn the_head_is_shown_while_the_body_is_held() {
     let (gate, opener) = gate();
-    let server = H2Server::plain(move |_| H2Reply::text("body").then_wait(gate.clone()).then_data("rest"));
+    let server = H2Server::plain(move |_| {
+        H2Reply::text("body")
+            .then_wait(gate.clone())
+            .then_data("rest")
+    });
     let mut running = http(&[PRIOR, "-p", "hb", "--pretty=none", &server.url("/")]).spawn();
     let shown = running.wait_stdout("content-type");
-    assert!(String::from_utf8_lossy(&shown).starts_with("HTTP/2 200\n"));
+    assert!(String::from_utf8_lossy(&shown).starts_with("HTTP/2 200\r\n"));
     opener.open();
     let run = running.wait().success();
     assert!(run.stdout_str().ends_with("bodyrest"), "{}", run.context());
@@ -349,14 +421,23 @@ fn the_head_is_shown_while_the_body_is_held() {
 
 #[test]
 fn request_bodies_stream_and_chunked_sends_no_length() {
-    let server = H2Server::plain(|r| H2Reply::text(&format!("{} {:?}", r.body.len(), r.header("content-length"))));
+    let server = H2Server::plain(|r| {
+        H2Reply::text(&format!(
+            "{} {:?}",
+            r.body.len(),
+            r.header("content-length")
+        ))
+    });
     let big = content(3 << 20);
-    let run = http(&[PRIOR, "-b", "POST", &server.url("/a"), "@-"])
+    let run = http(&[PRIOR, "-b", "POST", &server.url("/a")])
         .stdin(big.clone())
         .run()
         .success();
-    assert_eq!(run.stdout_str(), format!("{} Some(\"{}\")", big.len(), big.len()));
-    let run = http(&[PRIOR, "-b", "--chunked", "POST", &server.url("/b"), "@-"])
+    assert_eq!(
+        run.stdout_str(),
+        format!("{} Some(\"{}\")", big.len(), big.len())
+    );
+    let run = http(&[PRIOR, "-b", "--chunked", "POST", &server.url("/b")])
         .stdin(big.clone())
         .run()
         .success();
@@ -377,7 +458,9 @@ fn a_compressed_response_is_decoded() {
             .body(gz.clone())
             .header("content-encoding", "gzip")
     });
-    let run = http(&[PRIOR, "-b", "--pretty=none", &server.url("/")]).run().success();
+    let run = http(&[PRIOR, "-b", "--pretty=none", &server.url("/")])
+        .run()
+        .success();
     assert_eq!(run.stdout_str(), "{\"zipped\": true}");
 }
 
@@ -391,9 +474,16 @@ fn cutting_server(body: Arc<Vec<u8>>, cut: usize, gate: Gate) -> H2Server {
     let served = Mutex::new(false);
     H2Server::plain(move |r| {
         if let Some(range) = r.header("range") {
-            let from: usize = range.trim_start_matches("bytes=").trim_end_matches('-').parse().unwrap();
+            let from: usize = range
+                .trim_start_matches("bytes=")
+                .trim_end_matches('-')
+                .parse()
+                .unwrap();
             return H2Reply::status(206)
-                .header("content-range", &format!("bytes {from}-{}/{}", body.len() - 1, body.len()))
+                .header(
+                    "content-range",
+                    &format!("bytes {from}-{}/{}", body.len() - 1, body.len()),
+                )
                 .body(body[from..].to_vec())
                 .with_length();
         }
@@ -470,7 +560,8 @@ fn ctrl_c_during_an_h2_download_keeps_a_resumable_file() {
     let run = running.wait().assert_code(130);
     opener.open();
     assert!(
-        run.stderr_str().contains("3000 of 10000 bytes saved in out.bin; resume with: http -d -c"),
+        run.stderr_str()
+            .contains("3000 of 10000 bytes saved in out.bin; resume with: http -d -c"),
         "{}",
         run.context()
     );
@@ -492,17 +583,41 @@ fn an_unknown_ca_is_refused_over_h2() {
 #[test]
 fn client_certificates_and_tls_pinning_work_over_h2() {
     let pki = Pki::new();
-    let config = pki.leaf().config_with(Versions::Tls12Only, Some(&pki.ca_der));
+    let config = pki
+        .leaf()
+        .config_with(Versions::Tls12Only, Some(&pki.ca_der));
     let server = H2Server::tls(config, |_| H2Reply::text("mutual"));
-    let (cert, key) = (pki.client_cert.display().to_string(), pki.client_key.display().to_string());
-    let run = http(&[&pki.verify(), H2, "--ssl=tls1.2", "--cert", &cert, "--cert-key", &key, &server.url("/")])
-        .run()
-        .success();
+    let (cert, key) = (
+        pki.client_cert.display().to_string(),
+        pki.client_key.display().to_string(),
+    );
+    let run = http(&[
+        &pki.verify(),
+        H2,
+        "--ssl=tls1.2",
+        "--cert",
+        &cert,
+        "--cert-key",
+        &key,
+        &server.url("/"),
+    ])
+    .run()
+    .success();
     assert_eq!(run.stdout_str(), "mutual");
     // Without the certificate the handshake fails; pinned to TLS 1.3 there is no common version.
     let run = http(&[&pki.verify(), H2, &server.url("/")]).run();
     assert_eq!(run.code, 1, "{}", run.context());
-    let run = http(&[&pki.verify(), H2, "--ssl=tls1.3", "--cert", &cert, "--cert-key", &key, &server.url("/")]).run();
+    let run = http(&[
+        &pki.verify(),
+        H2,
+        "--ssl=tls1.3",
+        "--cert",
+        &cert,
+        "--cert-key",
+        &key,
+        &server.url("/"),
+    ])
+    .run();
     assert_eq!(run.code, 1, "{}", run.context());
     assert_eq!(server.requests().len(), 1);
 }
@@ -516,7 +631,11 @@ fn h2_goes_through_a_connect_proxy() {
     let run = http(&[&pki.verify(), H2, "-v", "--proxy", &flag, &server.url("/t")])
         .run()
         .success();
-    assert!(run.stdout_str().contains("GET /t HTTP/2\n"), "{}", run.context());
+    assert!(
+        run.stdout_str().contains("GET /t HTTP/2\r\n"),
+        "{}",
+        run.context()
+    );
     assert!(run.stdout_str().ends_with("tunnelled"), "{}", run.context());
     proxy.single_connect(server.port);
     assert_eq!(server.alpn(), vec![Some(b"h2".to_vec())]);
@@ -526,12 +645,17 @@ fn h2_goes_through_a_connect_proxy() {
 fn meta_shows_the_phases_of_an_h2_exchange() {
     let pki = Pki::new();
     let server = tls_server(&pki, |_| H2Reply::text("m"));
-    let run = http(&[&pki.verify(), H2, "-m", &server.url("/")]).run().success();
+    let run = http(&[&pki.verify(), H2, "-m", &server.url("/")])
+        .run()
+        .success();
     let out = run.stdout_str();
     assert!(out.contains("tls "), "{out}");
     assert!(out.contains("first byte"), "{out}");
     assert!(out.contains("Protocol: HTTP/2 (ALPN)"), "{out}");
-    assert!(out.contains(&format!("Remote address: 127.0.0.1:{}", server.port)), "{out}");
+    assert!(
+        out.contains(&format!("Remote address: 127.0.0.1:{}", server.port)),
+        "{out}"
+    );
 }
 
 #[test]
@@ -545,6 +669,10 @@ fn a_request_file_reuses_one_h2_connection() {
     let cmd = http(&[PRIOR, "-b", "--file", "api.http"]).home_file("api.http", file);
     let home = cmd.home().to_path_buf();
     let run = cmd.current_dir(&home).run().success();
-    assert!(run.stdout_str().contains("/one") && run.stdout_str().contains("/two"), "{}", run.context());
+    assert!(
+        run.stdout_str().contains("/one") && run.stdout_str().contains("/two"),
+        "{}",
+        run.context()
+    );
     assert_eq!(server.connections(), 1);
 }

@@ -1,6 +1,7 @@
 //! Test harness for the `http` / `https` binaries: hermetic command runs
 //! (pipes or a real pseudo-terminal), a recording HTTP server, a raw
-//! scripted TCP server, a TLS server with a per-test PKI, CONNECT,
+//! scripted TCP server, a TLS server with a per-test PKI, an HTTP/2 server
+//! (h2c and TLS) with frame-level control, CONNECT,
 //! forwarding (absolute-form) and SOCKS proxies, and gates for sleep-free
 //! synchronisation.
 //!
@@ -18,6 +19,7 @@ mod cmd;
 mod expect;
 mod forward;
 mod gate;
+mod h2;
 mod listener;
 mod proxy;
 mod pty;
@@ -26,6 +28,7 @@ mod server;
 mod socks;
 mod tls;
 
+pub use self::h2::{H2Options, H2Reply, H2Request, H2Server};
 pub use bytes::{contains, has_esc, strip_ansi};
 pub use cmd::{http, https, Cmd, Run, Running, TIMEOUT};
 pub use expect::{assert_error, assert_ok, ok_server};
