@@ -7,6 +7,8 @@
 #   HTTP_BIN=/path/to/http bench/download.sh   # skip the build (bench/run.sh does this)
 #   XH_BIN=/path/to/xh bench/download.sh       # add `xh -d -o OUT URL` to the runs
 #                                              # (cargo install --locked xh --root DIR)
+#   BASE_BIN=/path/to/old/http bench/download.sh   # add an earlier build of http: did a
+#                                                  # change slow the download down?
 #
 # What it does:
 #   - writes a DOWNLOAD_MB MiB file of incompressible bytes to a temp dir (it stays in the page
@@ -101,6 +103,7 @@ declare -A CMD TIMES MEDIAN MIN RSS
 add() { names+=("$1"); CMD[$1]=$2; TIMES[$1]=""; }
 
 add "http -d" "$HTTP -d -o $OUT $URL 2>/dev/null"
+[[ -n ${BASE_BIN:-} ]] && add "base http -d" "$(q "$BASE_BIN") -d -o $OUT $URL 2>/dev/null"
 have curl && add "curl -s -o" "curl -s -o $OUT $URL"
 [[ -n ${XH_BIN:-} ]] && add "xh -d -o" "$(q "$XH_BIN") -d -o $OUT $URL 2>/dev/null"
 add "cat" "cat $SRC > $OUT"
@@ -161,5 +164,6 @@ echo
 echo "ratios of median wall time (below 1x: http is faster):"
 ratio "http -d" "curl -s -o" "http -d / curl -s -o"
 ratio "http -d" "xh -d -o" "http -d / xh -d -o"
+ratio "http -d" "base http -d" "http -d / BASE_BIN's"
 ratio "http -d" "cat" "http -d / cat (disk ceiling)"
 ratio "http -d, bar on a pty" "http -d -q, on a pty" "progress bar cost (bar / no bar)"

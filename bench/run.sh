@@ -7,6 +7,8 @@
 #   HTTP_BIN=/path/to/http bench/run.sh    # skip the build, benchmark that binary
 #   XH_BIN=/path/to/xh bench/run.sh        # add xh to every case (and to bench/download.sh);
 #                                          # get it with: cargo install --locked xh --root DIR
+#   BASE_BIN=/path/to/old/http bench/run.sh  # add an earlier build of http to cases 0, 1 and 4,
+#                                            # side by side: did a change slow them down?
 #
 # What it does:
 #   - `cargo build --release` (unless HTTP_BIN is set);
@@ -55,6 +57,8 @@ fi
 work_prefix=http-bench
 # shellcheck source=bench/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# shellcheck source=bench/measure.sh
+source "$(dirname "${BASH_SOURCE[0]}")/measure.sh"
 
 if ! have python3; then
     note "bench: python3 is required (file generation and the static server)"
@@ -74,20 +78,8 @@ fi
 [[ -x $http_bin ]] || { note "bench: no binary at $http_bin"; exit 1; }
 
 # ----------------------------------------------------------------- the tools
-missing=()
 have curl || missing+=("curl")
 have jq || missing+=("jq")
-
-rss_mode=python
-if [[ -x /usr/bin/time ]]; then
-    if /usr/bin/time -v true >/dev/null 2>&1; then
-        rss_mode=time-v
-    elif /usr/bin/time -f %M true >/dev/null 2>&1; then
-        rss_mode=time-f
-    fi
-else
-    missing+=("/usr/bin/time (peak RSS from Python's resource module instead)")
-fi
 
 # ----------------------------------------------------------------- the files
 note "bench: generating test files in $work"
@@ -133,97 +125,6 @@ base="http://127.0.0.1:$port"
 small_url="$base/small.json"
 big_url="$base/big.json"
 
-# ----------------------------------------------------------------- measuring
-# time_once CMD: wall time of one run in microseconds (the command must exit 0).
-# EPOCHREALTIME (bash 5) costs no fork; older shells fall back to date.
-time_once() {
-    local t0 t1
-    if [[ -n ${EPOCHREALTIME:-} ]]; then
-        t0=${EPOCHREALTIME/./}
-        eval "$1"
-        t1=${EPOCHREALTIME/./}
-    else
-        t0=$(($(date +%s%N) / 1000))
-        eval "$1"
-        t1=$(($(date +%s%N) / 1000))
-    fi
-    echo $((10#$t1 - 10#$t0))
-}
-
-# rss_kb CMD: peak resident set size of one run of CMD, in KiB.
-rss_kb() {
-    local out=$work/rss.txt
-    case $rss_mode in
-    time-v)
-        eval "/usr/bin/time -v -o \"\$out\" $1"
-        awk -F': *' '/Maximum resident set size/ {print $2}' "$out"
-        ;;
-    time-f)
-        eval "/usr/bin/time -f %M -o \"\$out\" $1"
-        tail -n 1 "$out"
-        ;;
-    *)
-        python3 -c 'import resource, subprocess, sys
-subprocess.run(sys.argv[1], shell=True, check=True)
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$1"
-        ;;
-    esac
-}
-
-median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
-minimum() { sort -n | head -n 1; }
-
-declare -A MEDIAN MIN RSS
-rows=()
-
-# bench_set RUNS NAME CMD [NAME CMD]...: warm each up, then run them in turn RUNS times, so
-# that a slow spell of this shared machine hits every command alike.
-bench_set() {
-    local runs=$1 i j
-    shift
-    local -a names=() cmds=()
-    while (($#)); do
-        names+=("$1")
-        cmds+=("$2")
-        shift 2
-    done
-    local -A times=()
-    for j in "${!cmds[@]}"; do eval "${cmds[$j]}"; done
-    for ((i = 0; i < runs; i++)); do
-        for j in "${!cmds[@]}"; do
-            times[$j]+="$(time_once "${cmds[$j]}") "
-        done
-    done
-    for j in "${!cmds[@]}"; do
-        # shellcheck disable=SC2086
-        record "${names[$j]}" "${cmds[$j]}" "$runs" ${times[$j]}
-    done
-}
-
-
-record() {
-    local name=$1 cmd=$2 runs=$3
-    shift 3
-    MEDIAN[$name]=$(printf '%s\n' "$@" | median)
-    MIN[$name]=$(printf '%s\n' "$@" | minimum)
-    RSS[$name]=$(rss_kb "$cmd")
-    rows+=("$name|$runs|$cmd")
-}
-
-fmt_time() { # microseconds -> "12.3 ms" / "1.234 s"
-    awk -v us="$1" 'BEGIN { if (us >= 1000000) printf "%.3f s", us / 1e6; else printf "%.2f ms", us / 1e3 }'
-}
-
-ratio() { # NAME_A NAME_B CASE LABEL
-    if [[ -n ${MEDIAN[$1]:-} && -n ${MEDIAN[$2]:-} ]]; then
-        awk -v a="${MEDIAN[$1]}" -v b="${MEDIAN[$2]}" -v ra="${RSS[$1]}" -v rb="${RSS[$2]}" \
-            -v c="$3" -v l="$4" \
-            'BEGIN { printf "%-24s %s = %.2fx   (peak RSS %.2fx)\n", c, l, a / b, ra / rb }'
-    fi
-}
-
-q() { printf '%q' "$1"; }
-
 HTTP=$(q "$http_bin")
 OUT=$(q "$work/out.json")
 # curl writes its own file: rewriting a 50 MB file another process just wrote (truncate, page
@@ -242,6 +143,7 @@ fi
 
 # ----------------------------------------------------------------- the cases
 XH=$(q "${XH_BIN:-xh}")
+BASEBIN=$(q "${BASE_BIN:-http}")
 
 # case NAME...: the commands of one case (curl/jq rows only when installed, xh when given).
 run_case() {
@@ -252,6 +154,7 @@ run_case() {
         case $1 in
         curl:* | jq:*) have "${1%%:*}" && args+=("$2" "$3") ;;
         xh:*) [[ -n ${XH_BIN:-} ]] && args+=("$2" "$3") ;;
+        base:*) [[ -n ${BASE_BIN:-} ]] && args+=("$2" "$3") ;;
         *) args+=("$2" "$3") ;;
         esac
         shift 3
@@ -263,11 +166,13 @@ if [[ $REQFILE_ONLY != 1 ]]; then
 note "bench: case 0, --version x $SMALL_RUNS (start-up: no network, no file)"
 run_case "$SMALL_RUNS" \
     http: "0 http --version" "$HTTP --version > /dev/null" \
+    base: "0 base --version" "$BASEBIN --version > /dev/null" \
     curl: "0 curl --version" "curl --version > /dev/null"
 
 note "bench: case 1, small GET x $SMALL_RUNS"
 run_case "$SMALL_RUNS" \
     http: "1 http small" "$HTTP -b $(q "$small_url") > /dev/null" \
+    base: "1 base small" "$BASEBIN -b $(q "$small_url") > /dev/null" \
     curl: "1 curl small" "curl -s $(q "$small_url") > /dev/null" \
     xh: "1 xh small" "$XH -b $(q "$small_url") > /dev/null"
 
@@ -340,6 +245,8 @@ ratio "1 http small" "1 curl small" "1 small GET:" "http/curl"
 ratio "2 http --pretty=all" "2 jq -C ." "2 ${BIG_MB} MB coloured:" "http/jq"
 ratio "3 http --pretty=none" "3 curl -s" "3 ${BIG_MB} MB raw:" "http/curl"
 ratio "1 http small" "1 xh small" "1 small GET:" "http/xh"
+ratio "0 http --version" "0 base --version" "0 --version:" "http/BASE_BIN"
+ratio "1 http small" "1 base small" "1 small GET:" "http/BASE_BIN"
 ratio "2 http --pretty=all" "2 xh --pretty=all" "2 ${BIG_MB} MB coloured:" "http/xh"
 ratio "3 http --pretty=none" "3 xh --pretty=none" "3 ${BIG_MB} MB raw:" "http/xh"
 ratio "5 http --file" "5 http x$REQFILE_N runs" "5 $REQFILE_N GETs, one file:" "file/separate runs"
@@ -358,5 +265,5 @@ fi
 # Its own file, server and report (run it alone with bench/download.sh).
 if [[ ${DOWNLOAD_MB:-1024} != 0 ]]; then
     echo
-    HTTP_BIN=$http_bin XH_BIN=${XH_BIN:-} "$root/bench/download.sh"
+    HTTP_BIN=$http_bin XH_BIN=${XH_BIN:-} BASE_BIN=${BASE_BIN:-} "$root/bench/download.sh"
 fi

@@ -171,6 +171,8 @@ pub struct ResponseBody {
     explain: Explain,
     /// Bytes read so far (`message::Wire::body`).
     count: Arc<AtomicU64>,
+    /// A failure met after some bytes were copied: reported by the next read.
+    pending_error: Option<io::Error>,
 }
 
 impl ResponseBody {
@@ -188,25 +190,33 @@ impl ResponseBody {
             limits,
             explain,
             count,
+            pending_error: None,
         }
     }
 
-    /// The next DATA frame's bytes; `None` at the end of the stream. Trailers are skipped.
-    fn next_data(&mut self) -> io::Result<Option<Bytes>> {
+    /// The next DATA frame's bytes: waiting for one (within the limits) when `wait`, else only
+    /// one already received. Trailers are skipped.
+    fn next_data(&mut self, wait: bool) -> io::Result<Next> {
         loop {
             let Some(body) = self.body.as_mut() else {
-                return Ok(None);
+                return Ok(Next::End);
             };
             if body.is_end_stream() {
                 self.body = None;
-                return Ok(None);
+                return Ok(Next::End);
             }
-            let frame = wait(&self.rt, body.frame(), &self.limits, None)
-                .map_err(|k| (self.explain)(BodyError::Timeout(k)))?;
+            let frame = match wait {
+                true => wait_for(&self.rt, body.frame(), &self.limits)
+                    .map_err(|k| (self.explain)(BodyError::Timeout(k)))?,
+                false => match self.rt.block_on(ready_now(body.frame())) {
+                    Some(frame) => frame,
+                    None => return Ok(Next::NotYet),
+                },
+            };
             match frame {
                 None => {
                     self.body = None;
-                    return Ok(None);
+                    return Ok(Next::End);
                 }
                 Some(Err(e)) => {
                     self.body = None;
@@ -215,7 +225,7 @@ impl ResponseBody {
                 Some(Ok(frame)) => {
                     if let Ok(data) = frame.into_data() {
                         if !data.is_empty() {
-                            return Ok(Some(data));
+                            return Ok(Next::Data(data));
                         }
                     }
                 }
@@ -224,22 +234,58 @@ impl ResponseBody {
     }
 }
 
+/// What a look for the next frame found.
+enum Next {
+    Data(Bytes),
+    End,
+    /// Nothing has arrived yet (only when not waiting).
+    NotYet,
+}
+
+fn wait_for<F: Future>(rt: &Runtime, fut: F, limits: &Limits) -> Result<F::Output, TimeoutKind> {
+    wait(rt, fut, limits, None)
+}
+
+/// `fut`'s output if it is ready at once, without letting the runtime wait.
+async fn ready_now<F: Future>(fut: F) -> Option<F::Output> {
+    let mut fut = pin!(fut);
+    std::future::poll_fn(|cx| Poll::Ready(match fut.as_mut().poll(cx) {
+        Poll::Ready(out) => Some(out),
+        Poll::Pending => None,
+    }))
+    .await
+}
+
 impl Read for ResponseBody {
+    /// Fills `buf` from the frames already received (a download writes in large pieces, not
+    /// one per DATA frame), waiting only while nothing has been copied.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if buf.is_empty() {
-            return Ok(0);
+        let mut filled = 0;
+        while filled < buf.len() {
+            if self.piece.is_empty() {
+                match self.next_data(filled == 0) {
+                    Ok(Next::Data(data)) => self.piece = data,
+                    Ok(Next::End | Next::NotYet) => break,
+                    // What was copied goes first; the error comes with the next read.
+                    Err(e) if filled > 0 => {
+                        self.pending_error = Some(e);
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            let n = (buf.len() - filled).min(self.piece.len());
+            buf[filled..filled + n].copy_from_slice(&self.piece[..n]);
+            self.piece.advance(n);
+            filled += n;
         }
-        if self.piece.is_empty() {
-            match self.next_data()? {
-                Some(data) => self.piece = data,
-                None => return Ok(0),
+        if filled == 0 {
+            if let Some(e) = self.pending_error.take() {
+                return Err(e);
             }
         }
-        let n = buf.len().min(self.piece.len());
-        buf[..n].copy_from_slice(&self.piece[..n]);
-        self.piece.advance(n);
-        self.count.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
+        self.count.fetch_add(filled as u64, Ordering::Relaxed);
+        Ok(filled)
     }
 }
 
