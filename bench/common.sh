@@ -18,3 +18,12 @@ trap cleanup EXIT
 
 note() { printf '%s\n' "$*" >&2; }
 have() { command -v "$1" >/dev/null 2>&1; }
+
+# stage_bin PATH NAME: a copy of the binary at PATH in the work dir, whose path is printed.
+# Every binary measured is read the same way: one freshly written by the linker sits in the
+# page cache in smaller pieces than a copied (installed) one, and took about 10% longer to
+# start here (more page faults), which would show as a difference between two builds.
+stage_bin() {
+    cp "$1" "$work/$2"
+    printf '%s\n' "$work/$2"
+}

@@ -47,6 +47,8 @@ else
     http_bin=$root/target/release/http
 fi
 [[ -x $http_bin ]] || { note "bench: no binary at $http_bin"; exit 1; }
+http_bin=$(stage_bin "$http_bin" http)
+[[ -n ${BASE_BIN:-} ]] && BASE_BIN=$(stage_bin "$BASE_BIN" http-base)
 
 note "bench: writing a ${DOWNLOAD_MB} MiB file"
 python3 - "$work/big.bin" "$DOWNLOAD_MB" <<'PY'
@@ -154,8 +156,9 @@ echo "file: $size bytes (${DOWNLOAD_MB} MiB), page-cached; server: Python socket
 echo
 printf '%-24s %5s %10s %10s %11s %11s   %s\n' "command" "runs" "median" "min" "rate" "peak RSS" "command line"
 for name in "${names[@]}"; do
-    shown=${CMD[$name]//$work/\$TMP}
-    shown=${shown//$HTTP/http}
+    shown=${CMD[$name]//$HTTP/http}
+    [[ -n ${BASE_BIN:-} ]] && shown=${shown//$(q "$BASE_BIN")/http-base}
+    shown=${shown//$work/\$TMP}
     shown=${shown//$url/\$URL}
     printf '%-24s %5s %10s %10s %11s %7s KiB   %s\n' "$name" "$RUNS" "$(fmt_time "${MEDIAN[$name]}")" \
         "$(fmt_time "${MIN[$name]}")" "$(rate "${MEDIAN[$name]}")" "${RSS[$name]}" "$shown"

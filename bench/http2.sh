@@ -48,6 +48,7 @@ else
     http_bin=$root/target/release/http
 fi
 [[ -x $http_bin ]] || { note "bench: no binary at $http_bin"; exit 1; }
+http_bin=$(stage_bin "$http_bin" http)
 
 # ----------------------------------------------------------------- files and server
 mkdir -p "$work/srv" "$work/nginx"

@@ -76,6 +76,8 @@ else
     http_bin=$root/target/release/http
 fi
 [[ -x $http_bin ]] || { note "bench: no binary at $http_bin"; exit 1; }
+http_bin=$(stage_bin "$http_bin" http)
+[[ -n ${BASE_BIN:-} ]] && BASE_BIN=$(stage_bin "$BASE_BIN" http-base)
 
 # ----------------------------------------------------------------- the tools
 have curl || missing+=("curl")
@@ -230,8 +232,9 @@ printf '%-22s %5s %12s %12s %12s   %s\n' "case" "runs" "median" "min" "peak RSS"
 printf '%-22s %5s %12s %12s %12s   %s\n' "----" "----" "------" "---" "--------" "-------"
 for row in "${rows[@]}"; do
     IFS='|' read -r name runs cmd <<<"$row"
-    shown=${cmd//$work/\$TMP}
-    shown=${shown//$(q "$http_bin")/http}
+    shown=${cmd//$(q "$http_bin")/http}
+    [[ -n ${BASE_BIN:-} ]] && shown=${shown//$(q "$BASE_BIN")/http-base}
+    shown=${shown//$work/\$TMP}
     shown=${shown//$base/\$BASE}
     [[ -n ${port2:-} ]] && shown=${shown//http:\/\/127.0.0.1:$port2/\$BASE2}
     ((${#shown} > 120)) && shown="${shown:0:120}..."

@@ -397,7 +397,14 @@ impl Client {
                 Err(f) => (Err(f), false),
             },
         };
-        let sent = conn.and_then(|conn| self.h2_exchange(req, key, conn, reused));
+        let mut sent = conn.and_then(|conn| self.h2_exchange(req, key.clone(), conn, reused));
+        if let Err(h2::Fail::Stale) = sent {
+            sent = match self.h2_connect(req, &key) {
+                Ok(h2::Connected::H2(conn)) => self.h2_exchange(req, key, conn, false),
+                Ok(h2::Connected::Http11) => return None,
+                Err(f) => Err(f),
+            };
+        }
         Some(sent.map_err(|f| self.h2_failure(f, req)))
     }
 
@@ -434,14 +441,12 @@ impl Client {
                 let proxy = self.tunnel(&req.url, false);
                 return self.failure(e, req, proxy.as_deref());
             }
+            // Only connecting (TLS) does I/O of its own: nothing was sent; a certificate
+            // that was refused will be refused again.
             h2::Fail::Io(io) => {
-                let o = self.tap.snapshot();
-                let connect_phase = o.timings.connected.is_none();
-                (
-                    io_failure(io, &host, &host_and_port(&req.url), &self.net),
-                    connect_phase,
-                    true,
-                )
+                let tls = io.get_ref().is_some_and(|e| e.is::<rustls::Error>());
+                let error = io_failure(io, &host, &host_and_port(&req.url), &self.net);
+                (error, true, !tls)
             }
             h2::Fail::Timeout(kind) => {
                 let secs = match kind {
@@ -472,6 +477,11 @@ impl Client {
                 (error, unprocessed, !h2::words::not_http2(&first))
             }
             h2::Fail::Usage(e) => (e, false, false),
+            h2::Fail::Stale => (
+                Failure::Network(format!("the connection to {host} closed")).into(),
+                true,
+                true,
+            ),
         };
         SendFailure {
             error,

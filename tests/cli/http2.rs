@@ -676,3 +676,55 @@ fn a_request_file_reuses_one_h2_connection() {
     );
     assert_eq!(server.connections(), 1);
 }
+
+#[test]
+fn the_version_can_be_a_config_default_and_a_flag_overrides_it() {
+    let server = H2Server::plain(|_| H2Reply::text("from config"));
+    let config = r#"{"default_options": ["--http-version=2-prior-knowledge"]}"#;
+    let run = http(&["-h", &server.url("/")])
+        .home_file(".config/http/config.json", config)
+        .run()
+        .success();
+    assert!(
+        run.stdout_str().starts_with("HTTP/2 200\r\n"),
+        "{}",
+        run.context()
+    );
+    let plain = Server::start(|_| Reply::text("old"));
+    let run = http(&["--http-version=1.1", &plain.url("/")])
+        .home_file(".config/http/config.json", config)
+        .run()
+        .success();
+    assert_eq!(run.stdout_str(), "old");
+}
+
+#[test]
+fn an_unknown_version_is_a_usage_error_before_anything_is_sent() {
+    let server = H2Server::plain(|_| H2Reply::ok());
+    let run = http(&["--http-version=3", &server.url("/")]).run();
+    assert_eq!(run.code, 1, "{}", run.context());
+    let err = run.stderr_str();
+    assert_eq!(err.lines().count(), 1, "{}", run.context());
+    assert!(
+        err.contains("--http-version") && err.contains("2-prior-knowledge"),
+        "{err}"
+    );
+    assert_eq!(server.connections(), 0);
+}
+
+#[test]
+fn write_out_reports_the_version_and_sizes_of_an_h2_exchange() {
+    let server = H2Server::plain(|_| H2Reply::text("12345"));
+    let run = http(&[
+        PRIOR,
+        "-b",
+        "-w",
+        "%{http_version} %{http_code} %{size_upload} %{size_download}\\n",
+        "POST",
+        &server.url("/w"),
+    ])
+    .stdin("abc")
+    .run()
+    .success();
+    assert_eq!(run.stdout_str(), "123452 200 3 5\n", "{}", run.context());
+}

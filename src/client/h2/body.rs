@@ -249,10 +249,12 @@ fn wait_for<F: Future>(rt: &Runtime, fut: F, limits: &Limits) -> Result<F::Outpu
 /// `fut`'s output if it is ready at once, without letting the runtime wait.
 async fn ready_now<F: Future>(fut: F) -> Option<F::Output> {
     let mut fut = pin!(fut);
-    std::future::poll_fn(|cx| Poll::Ready(match fut.as_mut().poll(cx) {
-        Poll::Ready(out) => Some(out),
-        Poll::Pending => None,
-    }))
+    std::future::poll_fn(|cx| {
+        Poll::Ready(match fut.as_mut().poll(cx) {
+            Poll::Ready(out) => Some(out),
+            Poll::Pending => None,
+        })
+    })
     .await
 }
 

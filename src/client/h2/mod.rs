@@ -65,6 +65,9 @@ pub enum Fail {
     Http(hyper::Error, Vec<u8>),
     /// The request cannot be sent over HTTP/2 as prepared.
     Usage(anyhow::Error),
+    /// A kept connection turned out to be closed before the request went out: the caller
+    /// opens a new one.
+    Stale,
 }
 
 impl Fail {
@@ -245,9 +248,11 @@ impl H2 {
         let rt = self.rt.clone();
         let first = conn.first.clone();
         let http = |e| Fail::Http(e, first.lock().map(|f| f.clone()).unwrap_or_default());
-        body::wait(&rt, conn.send.ready(), &limits, None)
-            .map_err(Fail::Timeout)?
-            .map_err(http)?;
+        let ready = body::wait(&rt, conn.send.ready(), &limits, None).map_err(Fail::Timeout)?;
+        match ready {
+            Err(_) if reused => return Err(Fail::Stale),
+            other => other.map_err(http)?,
+        }
         let (request, sent) = request;
         let pending = conn.send.send_request(request);
         let sent_at = Instant::now();
@@ -255,6 +260,7 @@ impl H2 {
             .map_err(Fail::Timeout)?
             .map_err(http)?;
         let head_at = Instant::now();
+        let upload = sent.load(std::sync::atomic::Ordering::Relaxed);
         let mut timings = match reused {
             true => Timings {
                 remote: conn.timings.remote.clone(),
@@ -271,7 +277,13 @@ impl H2 {
         timings.first_byte = Some(head_at);
         conn.timings.started = None;
         self.pool.push((key, conn));
-        Ok(self.response(response, timings, req, limits))
+        let mut resp = self.response(response, timings, req, limits);
+        // HPACK makes the head's wire size moot: count it as text, as curl does.
+        let line = format!("{} {} HTTP/2", req.method, req.target);
+        let head = heads_size(&line, &req.h2_head().headers);
+        resp.wire.request = head + upload;
+        resp.wire.upload = upload;
+        Ok(resp)
     }
 
     fn response(
@@ -288,17 +300,9 @@ impl H2 {
             .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec()))
             .collect();
         let host = crate::message::authority(&req.url);
-        let head = 13
-            + headers
-                .iter()
-                .map(|(n, v)| n.len() + v.len() + 4)
-                .sum::<usize>()
-            + 2;
         let wire = crate::message::Wire {
-            request: 0,
-            upload: 0,
-            head: head as u64,
-            body: Default::default(),
+            head: heads_size("HTTP/2 200", &headers),
+            ..Default::default()
         };
         let explain_host = host.clone();
         let (read, max_time) = (self.net.timeout.read, self.net.max_time);
@@ -338,6 +342,12 @@ impl H2 {
         resp.wire = wire;
         resp
     }
+}
+
+/// The size of a head written as text: its first line, `name: value` lines, a blank line.
+fn heads_size(first: &str, headers: &crate::message::Headers) -> u64 {
+    let lines: usize = headers.iter().map(|(n, v)| n.len() + 2 + v.len() + 2).sum();
+    (first.len() + 2 + lines + 2) as u64
 }
 
 /// A wait while connecting ran out: the connect timeout, unless `--max-time` came first.
