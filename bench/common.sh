@@ -19,6 +19,25 @@ trap cleanup EXIT
 note() { printf '%s\n' "$*" >&2; }
 have() { command -v "$1" >/dev/null 2>&1; }
 
+# the_binaries: sets http_bin to HTTP_BIN, or to a fresh release build, and stages it (and
+# BASE_BIN, when given) in the work dir.
+the_binaries() {
+    if [[ -n ${HTTP_BIN:-} ]]; then
+        http_bin=$HTTP_BIN
+    else
+        note "bench: cargo build --release"
+        local start=$SECONDS
+        (cd "$root" && cargo build --release --quiet --bin http)
+        note "bench: built in $((SECONDS - start)) s"
+        http_bin=$root/target/release/http
+    fi
+    [[ -x $http_bin ]] || { note "bench: no binary at $http_bin"; exit 1; }
+    http_bin=$(stage_bin "$http_bin" http)
+    if [[ -n ${BASE_BIN:-} ]]; then
+        BASE_BIN=$(stage_bin "$BASE_BIN" http-base)
+    fi
+}
+
 # stage_bin PATH NAME: a copy of the binary at PATH in the work dir, whose path is printed.
 # Every binary measured is read the same way: one freshly written by the linker sits in the
 # page cache in smaller pieces than a copied (installed) one, and took about 10% longer to

@@ -39,16 +39,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 have python3 || { note "bench: python3 is required"; exit 1; }
 
-if [[ -n ${HTTP_BIN:-} ]]; then
-    http_bin=$HTTP_BIN
-else
-    note "bench: cargo build --release"
-    (cd "$root" && cargo build --release --quiet --bin http)
-    http_bin=$root/target/release/http
-fi
-[[ -x $http_bin ]] || { note "bench: no binary at $http_bin"; exit 1; }
-http_bin=$(stage_bin "$http_bin" http)
-[[ -n ${BASE_BIN:-} ]] && BASE_BIN=$(stage_bin "$BASE_BIN" http-base)
+the_binaries
 
 note "bench: writing a ${DOWNLOAD_MB} MiB file"
 python3 - "$work/big.bin" "$DOWNLOAD_MB" <<'PY'

@@ -40,15 +40,7 @@ for tool in python3 openssl "$nginx_bin"; do
 done
 have curl || missing+=("curl")
 
-if [[ -n ${HTTP_BIN:-} ]]; then
-    http_bin=$HTTP_BIN
-else
-    note "bench: cargo build --release"
-    (cd "$root" && cargo build --release --quiet --bin http)
-    http_bin=$root/target/release/http
-fi
-[[ -x $http_bin ]] || { note "bench: no binary at $http_bin"; exit 1; }
-http_bin=$(stage_bin "$http_bin" http)
+the_binaries
 
 # ----------------------------------------------------------------- files and server
 mkdir -p "$work/srv" "$work/nginx"

@@ -66,18 +66,7 @@ if ! have python3; then
 fi
 
 # ----------------------------------------------------------------- the binary
-if [[ -n ${HTTP_BIN:-} ]]; then
-    http_bin=$HTTP_BIN
-else
-    note "bench: cargo build --release"
-    build_start=$(date +%s)
-    (cd "$root" && cargo build --release --quiet --bin http)
-    note "bench: built in $(($(date +%s) - build_start)) s"
-    http_bin=$root/target/release/http
-fi
-[[ -x $http_bin ]] || { note "bench: no binary at $http_bin"; exit 1; }
-http_bin=$(stage_bin "$http_bin" http)
-[[ -n ${BASE_BIN:-} ]] && BASE_BIN=$(stage_bin "$BASE_BIN" http-base)
+the_binaries
 
 # ----------------------------------------------------------------- the tools
 have curl || missing+=("curl")

@@ -379,6 +379,14 @@ impl Hops<'_, '_, '_> {
         }
     }
 
+    /// A transport's note, as a warning, once per exchange.
+    fn note(&mut self, note: String) {
+        if self.spec.output.quiet.shows_warnings() && !self.noted.contains(&note) {
+            warn(self.env, &note);
+            self.noted.push(note);
+        }
+    }
+
     fn on(&mut self, hop: Hop) -> Result<()> {
         let o = &self.spec.output;
         match hop {
@@ -422,12 +430,7 @@ impl Hops<'_, '_, '_> {
                 );
             }
             Hop::Retrying { .. } => {}
-            Hop::Note(note) => {
-                if o.quiet.shows_warnings() && !self.noted.contains(&note) {
-                    warn(self.env, &note);
-                    self.noted.push(note);
-                }
-            }
+            Hop::Note(note) => self.note(note),
             Hop::Intermediate(r, mut resp) => {
                 self.session.received(&r.url, &resp.headers);
                 if let Some(t) = self.tally.as_deref_mut() {

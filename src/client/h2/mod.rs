@@ -12,7 +12,7 @@ pub mod words;
 
 use std::io;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use hyper::client::conn::http2::SendRequest;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -79,6 +79,9 @@ impl Fail {
         }
     }
 }
+
+/// A TLS stream, and the protocol its server chose by ALPN.
+type Secured = (Box<dyn connect::Io>, Option<Vec<u8>>);
 
 /// Hyper's flow-control windows. Its defaults for the stream (2 MiB) and the connection
 /// (5 MiB) are kept; larger frames (up to 1 MiB, where the server agrees) cost fewer wake-ups
@@ -158,35 +161,20 @@ impl H2 {
             .dial(uri.clone(), key.proxy.as_deref(), left)
             .map_err(Fail::Dial)?;
         let mut timings = tap.snapshot().timings;
-        let config = match tls {
-            Some(t) => Some(self.tls_config(&key.verify, t)?),
-            None => None,
-        };
-        let host = uri.host().unwrap_or_default().to_string();
-        let deadline = left.map(|l| Instant::now() + l);
         let limits = Limits {
-            read: self
-                .net
-                .timeout
-                .connect
-                .map(std::time::Duration::from_secs_f64),
-            deadline,
+            read: self.net.timeout.connect.map(Duration::from_secs_f64),
+            deadline: left.map(|l| Instant::now() + l),
             before_wait: Default::default(),
         };
-        let rt = self.rt.clone();
         let io = {
-            let _inside = rt.enter();
+            let _inside = self.rt.enter();
             connect::to_tokio(stream).map_err(Fail::Io)?
         };
-        let (io, alpn) = match config {
-            Some(config) => {
-                let name = tls::server_name(&host).map_err(Fail::Usage)?;
-                let connector = tokio_rustls::TlsConnector::from(config);
-                let tls = body::wait(&rt, connector.connect(name, io), &limits, None)
-                    .map_err(connect_timeout)?
-                    .map_err(Fail::Io)?;
-                let alpn = tls.get_ref().1.alpn_protocol().map(<[u8]>::to_vec);
-                (Box::new(tls) as Box<dyn connect::Io>, alpn)
+        let (io, alpn) = match tls {
+            Some(t) => {
+                let config = self.tls_config(&key.verify, t)?;
+                let host = uri.host().unwrap_or_default();
+                self.secure(io, config, host, &limits)?
             }
             None => (io, None),
         };
@@ -201,21 +189,49 @@ impl H2 {
             self.http11.push(key.clone());
             return Ok(Connected::Http11);
         }
+        let (send, first) = self.handshake(io, &limits)?;
+        Ok(Connected::H2(Conn {
+            send,
+            timings,
+            first,
+        }))
+    }
+
+    /// The TLS handshake, and the protocol the server chose by ALPN.
+    fn secure(
+        &self,
+        io: Box<dyn connect::Io>,
+        config: Arc<rustls::ClientConfig>,
+        host: &str,
+        limits: &Limits,
+    ) -> Result<Secured, Fail> {
+        let name = tls::server_name(host).map_err(Fail::Usage)?;
+        let connector = tokio_rustls::TlsConnector::from(config);
+        let tls = body::wait(&self.rt, connector.connect(name, io), limits, None)
+            .map_err(connect_timeout)?
+            .map_err(Fail::Io)?;
+        let alpn = tls.get_ref().1.alpn_protocol().map(<[u8]>::to_vec);
+        Ok((Box::new(tls), alpn))
+    }
+
+    /// The HTTP/2 handshake; its connection task runs on the runtime from now on.
+    #[allow(clippy::type_complexity)]
+    fn handshake(
+        &self,
+        io: Box<dyn connect::Io>,
+        limits: &Limits,
+    ) -> Result<(SendRequest<RequestBody>, Arc<Mutex<Vec<u8>>>), Fail> {
         let sniff = Sniff::new(io);
         let first = sniff.first.clone();
         let handshake = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
             .timer(TokioTimer::new())
             .max_frame_size(MAX_FRAME)
             .handshake::<_, RequestBody>(TokioIo::new(sniff));
-        let (send, conn) = body::wait(&rt, handshake, &limits, None)
+        let (send, conn) = body::wait(&self.rt, handshake, limits, None)
             .map_err(connect_timeout)?
             .map_err(|e| Fail::Http(e, Vec::new()))?;
-        rt.spawn(conn);
-        Ok(Connected::H2(Conn {
-            send,
-            timings,
-            first,
-        }))
+        self.rt.spawn(conn);
+        Ok((send, first))
     }
 
     fn tls_config(
