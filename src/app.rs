@@ -272,6 +272,7 @@ fn request(
         // Printed as it would be sent, proxy included.
         let var = |k: &str| env.var(k);
         req.forward = crate::client::proxy::route(&req.url, &req.method, &spec.net.proxies, var);
+        req.http2 = crate::client::assumed_http2(&spec.net, &req);
         printer.request(&req, spec.output.print)?;
         printer.finish()?;
         return Ok(Outcome::Done);

@@ -695,6 +695,18 @@ fn build_agent(
     ))
 }
 
+/// Whether `req` would go over HTTP/2, for `--offline`, where no server can be asked: with
+/// `--http-version=2`, an `https://` server is taken to agree by ALPN.
+pub fn assumed_http2(net: &NetSpec, req: &PreparedRequest) -> bool {
+    use crate::cli::HttpVersion as V;
+    req.forward.is_none()
+        && match net.http_version {
+            V::Http11 => false,
+            V::Http2 => req.url.scheme() == "https",
+            V::Http2PriorKnowledge => true,
+        }
+}
+
 /// Whether a hop speaks TLS anywhere: to an `https://` origin, or to an `https://` proxy
 /// (absolute form or tunnel).
 fn uses_tls(url: &url::Url, forward: Option<&str>, tunnel: Option<&str>) -> bool {

@@ -728,3 +728,17 @@ fn write_out_reports_the_version_and_sizes_of_an_h2_exchange() {
     .success();
     assert_eq!(run.stdout_str(), "123452 200 3 5\n", "{}", run.context());
 }
+
+#[test]
+fn offline_prints_the_http2_request_that_would_be_sent() {
+    let run = http(&["--offline", PRIOR, "example.org/x", "A:b", "Connection:close"])
+        .run()
+        .success();
+    assert_eq!(
+        run.stdout_str(),
+        "GET /x HTTP/2\r\n:authority: example.org\r\nuser-agent: http/0.1.0\r\n\
+         accept-encoding: gzip, deflate, br, zstd\r\naccept: */*\r\na: b\r\n\r\n"
+    );
+    let run = http(&["--offline", H2, "http://example.org/x"]).run().success();
+    assert!(run.stdout_str().starts_with("GET /x HTTP/1.1\r\n"), "{}", run.context());
+}
