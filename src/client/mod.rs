@@ -244,8 +244,11 @@ impl Client {
             );
         }
         let tunnel = self.tunnel(&req.url, false);
-        if tunnel.as_deref().is_some_and(|p| !p.starts_with("http://")) {
-            return not("HTTP/2 through a SOCKS or HTTPS proxy is not supported yet: the request goes over HTTP/1.1");
+        let connect = |p: &str| p.starts_with("http://") || p.starts_with("https://");
+        if tunnel.as_deref().is_some_and(|p| !connect(p)) {
+            return not(
+                "HTTP/2 through a SOCKS proxy is not supported yet: the request goes over HTTP/1.1",
+            );
         }
         if req.url.scheme() == "http" {
             return match version {
@@ -477,6 +480,7 @@ impl Client {
                 (error, unprocessed, !h2::words::not_http2(&first))
             }
             h2::Fail::Usage(e) => (e, false, false),
+            h2::Fail::Proxy(f) => (f.into(), true, true),
             h2::Fail::Stale => (
                 Failure::Network(format!("the connection to {host} closed")).into(),
                 true,

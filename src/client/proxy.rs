@@ -106,7 +106,7 @@ pub fn route(
 }
 
 /// `Basic base64(user:password)` from a proxy URL's credentials, percent-decoded once.
-fn basic_credentials(proxy: &Url) -> Option<Vec<u8>> {
+pub fn basic_credentials(proxy: &Url) -> Option<Vec<u8>> {
     if proxy.username().is_empty() && proxy.password().is_none() {
         return None;
     }

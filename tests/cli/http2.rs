@@ -731,14 +731,58 @@ fn write_out_reports_the_version_and_sizes_of_an_h2_exchange() {
 
 #[test]
 fn offline_prints_the_http2_request_that_would_be_sent() {
-    let run = http(&["--offline", PRIOR, "example.org/x", "A:b", "Connection:close"])
-        .run()
-        .success();
+    let run = http(&[
+        "--offline",
+        PRIOR,
+        "example.org/x",
+        "A:b",
+        "Connection:close",
+    ])
+    .run()
+    .success();
     assert_eq!(
         run.stdout_str(),
         "GET /x HTTP/2\r\n:authority: example.org\r\nuser-agent: http/0.1.0\r\n\
          accept-encoding: gzip, deflate, br, zstd\r\naccept: */*\r\na: b\r\n\r\n"
     );
-    let run = http(&["--offline", H2, "http://example.org/x"]).run().success();
-    assert!(run.stdout_str().starts_with("GET /x HTTP/1.1\r\n"), "{}", run.context());
+    let run = http(&["--offline", H2, "http://example.org/x"])
+        .run()
+        .success();
+    assert!(
+        run.stdout_str().starts_with("GET /x HTTP/1.1\r\n"),
+        "{}",
+        run.context()
+    );
+}
+
+#[test]
+fn h2_goes_through_an_https_proxy_tls_inside_tls() {
+    let pki = Pki::new();
+    let server = tls_server(&pki, |_| H2Reply::text("nested"));
+    let proxy = ConnectProxy::tls(pki.server_config(), Some("pu:pp"));
+    let flag = format!("https:{}", proxy.url_with("pu:pp"));
+    let run = http(&[&pki.verify(), H2, "-v", "--proxy", &flag, &server.url("/n")])
+        .run()
+        .success();
+    assert!(
+        run.stdout_str().contains("GET /n HTTP/2\r\n"),
+        "{}",
+        run.context()
+    );
+    assert!(run.stdout_str().ends_with("nested"), "{}", run.context());
+    let head = proxy.single_connect(server.port);
+    assert_eq!(
+        head_header(&head, "Proxy-Authorization").as_deref(),
+        Some(basic_auth("pu:pp").as_str())
+    );
+    assert_eq!(server.alpn(), vec![Some(b"h2".to_vec())]);
+    assert!(
+        !contains(&proxy.relayed_up(), b"/n"),
+        "the proxy saw the request"
+    );
+    // Without the credentials, the proxy's 407 is named.
+    let flag = format!("https:{}", proxy.url());
+    let run = http(&[&pki.verify(), H2, "--proxy", &flag, &server.url("/n")]).run();
+    assert_failed(&run, 1, &["requires authentication (407)"]);
+    assert_eq!(server.requests().len(), 1);
 }

@@ -8,6 +8,7 @@
 pub mod body;
 mod connect;
 mod tls;
+mod tunnel;
 pub mod words;
 
 use std::io;
@@ -65,6 +66,8 @@ pub enum Fail {
     Http(hyper::Error, Vec<u8>),
     /// The request cannot be sent over HTTP/2 as prepared.
     Usage(anyhow::Error),
+    /// The proxy failed or refused the tunnel (worded).
+    Proxy(Failure),
     /// A kept connection turned out to be closed before the request went out: the caller
     /// opens a new one.
     Stale,
@@ -156,20 +159,26 @@ impl H2 {
         left: Option<std::time::Duration>,
         tap: &crate::client::tap::Tap,
     ) -> Result<Connected, Fail> {
-        let stream = self
-            .dialer
-            .dial(uri.clone(), key.proxy.as_deref(), left)
-            .map_err(Fail::Dial)?;
+        // Through an https:// proxy, the dialer connects to the proxy and the tunnel is ours.
+        let https_proxy = key.proxy.as_deref().filter(|p| p.starts_with("https://"));
+        let stream = match https_proxy {
+            Some(p) => self.dialer.dial(proxy_uri(p)?, None, left),
+            None => self.dialer.dial(uri.clone(), key.proxy.as_deref(), left),
+        };
+        let stream = stream.map_err(Fail::Dial)?;
         let mut timings = tap.snapshot().timings;
         let limits = Limits {
             read: self.net.timeout.connect.map(Duration::from_secs_f64),
             deadline: left.map(|l| Instant::now() + l),
             before_wait: Default::default(),
         };
-        let io = {
+        let mut io = {
             let _inside = self.rt.enter();
             connect::to_tokio(stream).map_err(Fail::Io)?
         };
+        if let (Some(proxy), Some(t)) = (https_proxy, tls) {
+            io = self.tunnel(io, proxy, &uri, t, &key.verify, &limits)?;
+        }
         let (io, alpn) = match tls {
             Some(t) => {
                 let config = self.tls_config(&key.verify, t)?;
@@ -195,6 +204,63 @@ impl H2 {
             timings,
             first,
         }))
+    }
+
+    /// TLS to the `https://` proxy (its name checked with the same settings, no ALPN), then
+    /// the CONNECT tunnel to `uri`'s origin inside it.
+    fn tunnel(
+        &mut self,
+        io: Box<dyn connect::Io>,
+        proxy: &str,
+        uri: &Uri,
+        tls: &ureq::tls::TlsConfig,
+        verify: &Option<Verify>,
+        limits: &Limits,
+    ) -> Result<Box<dyn connect::Io>, Fail> {
+        let shown = crate::client::shown_proxy(proxy);
+        let named = |why: String| Fail::Proxy(Failure::Network(why));
+        let parsed = crate::client::proxy::parse(proxy);
+        let host = parsed
+            .as_ref()
+            .and_then(|u| u.host_str())
+            .unwrap_or_default();
+        let config = self.tls_config_for(verify, tls, Vec::new())?;
+        let (io, _) = match self.secure(io, config, host, limits) {
+            Err(Fail::Io(e)) => {
+                let rustls = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
+                return Err(match rustls {
+                    Some(r) => named(crate::client::tls::explain_error(
+                        r,
+                        &format!("proxy {shown}"),
+                    )),
+                    None => named(format!("TLS with proxy {shown} failed: {e}")),
+                });
+            }
+            other => other?,
+        };
+        let authority = format!(
+            "{}:{}",
+            uri.host().unwrap_or_default(),
+            uri.port_u16().unwrap_or(443)
+        );
+        let credentials = parsed
+            .as_ref()
+            .and_then(crate::client::proxy::basic_credentials);
+        let opened = tunnel::open(io, &authority, credentials.as_deref());
+        match body::wait(&self.rt, opened, limits, None).map_err(connect_timeout)? {
+            Ok(io) => Ok(io),
+            Err(tunnel::Refusal::Status(407, _)) => {
+                Err(named(crate::client::proxy_auth_message(proxy)))
+            }
+            Err(tunnel::Refusal::Status(code, reason)) => Err(named(format!(
+                "proxy {shown} refused the tunnel: {code} {reason}"
+            ))),
+            Err(tunnel::Refusal::Invalid(why)) => Err(named(format!("proxy {shown} {why}"))),
+            Err(tunnel::Refusal::Io(e)) => Err(named(format!(
+                "the connection to proxy {shown} failed: {}",
+                crate::error::plain_io(&e)
+            ))),
+        }
     }
 
     /// The TLS handshake, and the protocol the server chose by ALPN.
@@ -234,16 +300,31 @@ impl H2 {
         Ok((send, first))
     }
 
+    /// The TLS configuration for HTTP/2 to an origin (`h2` offered by ALPN).
     fn tls_config(
         &mut self,
         verify: &Option<Verify>,
         tls: &ureq::tls::TlsConfig,
     ) -> Result<Arc<rustls::ClientConfig>, Fail> {
-        if let Some((_, c)) = self.tls.iter().find(|(v, _)| v == verify) {
+        let h2_only = self.net.http_version == crate::cli::HttpVersion::Http2PriorKnowledge;
+        self.tls_config_for(verify, tls, tls::alpn(h2_only))
+    }
+
+    /// A TLS configuration from `tls` offering `alpn`, made once per setting.
+    fn tls_config_for(
+        &mut self,
+        verify: &Option<Verify>,
+        tls: &ureq::tls::TlsConfig,
+        alpn: Vec<Vec<u8>>,
+    ) -> Result<Arc<rustls::ClientConfig>, Fail> {
+        let found = self
+            .tls
+            .iter()
+            .find(|(v, c)| v == verify && c.alpn_protocols == alpn);
+        if let Some((_, c)) = found {
             return Ok(c.clone());
         }
-        let h2_only = self.net.http_version == crate::cli::HttpVersion::Http2PriorKnowledge;
-        let config = tls::client_config(tls, tls::alpn(h2_only)).map_err(Fail::Usage)?;
+        let config = tls::client_config(tls, alpn).map_err(Fail::Usage)?;
         self.tls.push((verify.clone(), config.clone()));
         Ok(config)
     }
@@ -364,6 +445,19 @@ impl H2 {
 fn heads_size(first: &str, headers: &crate::message::Headers) -> u64 {
     let lines: usize = headers.iter().map(|(n, v)| n.len() + 2 + v.len() + 2).sum();
     (first.len() + 2 + lines + 2) as u64
+}
+
+/// Where the dialer connects for an `https://` proxy.
+fn proxy_uri(proxy: &str) -> Result<Uri, Fail> {
+    let url = crate::client::proxy::parse(proxy).filter(|u| u.host_str().is_some());
+    let uri = url.and_then(|u| {
+        let port = u.port_or_known_default().unwrap_or(443);
+        format!("https://{}:{port}/", u.host_str()?).parse().ok()
+    });
+    uri.ok_or_else(|| {
+        let shown = crate::client::shown_proxy(proxy);
+        Fail::Usage(crate::error::usage(format!("invalid proxy '{shown}'")))
+    })
 }
 
 /// A wait while connecting ran out: the connect timeout, unless `--max-time` came first.
