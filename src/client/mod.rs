@@ -244,12 +244,6 @@ impl Client {
             );
         }
         let tunnel = self.tunnel(&req.url, false);
-        let connect = |p: &str| p.starts_with("http://") || p.starts_with("https://");
-        if tunnel.as_deref().is_some_and(|p| !connect(p)) {
-            return not(
-                "HTTP/2 through a SOCKS proxy is not supported yet: the request goes over HTTP/1.1",
-            );
-        }
         if req.url.scheme() == "http" {
             return match version {
                 V::Http2 => not(

@@ -786,3 +786,40 @@ fn h2_goes_through_an_https_proxy_tls_inside_tls() {
     assert_failed(&run, 1, &["requires authentication (407)"]);
     assert_eq!(server.requests().len(), 1);
 }
+
+#[test]
+fn h2_goes_through_socks_proxies() {
+    let pki = Pki::new();
+    let server = tls_server(&pki, |_| H2Reply::text("socks"));
+    let proxy = Socks5Proxy::with_auth("su", "sp");
+    let url = format!("https://localhost:{}/s", server.port);
+    let flag = format!("all:{}", proxy.url("socks5h").replace("://", "://su:sp@"));
+    let run = http(&[&pki.verify(), H2, "-v", "--proxy", &flag, &url])
+        .run()
+        .success();
+    assert!(
+        run.stdout_str().contains("GET /s HTTP/2\r\n"),
+        "{}",
+        run.context()
+    );
+    assert!(run.stdout_str().ends_with("socks"), "{}", run.context());
+    let records = proxy.records();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0].credentials, Some(("su".into(), "sp".into())));
+    assert_eq!(
+        records[0].dest,
+        Some(Dest::Domain("localhost".into(), server.port))
+    );
+    assert_eq!(server.alpn(), vec![Some(b"h2".to_vec())]);
+
+    // h2c through SOCKS4, the address resolved here.
+    let plain = H2Server::plain(|_| H2Reply::text("four"));
+    let socks4 = Socks4Proxy::start();
+    let flag = format!("all:{}", socks4.url("socks4"));
+    let run = http(&[PRIOR, "--proxy", &flag, &plain.url("/4")])
+        .run()
+        .success();
+    assert_eq!(run.stdout_str(), "four");
+    assert_eq!(socks4.requests()[0].port, plain.port);
+    assert_eq!(plain.request().path, "/4");
+}

@@ -159,9 +159,10 @@ impl H2 {
         left: Option<std::time::Duration>,
         tap: &crate::client::tap::Tap,
     ) -> Result<Connected, Fail> {
-        // Through an https:// proxy, the dialer connects to the proxy and the tunnel is ours.
-        let https_proxy = key.proxy.as_deref().filter(|p| p.starts_with("https://"));
-        let stream = match https_proxy {
+        // Through an https:// or SOCKS proxy, the dialer connects to the proxy and the tunnel
+        // is ours; through an http:// one, the dialer's.
+        let own_tunnel = key.proxy.as_deref().filter(|p| !p.starts_with("http://"));
+        let stream = match own_tunnel {
             Some(p) => self.dialer.dial(proxy_uri(p)?, None, left),
             None => self.dialer.dial(uri.clone(), key.proxy.as_deref(), left),
         };
@@ -176,8 +177,10 @@ impl H2 {
             let _inside = self.rt.enter();
             connect::to_tokio(stream).map_err(Fail::Io)?
         };
-        if let (Some(proxy), Some(t)) = (https_proxy, tls) {
-            io = self.tunnel(io, proxy, &uri, t, &key.verify, &limits)?;
+        match (own_tunnel, tls) {
+            (Some(p), _) if p.starts_with("socks") => io = self.socks(io, p, &uri, &limits)?,
+            (Some(p), Some(t)) => io = self.tunnel(io, p, &uri, t, &key.verify, &limits)?,
+            _ => {}
         }
         let (io, alpn) = match tls {
             Some(t) => {
@@ -261,6 +264,61 @@ impl H2 {
                 crate::error::plain_io(&e)
             ))),
         }
+    }
+
+    /// The SOCKS handshake through `proxy` to `uri`'s origin.
+    fn socks(
+        &self,
+        io: Box<dyn connect::Io>,
+        proxy: &str,
+        uri: &Uri,
+        limits: &Limits,
+    ) -> Result<Box<dyn connect::Io>, Fail> {
+        let shown = crate::client::shown_proxy(proxy);
+        let parsed = crate::client::proxy::parse(proxy);
+        let scheme = parsed.as_ref().map_or("socks5", |u| u.scheme());
+        let (host, port) = (
+            uri.host().unwrap_or_default(),
+            uri.port_u16().unwrap_or(443),
+        );
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        let target = match (scheme, bare.parse::<std::net::IpAddr>()) {
+            (_, Ok(ip)) => tunnel::SocksTarget::Ip(std::net::SocketAddr::new(ip, port)),
+            ("socks4a" | "socks5h", _) => tunnel::SocksTarget::Name(bare.to_string(), port),
+            // Resolved here, with the routing rules, as ureq does for these.
+            _ => tunnel::SocksTarget::Ip(self.resolve(uri)?),
+        };
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        let user = parsed.as_ref().map(|u| {
+            (
+                decode(u.username()),
+                decode(u.password().unwrap_or_default()),
+            )
+        });
+        let credentials = user.as_ref().filter(|(u, _)| !u.is_empty());
+        let credentials = credentials.map(|(u, p)| (u.as_str(), p.as_str()));
+        let handshake = tunnel::socks(io, scheme.starts_with("socks5"), target, credentials);
+        body::wait(&self.rt, handshake, limits, None)
+            .map_err(connect_timeout)?
+            .map_err(|e| Fail::Proxy(Failure::Network(format!("SOCKS proxy {shown}: {e}"))))
+    }
+
+    /// The first address of `uri`'s host by the routing rules (`--resolve`, `-4/-6`).
+    fn resolve(&self, uri: &Uri) -> Result<std::net::SocketAddr, Fail> {
+        use ureq::unversioned::resolver::Resolver;
+        let router = crate::client::dial::Router::new(self.net.route.clone());
+        let config = ureq::config::Config::default();
+        let found = router
+            .resolve(uri, &config, Default::default())
+            .map_err(Fail::Dial)?;
+        found
+            .first()
+            .copied()
+            .ok_or(Fail::Dial(ureq::Error::HostNotFound))
     }
 
     /// The TLS handshake, and the protocol the server chose by ALPN.
@@ -447,12 +505,16 @@ fn heads_size(first: &str, headers: &crate::message::Headers) -> u64 {
     (first.len() + 2 + lines + 2) as u64
 }
 
-/// Where the dialer connects for an `https://` proxy.
+/// Where the dialer connects for an `https://` or SOCKS proxy.
 fn proxy_uri(proxy: &str) -> Result<Uri, Fail> {
     let url = crate::client::proxy::parse(proxy).filter(|u| u.host_str().is_some());
+    // The dialer only connects: it needs the host and port, not the proxy's scheme.
     let uri = url.and_then(|u| {
-        let port = u.port_or_known_default().unwrap_or(443);
-        format!("https://{}:{port}/", u.host_str()?).parse().ok()
+        let port = match u.scheme() {
+            s if s.starts_with("socks") => u.port().unwrap_or(1080),
+            _ => u.port_or_known_default().unwrap_or(443),
+        };
+        format!("http://{}:{port}/", u.host_str()?).parse().ok()
     });
     uri.ok_or_else(|| {
         let shown = crate::client::shown_proxy(proxy);

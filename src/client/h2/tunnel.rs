@@ -1,7 +1,9 @@
-//! The CONNECT tunnel through an `https://` proxy, for HTTP/2. ureq opens its own tunnels
-//! inside a blocking TLS transport that tokio cannot take over, so here the connection to the
-//! proxy is TLS on tokio, the CONNECT head is written as ureq writes it, and the proxy's answer
-//! is parsed by httparse. Through an `http://` proxy, ureq's tunnel is used (`connect.rs`).
+//! Tunnels for HTTP/2 that ureq's connectors cannot hand over. ureq opens a tunnel through an
+//! `https://` proxy inside a blocking TLS transport that tokio cannot take over, so here the
+//! connection to the proxy is TLS on tokio, the CONNECT head is written as ureq writes it, and
+//! the proxy's answer is parsed by httparse. ureq's SOCKS connector opens its own socket, so
+//! SOCKS handshakes run here too, by tokio-socks, on the dialer's socket to the proxy. Through
+//! an `http://` proxy, ureq's tunnel is used (`connect.rs`).
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -80,6 +82,42 @@ fn parse(answer: &[u8]) -> Result<Option<(u16, String)>, Refusal> {
             "answered the CONNECT with invalid HTTP: {e}"
         ))),
     }
+}
+
+/// Where a SOCKS proxy is asked to connect: an address (resolved here, for `socks4://` and
+/// `socks5://`) or a name (resolved by the proxy, for `socks4a://` and `socks5h://`).
+pub enum SocksTarget {
+    Ip(std::net::SocketAddr),
+    Name(String, u16),
+}
+
+/// The SOCKS handshake on `io` (the connection to the proxy); `credentials` (user, password)
+/// for SOCKS5. SOCKS4 carries no password, as in ureq.
+pub async fn socks(
+    io: Box<dyn Io>,
+    version5: bool,
+    target: SocksTarget,
+    credentials: Option<(&str, &str)>,
+) -> Result<Box<dyn Io>, tokio_socks::Error> {
+    use tokio_socks::tcp::{Socks4Stream, Socks5Stream};
+    use tokio_socks::TargetAddr;
+    let target = match target {
+        SocksTarget::Ip(a) => TargetAddr::Ip(a),
+        SocksTarget::Name(host, port) => TargetAddr::Domain(host.into(), port),
+    };
+    Ok(match (version5, credentials) {
+        (true, Some((user, pass))) => {
+            Socks5Stream::connect_with_password_and_socket(io, target, user, pass)
+                .await?
+                .into_inner()
+        }
+        (true, None) => Socks5Stream::connect_with_socket(io, target)
+            .await?
+            .into_inner(),
+        (false, _) => Socks4Stream::connect_with_socket(io, target)
+            .await?
+            .into_inner(),
+    })
 }
 
 #[cfg(test)]
