@@ -496,3 +496,53 @@ fn reply_head_h2_refuses_resets_the_stream() {
     assert!(err.is_reset(), "{err:?}");
     assert_eq!(err.reason(), Some(Reason::INTERNAL_ERROR));
 }
+
+/// `and_close` answers in full, then closes the connection gracefully: the
+/// client has the GOAWAY (`NO_ERROR`) by the time the body has ended, so a
+/// second stream is refused locally, and the connection ends without error.
+#[test]
+fn and_close_answers_then_closes_gracefully() {
+    let server = H2Server::plain(|_| H2Reply::text("bye").and_close());
+    let port = server.port;
+    let (body, second, conn_result) = run(async move {
+        let (mut send, conn) = h2c(port).await;
+        let url = format!("http://127.0.0.1:{port}/");
+        let (response, _) = send.send_request(request("GET", &url), true).expect("send");
+        let (_, mut body) = response.await.expect("response").into_parts();
+        let (bytes, err) = read_body(&mut body).await;
+        assert!(err.is_none(), "{err:?}");
+        let second = send.send_request(request("GET", &url), true).err();
+        drop(send);
+        (bytes, second, conn.await.expect("connection task"))
+    });
+    assert_eq!(body, b"bye");
+    let second = second.expect("a stream after the GOAWAY is refused");
+    assert!(second.is_go_away() && second.is_remote(), "{second:?}");
+    assert_eq!(second.reason(), Some(Reason::NO_ERROR));
+    assert!(conn_result.is_ok(), "{conn_result:?}");
+    assert_eq!(server.connections(), 1);
+    assert_eq!(server.requests().len(), 1);
+}
+
+/// With trailers, `and_close` still sends the GOAWAY before the final
+/// HEADERS, and the trailers arrive.
+#[test]
+fn and_close_keeps_trailers() {
+    let server = H2Server::plain(|_| H2Reply::ok().body("t").trailer("x-sum", "1").and_close());
+    let port = server.port;
+    let (trailers, second) = run(async move {
+        let (mut send, conn) = h2c(port).await;
+        let url = format!("http://127.0.0.1:{port}/");
+        let (response, _) = send.send_request(request("GET", &url), true).expect("send");
+        let (_, mut body) = response.await.expect("response").into_parts();
+        let (bytes, err) = read_body(&mut body).await;
+        assert!(err.is_none() && bytes == b"t", "{err:?} {bytes:?}");
+        let trailers = body.trailers().await.expect("trailers");
+        let second = send.send_request(request("GET", &url), true).err();
+        drop(send);
+        let _ = conn.await;
+        (trailers, second)
+    });
+    assert_eq!(trailers.expect("some trailers")["x-sum"], "1");
+    assert!(second.is_some_and(|e| e.is_go_away()));
+}

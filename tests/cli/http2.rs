@@ -823,3 +823,150 @@ fn h2_goes_through_socks_proxies() {
     assert_eq!(socks4.requests()[0].port, plain.port);
     assert_eq!(plain.request().path, "/4");
 }
+
+// ---------------------------------------------------------------------------
+// Connection reuse, progress bars, proxies, routing, trailers
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_closed_kept_connection_is_replaced() {
+    // The first reply closes its connection gracefully (GOAWAY NO_ERROR, then FIN): the
+    // second request must go out on a new connection, not fail on the kept one.
+    let server = H2Server::plain(|r| {
+        let reply = H2Reply::text(&format!("body of {}", r.path));
+        match r.path.as_str() {
+            "/one" => reply.and_close(),
+            _ => reply,
+        }
+    });
+    let file = format!(
+        "GET {}\n\n###\nGET {}\n",
+        server.url("/one"),
+        server.url("/two")
+    );
+    let cmd = http(&[PRIOR, "-b", "--file", "api.http"]).home_file("api.http", file);
+    let home = cmd.home().to_path_buf();
+    let run = cmd.current_dir(&home).run().success();
+    let out = run.stdout_str();
+    assert!(
+        out.contains("body of /one") && out.contains("body of /two"),
+        "{}",
+        run.context()
+    );
+    assert_eq!(server.connections(), 2, "{}", run.context());
+    let paths: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths, ["/one", "/two"]);
+}
+
+#[test]
+fn the_download_bar_is_drawn_over_h2_on_a_terminal() {
+    // The bar shows 3000 of 10000 bytes while the rest is held behind the gate: a sync point.
+    let body = Arc::new(content(10_000));
+    let (gate, opener) = gate();
+    let served = body.clone();
+    let server = H2Server::plain(move |_| {
+        H2Reply::ok()
+            .header("content-length", "10000")
+            .body(served[..3_000].to_vec())
+            .then_wait(gate.clone())
+            .then_data(served[3_000..].to_vec())
+    });
+    let tty = Tty {
+        stdin: false,
+        stdout: false,
+        stderr: true,
+    };
+    let cmd = http(&[PRIOR, "-d", "-o", "out.bin", &server.url("/big")]);
+    let home = cmd.home().to_path_buf();
+    let mut session = cmd.spawn_pty_with(tty);
+    let partial = session.wait_output("2.93 KiB/9.77 KiB");
+    opener.open();
+    let run = session.wait().success();
+    let out = run.text();
+    assert!(
+        String::from_utf8_lossy(&partial).contains("out.bin"),
+        "{out:?}"
+    );
+    assert!(out.contains("Done. 9.8 KiB in "), "{out:?}");
+    assert_eq!(std::fs::read(home.join("out.bin")).unwrap(), *body);
+}
+
+#[test]
+fn a_large_h2_upload_shows_the_upload_bar_on_a_terminal() {
+    let body = content(5 << 20);
+    let server = H2Server::plain(|r| H2Reply::text(&format!("got {}", r.body.len())));
+    let cmd = http(&[PRIOR, "-b", "POST", &server.url("/up"), "@big.bin"]);
+    std::fs::write(cmd.home().join("big.bin"), &body).unwrap();
+    let run = cmd.run_pty_with(Tty::ALL).success();
+    let out = run.text();
+    assert!(
+        out.contains("% [") && out.contains("/5.00 MiB"),
+        "a bar: {out:?}"
+    );
+    assert!(out.contains(&format!("got {}", body.len())), "{out:?}");
+    assert!(server.request().body == body, "the exact bytes");
+}
+
+#[test]
+fn resolve_and_connect_to_route_h2_connections() {
+    let server = H2Server::plain(|r| H2Reply::text(r.authority.as_deref().unwrap_or("none")));
+    let port = server.port;
+    let rule = format!("h2.test:{port}:127.0.0.1");
+    let url = format!("http://h2.test:{port}/r");
+    let run = http(&[PRIOR, "--resolve", &rule, &url]).run().success();
+    let want = format!("h2.test:{port}");
+    assert_eq!(run.stdout_str(), want, "{}", run.context());
+    // --connect-to: the URL's origin is sent to the server's port, :authority unchanged.
+    let rule = format!("a.test:80:127.0.0.1:{port}");
+    let run = http(&[PRIOR, "--connect-to", &rule, "http://a.test/c"])
+        .run()
+        .success();
+    assert_eq!(run.stdout_str(), "a.test", "{}", run.context());
+    let seen: Vec<(Option<String>, String)> = server
+        .requests()
+        .into_iter()
+        .map(|r| (r.authority, r.path))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (Some(want), "/r".to_string()),
+            (Some("a.test".to_string()), "/c".to_string())
+        ]
+    );
+    assert_eq!(server.connections(), 2);
+}
+
+#[test]
+fn interface_applies_to_h2c_connections() {
+    let server = H2Server::plain(|_| H2Reply::text("bound"));
+    // The connection comes from the address asked for, not the default 127.0.0.1.
+    let run = http(&[PRIOR, "--interface", "127.0.0.2", &server.url("/i")])
+        .run()
+        .success();
+    assert_eq!(run.stdout_str(), "bound", "{}", run.context());
+    assert_eq!(server.connections(), 1);
+    let peers: Vec<std::net::IpAddr> = server.peers().iter().map(|p| p.ip()).collect();
+    assert_eq!(peers, [std::net::Ipv4Addr::new(127, 0, 0, 2)]);
+    // An interface that does not exist is refused before anything is sent.
+    let run = http(&[PRIOR, "--interface", "nope0", &server.url("/i")]).run();
+    assert_failed(&run, 1, &["there is no network interface named 'nope0'"]);
+    assert_eq!(server.connections(), 1);
+}
+
+#[test]
+fn a_reply_ending_in_trailers_is_shown_whole() {
+    let server = H2Server::plain(|_| {
+        H2Reply::text("first,")
+            .then_data("second")
+            .trailer("x-checksum", "abc123")
+    });
+    let run = http(&[PRIOR, "-p", "hb", "--pretty=none", &server.url("/t")])
+        .run()
+        .success();
+    let out = run.stdout_str();
+    assert!(out.starts_with("HTTP/2 200\r\n"), "{}", run.context());
+    assert!(out.ends_with("first,second"), "{}", run.context());
+    let run = http(&[PRIOR, "-b", &server.url("/t")]).run().success();
+    assert_eq!(run.stdout_str(), "first,second", "{}", run.context());
+}

@@ -3,7 +3,8 @@
 //! parts (each flushed as it is sent, optionally held behind a
 //! [`Gate`]), `RST_STREAM` with a chosen code, `GOAWAY` (h2's, or one the
 //! harness writes with a lower last-stream-id), a small advertised
-//! stream window and request bodies that are never read.
+//! stream window, request bodies that are never read, and a graceful
+//! close of the connection after a reply ([`H2Reply::and_close`]).
 //!
 //! [`H2Server::plain`] speaks h2c with prior knowledge on 127.0.0.1;
 //! [`H2Server::tls`] speaks HTTP/2 over TLS, offering only `h2` in ALPN.
@@ -34,7 +35,7 @@
 
 use std::future::poll_fn;
 use std::io::{self, Read};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -163,6 +164,7 @@ pub struct H2Reply {
     parts: Vec<Part>,
     trailers: Vec<(String, String)>,
     reset: Option<Reason>,
+    close: bool,
 }
 
 impl H2Reply {
@@ -175,6 +177,7 @@ impl H2Reply {
             parts: Vec::new(),
             trailers: Vec::new(),
             reset: None,
+            close: false,
         }
     }
 
@@ -244,6 +247,20 @@ impl H2Reply {
     /// carrying END_STREAM).
     pub fn trailer(mut self, name: &str, value: &str) -> H2Reply {
         self.trailers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// After this reply, the server closes the connection gracefully: h2's
+    /// `graceful_shutdown` (GOAWAY `NO_ERROR` with the highest stream id,
+    /// a PING, then GOAWAY `NO_ERROR` with the last stream processed),
+    /// then, once every stream has ended, FIN. The first GOAWAY is queued
+    /// before the reply's final frame (END_STREAM or trailers) and h2
+    /// writes a pending GOAWAY ahead of stream frames, so a client always
+    /// reads the GOAWAY before the end of this reply: by the time it has
+    /// the whole reply, it knows the connection takes no new stream.
+    /// Ignored with [`H2Reply::then_reset`].
+    pub fn and_close(mut self) -> H2Reply {
+        self.close = true;
         self
     }
 
@@ -346,6 +363,7 @@ struct Shared {
     requests: Mutex<Vec<H2Request>>,
     connections: AtomicUsize,
     alpn: Mutex<Vec<Option<Vec<u8>>>>,
+    peers: Mutex<Vec<SocketAddr>>,
     /// A clone of every socket still open (by connection number), so drop
     /// can shut them down.
     open: Mutex<Vec<(usize, TcpStream)>>,
@@ -405,6 +423,7 @@ impl H2Server {
             requests: Mutex::new(Vec::new()),
             connections: AtomicUsize::new(0),
             alpn: Mutex::new(Vec::new()),
+            peers: Mutex::new(Vec::new()),
             open: Mutex::new(Vec::new()),
             accepted: AtomicUsize::new(0),
         });
@@ -474,6 +493,12 @@ impl H2Server {
         self.shared.connections.load(Ordering::SeqCst)
     }
 
+    /// The client address of every TCP connection accepted, in order
+    /// (including any that never completed the HTTP/2 handshake).
+    pub fn peers(&self) -> Vec<SocketAddr> {
+        lock(&self.shared.peers).clone()
+    }
+
     /// The ALPN protocol negotiated on each TLS connection (in handshake
     /// order; `None` where the client offered none).
     pub fn alpn(&self) -> Vec<Option<Vec<u8>>> {
@@ -501,9 +526,10 @@ async fn accept_loop(
     shared: Arc<Shared>,
 ) {
     loop {
-        let Ok((tcp, _)) = listener.accept().await else {
+        let Ok((tcp, peer)) = listener.accept().await else {
             continue;
         };
+        lock(&shared.peers).push(peer);
         tokio::spawn(serve_connection(tcp, acceptor.clone(), shared.clone()));
     }
 }
@@ -557,6 +583,14 @@ struct GoAway {
     unprocessed: bool,
     respond: SendResponse<Bytes>,
     body: RecvStream,
+}
+
+/// A stream task's request to its connection task.
+enum Control {
+    /// Send a GOAWAY (see [`GoAway`]).
+    GoAway(GoAway),
+    /// Start h2's graceful shutdown, then acknowledge.
+    Close(oneshot::Sender<()>),
 }
 
 /// The connection's I/O, shared between h2 and the connection task so the
@@ -639,17 +673,25 @@ where
         return;
     };
     shared.connections.fetch_add(1, Ordering::SeqCst);
-    let (goaway_tx, mut goaway_rx) = mpsc::unbounded_channel::<GoAway>();
+    let (control_tx, mut control_rx) = mpsc::unbounded_channel::<Control>();
     let mut held = Vec::new();
     loop {
         tokio::select! {
             next = conn.accept() => match next {
                 Some(Ok((request, respond))) => {
-                    tokio::spawn(serve_stream(request, respond, shared.clone(), goaway_tx.clone()));
+                    tokio::spawn(serve_stream(request, respond, shared.clone(), control_tx.clone()));
                 }
                 Some(Err(_)) | None => break,
             },
-            Some(goaway) = goaway_rx.recv() => {
+            Some(control) = control_rx.recv() => {
+                let goaway = match control {
+                    Control::Close(done) => {
+                        conn.graceful_shutdown();
+                        let _ = done.send(());
+                        continue;
+                    }
+                    Control::GoAway(goaway) => goaway,
+                };
                 if goaway.unprocessed {
                     // h2 is not polled again: the frame is ours alone.
                     let last = u32::from(goaway.respond.stream_id()).saturating_sub(2);
@@ -670,7 +712,7 @@ async fn serve_stream(
     request: http::Request<RecvStream>,
     respond: SendResponse<Bytes>,
     shared: Arc<Shared>,
-    goaway: mpsc::UnboundedSender<GoAway>,
+    control: mpsc::UnboundedSender<Control>,
 ) {
     let (head, mut body) = request.into_parts();
     let mut recorded = H2Request {
@@ -722,15 +764,15 @@ async fn serve_stream(
             drop(body);
         }
         Kind::GoAway(reason, unprocessed) => {
-            let _ = goaway.send(GoAway {
+            let _ = control.send(Control::GoAway(GoAway {
                 reason,
                 unprocessed,
                 respond,
                 body,
-            });
+            }));
         }
         Kind::Respond => {
-            let _ = send_reply(respond, &reply).await;
+            let _ = send_reply(respond, &reply, &control).await;
             drop(body);
         }
     }
@@ -738,9 +780,15 @@ async fn serve_stream(
 
 /// Sends `reply` on a stream; an error means the stream or connection is
 /// gone (e.g. the client reset it), which ends the reply quietly.
-async fn send_reply(mut respond: SendResponse<Bytes>, reply: &H2Reply) -> Result<(), h2::Error> {
+async fn send_reply(
+    mut respond: SendResponse<Bytes>,
+    reply: &H2Reply,
+    control: &mpsc::UnboundedSender<Control>,
+) -> Result<(), h2::Error> {
+    // With `and_close`, the final frame waits for the graceful shutdown.
+    let close = reply.close && reply.reset.is_none();
     // What happens after the last part.
-    let plain_end = reply.reset.is_none() && reply.trailers.is_empty();
+    let plain_end = reply.reset.is_none() && reply.trailers.is_empty() && !close;
     // A body-less plain reply ends on HEADERS; a gate-only reply still waits.
     let end_on_head = reply.parts.is_empty() && plain_end;
     let mut stream = match respond.send_response(reply.head(), end_on_head) {
@@ -770,6 +818,12 @@ async fn send_reply(mut respond: SendResponse<Bytes>, reply: &H2Reply) -> Result
     }
     if ended {
         return Ok(());
+    }
+    if close {
+        let (done, closing) = oneshot::channel();
+        if control.send(Control::Close(done)).is_ok() {
+            let _ = closing.await;
+        }
     }
     if let Some(reason) = reply.reset {
         stream.send_reset(reason);
