@@ -122,7 +122,7 @@ if have curl; then
         "h1 curl" "curl -sk --http1.1 $small_url > /dev/null"
     )
 fi
-[[ -n ${XH_BIN:-} ]] && args+=("h2 xh" "$XH --verify=no --http-version 2 -b $small_url > /dev/null 2>&1")
+[[ -n ${XH_BIN:-} ]] && args+=("h2 xh" "$XH --ignore-stdin --verify=no --http-version 2 -b $small_url > /dev/null 2>&1")
 bench_set "$SMALL_RUNS" "${args[@]}"
 
 # ----------------------------------------------------------------- download
