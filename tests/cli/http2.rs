@@ -970,3 +970,32 @@ fn a_reply_ending_in_trailers_is_shown_whole() {
     let run = http(&[PRIOR, "-b", &server.url("/t")]).run().success();
     assert_eq!(run.stdout_str(), "first,second", "{}", run.context());
 }
+
+#[test]
+fn connect_timeouts_cover_tcp_and_the_tls_handshake_over_h2() {
+    // No TCP connection at all.
+    let hole = Blackhole::start();
+    let run = http(&[PRIOR, "--timeout", "0.3,5", &hole.url("/")])
+        .run()
+        .assert_code(2);
+    assert!(
+        run.stderr_str().contains("connect timeout 0.3s"),
+        "{}",
+        run.context()
+    );
+    // TCP up, but the server never answers the TLS handshake.
+    let silent = RawServer::scripted(|conn| conn.hold());
+    let url = silent.url("/").replacen("http://", "https://", 1);
+    let started = Instant::now();
+    let run = http(&[H2, "--timeout", "0.3,5", &url]).run().assert_code(2);
+    assert!(
+        run.stderr_str().contains("connect timeout 0.3s"),
+        "{}",
+        run.context()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{}",
+        run.context()
+    );
+}
