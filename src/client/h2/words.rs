@@ -91,3 +91,25 @@ pub fn body_failure(e: &hyper::Error, host: &str) -> Failure {
         None => Failure::Network(format!("error reading the response body from {host}: {e}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_that_does_not_open_with_settings_is_not_http2() {
+        // SETTINGS: length 0, type 4, flags 0, stream 0.
+        assert!(!not_http2(&[0, 0, 0, 4, 0, 0, 0, 0, 0]));
+        assert!(!not_http2(&[0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3]));
+        assert!(not_http2(b"HTTP/1.1 400 Bad Request\r\n"));
+        assert!(not_http2(b"<!DOCTYPE HTML>\n"));
+        // SETTINGS on a stream is not a connection preface either.
+        assert!(not_http2(&[0, 0, 0, 4, 0, 0, 0, 0, 1]));
+        // Too little to tell.
+        assert!(!not_http2(b"HTTP/1"));
+        assert_eq!(
+            code(h2::Reason::REFUSED_STREAM),
+            "REFUSED_STREAM (refused stream before processing any application logic)"
+        );
+    }
+}
