@@ -999,3 +999,23 @@ fn connect_timeouts_cover_tcp_and_the_tls_handshake_over_h2() {
         run.context()
     );
 }
+
+#[test]
+fn h2c_goes_over_a_unix_socket() {
+    let server = H2Server::unix(|r| H2Reply::text(&format!("{} {:?}", r.path, r.authority)));
+    let socket = server.socket_path().display().to_string();
+    let run = http(&[PRIOR, "-m", "--unix-socket", &socket, ":/sock"])
+        .run()
+        .success();
+    assert!(
+        run.stdout_str()
+            .contains(&format!("Remote address: unix:{socket}")),
+        "{}",
+        run.context()
+    );
+    let run = http(&[PRIOR, "--unix-socket", &socket, ":/sock"])
+        .run()
+        .success();
+    assert_eq!(run.stdout_str(), "/sock Some(\"localhost\")");
+    assert_eq!(server.connections(), 2);
+}

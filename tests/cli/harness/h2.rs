@@ -370,6 +370,21 @@ struct Shared {
     accepted: AtomicUsize,
 }
 
+impl Shared {
+    fn new(handler: Box<Handler>, options: H2Options) -> Arc<Shared> {
+        Arc::new(Shared {
+            handler,
+            options,
+            requests: Mutex::new(Vec::new()),
+            connections: AtomicUsize::new(0),
+            alpn: Mutex::new(Vec::new()),
+            peers: Mutex::new(Vec::new()),
+            open: Mutex::new(Vec::new()),
+            accepted: AtomicUsize::new(0),
+        })
+    }
+}
+
 /// An HTTP/2 server on 127.0.0.1; see the module docs.
 pub struct H2Server {
     pub port: u16,
@@ -377,6 +392,8 @@ pub struct H2Server {
     shared: Arc<Shared>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
+    /// For [`H2Server::unix`]: the temp dir (removed on drop) and the socket in it.
+    unix: Option<(tempfile::TempDir, std::path::PathBuf)>,
 }
 
 impl H2Server {
@@ -417,16 +434,7 @@ impl H2Server {
             tokio_rustls::TlsAcceptor::from(Arc::new(config))
         });
         let is_tls = acceptor.is_some();
-        let shared = Arc::new(Shared {
-            handler: Box::new(handler),
-            options,
-            requests: Mutex::new(Vec::new()),
-            connections: AtomicUsize::new(0),
-            alpn: Mutex::new(Vec::new()),
-            peers: Mutex::new(Vec::new()),
-            open: Mutex::new(Vec::new()),
-            accepted: AtomicUsize::new(0),
-        });
+        let shared = Shared::new(Box::new(handler), options);
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = {
             let shared = shared.clone();
@@ -457,6 +465,57 @@ impl H2Server {
             shared,
             stop: Some(stop),
             thread: Some(thread),
+            unix: None,
+        }
+    }
+
+    /// h2c over a Unix socket in a fresh temp dir ([`H2Server::socket_path`]); `port` is 0.
+    pub fn unix(handler: impl Fn(&H2Request) -> H2Reply + Send + Sync + 'static) -> H2Server {
+        let dir = tempfile::tempdir().expect("harness: temp dir for the H2 socket");
+        let path = dir.path().join("h2.sock");
+        let listener = std::os::unix::net::UnixListener::bind(&path)
+            .unwrap_or_else(|e| panic!("harness: cannot bind {}: {e}", path.display()));
+        listener
+            .set_nonblocking(true)
+            .expect("harness: H2 Unix listener non-blocking");
+        let shared = Shared::new(Box::new(handler), H2Options::default());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let thread = {
+            let shared = shared.clone();
+            thread::Builder::new()
+                .name("h2-server-unix".into())
+                .spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_io()
+                        .build()
+                        .expect("harness: H2 server runtime");
+                    rt.block_on(async move {
+                        let listener = tokio::net::UnixListener::from_std(listener)
+                            .expect("harness: H2 Unix listener");
+                        tokio::select! {
+                            _ = stopped => {}
+                            _ = unix_accept_loop(listener, shared) => {}
+                        }
+                    });
+                    rt.shutdown_background();
+                })
+                .expect("harness: spawn H2 server thread")
+        };
+        H2Server {
+            port: 0,
+            tls: false,
+            shared,
+            stop: Some(stop),
+            thread: Some(thread),
+            unix: Some((dir, path)),
+        }
+    }
+
+    /// The socket of a server made by [`H2Server::unix`].
+    pub fn socket_path(&self) -> &std::path::Path {
+        match &self.unix {
+            Some((_, path)) => path,
+            None => panic!("harness: not a Unix-socket H2 server"),
         }
     }
 
@@ -517,6 +576,17 @@ impl Drop for H2Server {
         for (_, s) in lock(&self.shared.open).iter() {
             let _ = s.shutdown(Shutdown::Both);
         }
+    }
+}
+
+/// Serves h2c on each connection to a Unix socket.
+async fn unix_accept_loop(listener: tokio::net::UnixListener, shared: Arc<Shared>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let shared = shared.clone();
+        tokio::spawn(async move { serve_h2(stream, &shared).await });
     }
 }
 
