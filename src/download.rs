@@ -1,7 +1,8 @@
 //! `--download`: where the body goes (`-o`, Content-Disposition, the initial URL; never over
 //! an existing file), resuming with `Range`, the progress bar, the integrity check and Ctrl-C.
 //! Headers are printed by the caller; this module writes only the body and its own lines on
-//! stderr. It knows no transport: the body arrives as a plain reader (`message::Response`).
+//! stderr. It knows no transport: the body arrives as a plain reader (`message::Response`),
+//! or, when the transport offers it, as a `message::KernelBody` that the kernel moves.
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -19,7 +20,7 @@ use url::Url;
 
 use crate::env::Env;
 use crate::error::{Failure, Outcome};
-use crate::message::Response;
+use crate::message::{KernelBody, Response};
 use crate::prepare::PreparedRequest;
 use crate::spec::RequestSpec;
 
@@ -402,12 +403,7 @@ fn plan(spec: &RequestSpec, req: &PreparedRequest, resp: &Response) -> Result<Pl
 
 /// Open where the body goes: `-o` (appending when resuming), stdout when redirected, else a
 /// fresh name in the current directory.
-fn open_sink(
-    spec: &RequestSpec,
-    resp: &Response,
-    plan: &Plan,
-    env: &Env,
-) -> Result<(Box<dyn Write + Send>, Sink)> {
+fn open_sink(spec: &RequestSpec, resp: &Response, plan: &Plan, env: &Env) -> Result<(Out, Sink)> {
     let o = &spec.output;
     if let Some(path) = &o.output_file {
         let mut opts = OpenOptions::new();
@@ -424,10 +420,10 @@ fn open_sink(
             ))
         })?;
         preallocate(&file, resp, plan);
-        return Ok((Box::new(file), Sink::File(path.clone())));
+        return Ok((Out::File(file), Sink::File(path.clone())));
     }
     if !env.stdout_is_tty {
-        return Ok((raw_stdout()?, Sink::Stdout));
+        return Ok((Out::Other(raw_stdout()?), Sink::Stdout));
     }
     let name = resp
         .header("content-disposition")
@@ -440,7 +436,19 @@ fn open_sink(
         .map(Path::to_path_buf)
         .unwrap_or(path);
     preallocate(&file, resp, plan);
-    Ok((Box::new(file), Sink::File(path)))
+    Ok((Out::File(file), Sink::File(path)))
+}
+
+/// Where the body goes: a file the kernel may write itself, or any writer.
+enum Out {
+    File(File),
+    Other(Box<dyn Write + Send>),
+}
+
+/// The body's content-encoding leaves it as sent: what is saved is the wire's bytes.
+fn identity(resp: &Response) -> bool {
+    resp.header_str("content-encoding")
+        .is_none_or(|e| e.trim().eq_ignore_ascii_case("identity"))
 }
 
 /// Reserve the disk space the body will take, when its size is known: the file system then
@@ -449,10 +457,7 @@ fn open_sink(
 /// shows exactly the bytes received and resumes with `-c`. Best effort: a file system that
 /// cannot do it (or a non-Linux system) just writes as usual.
 fn preallocate(file: &File, resp: &Response, plan: &Plan) {
-    let identity = resp
-        .header_str("content-encoding")
-        .is_none_or(|e| e.trim().eq_ignore_ascii_case("identity"));
-    let Some(full) = plan.full.filter(|_| identity) else {
+    let Some(full) = plan.full.filter(|_| identity(resp)) else {
         return;
     };
     let remaining = full.saturating_sub(plan.offset);
@@ -557,6 +562,47 @@ fn copy(
     out.flush().map_err(CopyError::Write)
 }
 
+/// [`copy`] with the kernel moving the bytes: the same counts, the same stop between two
+/// pieces, the lock held while a piece is written so that the count matches the file.
+fn kernel_copy(
+    mut body: Box<dyn KernelBody>,
+    file: &File,
+    progress: &Progress,
+) -> Result<(), CopyError> {
+    loop {
+        let n = match body.stage() {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(CopyError::Read(e)),
+        };
+        progress.raw.fetch_add(n as u64, Ordering::Relaxed);
+        let mut written = progress.written.lock().unwrap_or_else(|e| e.into_inner());
+        if progress.stop.load(Ordering::SeqCst) {
+            return Err(CopyError::Stopped);
+        }
+        body.land(file).map_err(CopyError::Write)?;
+        *written += n as u64;
+    }
+}
+
+/// A regular file opened without O_APPEND: `splice(2)` refuses to append, and a device or a
+/// pipe named by `-o` is left to plain writes.
+fn kernel_writable(file: &File) -> bool {
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: a plain fcntl on a descriptor `file` keeps open.
+        let flags = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETFL) };
+        flags >= 0 && flags & libc::O_APPEND == 0
+    }
+    #[cfg(not(unix))]
+    false
+}
+
 enum Event {
     Done(Result<(), CopyError>),
     Interrupted,
@@ -645,13 +691,31 @@ fn wait(
     }
 }
 
-/// Copy the body (counting wire bytes, then decoding) on a thread that reports on `tx`.
+/// Copy the body (counting wire bytes, then decoding) on a thread that reports on `tx`:
+/// by the kernel when the transport offers that and the bytes go to a file as sent, else
+/// through a buffer here.
 fn start_copy(
     resp: &mut Response,
-    out: Box<dyn Write + Send>,
+    out: Out,
     progress: &Arc<Progress>,
     tx: mpsc::Sender<Event>,
 ) -> std::thread::JoinHandle<()> {
+    let out = match out {
+        Out::File(file) if identity(resp) && kernel_writable(&file) => {
+            match resp.take_kernel_body() {
+                Some(body) => {
+                    let progress = progress.clone();
+                    return std::thread::spawn(move || {
+                        let r = kernel_copy(body, &file, &progress);
+                        let _ = tx.send(Event::Done(r));
+                    });
+                }
+                None => Box::new(file),
+            }
+        }
+        Out::File(file) => Box::new(file),
+        Out::Other(out) => out,
+    };
     let raw = Counted {
         inner: resp.take_body(),
         count: progress.raw.clone(),

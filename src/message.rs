@@ -229,6 +229,24 @@ impl Wire {
 /// worded for the user (host, timeout, cut transfer).
 pub type Body = Box<dyn Read + Send>;
 
+/// A body whose remaining bytes the kernel can move to a file itself, without them passing
+/// through this process (Linux `splice`). A transport offers it only for a body it can hand
+/// over whole as sent: a known length, no transfer coding. Its errors carry a [`Failure`] as
+/// [`Body`]'s do; a body cut short may also just end (0), so the caller counts the bytes
+/// against the length and judges, as it does for any body.
+pub trait KernelBody: Send {
+    /// Waits for more of the body (within the transport's read timeout and `--max-time`) and
+    /// takes a piece of it into a kernel buffer; how many bytes, 0 once the body is over or
+    /// the connection closed. Whatever was staged must be landed before staging again.
+    fn stage(&mut self) -> io::Result<usize>;
+    /// Writes everything staged to `file` at its position. Its errors are the file's.
+    fn land(&mut self, file: &std::fs::File) -> io::Result<()>;
+}
+
+/// Turns a response's body into a [`KernelBody`] (the transport's offer, see
+/// [`Response::offer_kernel`]), or gives the body back when it cannot (no pipe to be had).
+pub type KernelOffer = Box<dyn FnOnce(Body) -> Result<Box<dyn KernelBody>, Body> + Send>;
+
 /// A response: head as received, body not yet read.
 pub struct Response {
     /// `HTTP/1.1`
@@ -244,6 +262,8 @@ pub struct Response {
     /// What crossed the wire (left at zero by a transport that does not count).
     pub wire: Wire,
     body: Option<Body>,
+    /// The transport's offer to move the body with the kernel, if it can.
+    kernel: Option<KernelOffer>,
 }
 
 impl Response {
@@ -265,6 +285,7 @@ impl Response {
             host,
             wire: Wire::default(),
             body: Some(body),
+            kernel: None,
         }
     }
 
@@ -289,7 +310,27 @@ impl Response {
 
     /// The body as it came off the wire (content-encoding not undone); empty once taken.
     pub fn take_body(&mut self) -> Body {
+        self.kernel = None;
         self.body.take().unwrap_or_else(|| Box::new(io::empty()))
+    }
+
+    /// Lets the body be taken as a [`KernelBody`] (by the transport that read the head).
+    pub fn offer_kernel(&mut self, offer: KernelOffer) {
+        self.kernel = Some(offer);
+    }
+
+    /// The body (as it came off the wire) for the kernel to move, when the transport offered
+    /// that and could; else `None` and the body stays for [`Response::take_body`].
+    pub fn take_kernel_body(&mut self) -> Option<Box<dyn KernelBody>> {
+        let offer = self.kernel.take()?;
+        let body = self.body.take()?;
+        match offer(body) {
+            Ok(kernel) => Some(kernel),
+            Err(body) => {
+                self.body = Some(body);
+                None
+            }
+        }
     }
 
     /// `raw` (this response's body, perhaps wrapped) with the content-encoding undone; an

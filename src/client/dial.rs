@@ -183,6 +183,7 @@ impl<In: Transport> Connector<In> for Dial {
             stream,
             details.config,
             self.before_wait.clone(),
+            &self.tap,
         ))))
     }
 }

@@ -7,6 +7,8 @@ pub mod h2;
 pub mod proxy;
 pub mod redirect;
 pub mod retry;
+#[cfg(target_os = "linux")]
+mod splice;
 pub mod stream;
 pub mod tap;
 pub mod tls;
@@ -350,9 +352,11 @@ impl Client {
             tunnel.as_deref().and_then(connect_proxy_authority),
             req.target_prefix(),
         );
+        // A body on a plain TCP connection of ours may be moved by the kernel (`splice`).
+        let plain = !tls && tunnel.is_none();
         let proxy = tunnel.or_else(|| req.forward.as_ref().map(|f| f.proxy.clone()));
         match agent.run(request) {
-            Ok(response) => self.received(response, req),
+            Ok(response) => self.received(response, req, plain),
             Err(e) => Err(self.failure(e, req, proxy.as_deref())),
         }
     }
@@ -494,12 +498,29 @@ impl Client {
         &self,
         response: ureq::http::Response<ureq::Body>,
         req: &PreparedRequest,
+        plain: bool,
     ) -> std::result::Result<Response, SendFailure> {
         if let (Some(f), 407) = (&req.forward, response.status().as_u16()) {
             let failure = Failure::Network(proxy_auth_message(&f.proxy));
             return Err(SendFailure::fatal(failure.into()));
         }
         let mut resp = self.response(response, &req.url);
+        // Only a download reads a body whole into a file; elsewhere the offer is no use.
+        #[cfg(target_os = "linux")]
+        if plain && self.net.bulk {
+            let limits = splice::Limits {
+                host: resp.host.clone(),
+                timeout: self.net.timeout,
+                max_time: self.net.max_time,
+                deadline: self.deadline.get(),
+                count: resp.wire.body.clone(),
+            };
+            // Alive while the response's body holds the connection.
+            let socket = self.tap.snapshot().socket.and_then(|s| s.upgrade());
+            splice::offer(&mut resp, socket, req.method == "HEAD", limits);
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = plain;
         if self.net.http_version != crate::cli::HttpVersion::Http11 {
             resp.timings.protocol = Some("HTTP/1.1");
         }

@@ -7,11 +7,14 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use ureq::unversioned::transport::{Buffers, LazyBuffers, NextTimeout, Transport};
 use ureq::Error;
+
+use super::tap::Tap;
 
 /// What to run when a read is about to wait for the network (set once, shared by every
 /// connection of a client): the printer flushes what it has so far.
@@ -95,13 +98,70 @@ impl Stream {
     }
 }
 
+/// A TCP connection's socket, and how many bytes read from it wait unconsumed in ureq's
+/// input buffer: what `client::splice` needs to move the rest of a body with the kernel.
+#[derive(Debug)]
+pub struct Socket {
+    pub stream: TcpStream,
+    /// Kept equal to `buffers.input().len()` of the connection's [`Tracked`] buffers.
+    pub unread: Arc<AtomicUsize>,
+}
+
+/// ureq's buffers, publishing after each change how many input bytes are unconsumed.
+///
+/// The invariant `client::splice` relies on: every byte taken off the socket goes through
+/// `input_appended` and leaves through `input_consume`, so when `unread` is 0 (and no read
+/// is running, which holds while the body's reader is ours) the next byte of the stream is
+/// still in the socket; while it is above 0, those bytes must come through ureq's reader.
+#[derive(Debug)]
+struct Tracked {
+    inner: LazyBuffers,
+    unread: Arc<AtomicUsize>,
+}
+
+impl Tracked {
+    fn publish(&self) {
+        self.unread
+            .store(self.inner.input().len(), Ordering::Relaxed);
+    }
+}
+
+impl Buffers for Tracked {
+    fn output(&mut self) -> &mut [u8] {
+        self.inner.output()
+    }
+    fn input(&self) -> &[u8] {
+        self.inner.input()
+    }
+    fn input_append_buf(&mut self) -> &mut [u8] {
+        self.inner.input_append_buf()
+    }
+    fn input_appended(&mut self, amount: usize) {
+        self.inner.input_appended(amount);
+        self.publish();
+    }
+    fn input_consume(&mut self, amount: usize) {
+        self.inner.input_consume(amount);
+        self.publish();
+    }
+    fn tmp_and_output(&mut self) -> (&mut [u8], &mut [u8]) {
+        self.inner.tmp_and_output()
+    }
+    fn can_use_input(&self) -> bool {
+        self.inner.can_use_input()
+    }
+}
+
 /// A [`Stream`] with ureq's buffers, setting socket timeouts only when they change.
 pub struct StreamTransport {
     stream: Stream,
-    buffers: LazyBuffers,
+    buffers: Tracked,
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
     before_wait: BeforeWait,
+    /// For TCP: this socket, told to the tap whenever a request is sent on it, so that the
+    /// exchange's response knows the connection it came on.
+    socket: Option<(Arc<Socket>, Tap)>,
 }
 
 impl std::fmt::Debug for StreamTransport {
@@ -117,13 +177,25 @@ impl StreamTransport {
         stream: Stream,
         config: &ureq::config::Config,
         before_wait: BeforeWait,
+        tap: &Tap,
     ) -> StreamTransport {
+        let unread = Arc::new(AtomicUsize::new(0));
+        // Without a second handle the body is just read as usual.
+        let socket = match &stream {
+            Stream::Tcp(s) => s.try_clone().ok().map(|stream| {
+                let unread = unread.clone();
+                (Arc::new(Socket { stream, unread }), tap.clone())
+            }),
+            Stream::Unix(_) => None,
+        };
+        let inner = LazyBuffers::new(config.input_buffer_size(), config.output_buffer_size());
         StreamTransport {
             stream,
-            buffers: LazyBuffers::new(config.input_buffer_size(), config.output_buffer_size()),
+            buffers: Tracked { inner, unread },
             read_timeout: None,
             write_timeout: None,
             before_wait,
+            socket,
         }
     }
 
@@ -181,6 +253,9 @@ impl Transport for StreamTransport {
         if wanted != self.write_timeout {
             self.stream.set_write_timeout(wanted)?;
             self.write_timeout = wanted;
+        }
+        if let Some((socket, tap)) = &self.socket {
+            tap.sending_on(socket);
         }
         let output = &self.buffers.output()[..amount];
         self.stream

@@ -37,6 +37,9 @@ pub struct Observed {
     pub request_head: Option<u64>,
     /// The last bytes written before the head's end was seen (it may span two writes).
     written_tail: Vec<u8>,
+    /// The TCP socket (of ours, not a SOCKS connector's) this exchange last sent on. Weak:
+    /// the connection's transport owns it, and a socket ureq closes must close for real.
+    pub socket: Option<std::sync::Weak<super::stream::Socket>>,
 }
 
 /// Shared between the agent's connectors/transports and the client.
@@ -78,6 +81,11 @@ impl Tap {
 
     pub fn snapshot(&self) -> Observed {
         self.lock().clone()
+    }
+
+    /// A request is being sent on `socket`.
+    pub fn sending_on(&self, socket: &Arc<super::stream::Socket>) {
+        self.mark(|o| o.socket = Some(Arc::downgrade(socket)));
     }
 
     /// The dialer made a connection to `remote` from `local`.

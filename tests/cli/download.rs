@@ -1,6 +1,7 @@
 //! `--download`: file names (Content-Disposition, the initial URL, hostile values, unique
 //! suffixes), `-o`, stdout mode, error statuses, resuming (206, 200, 416, a wrong
-//! Content-Range), early closes, compressed transfers, the progress bar, `-q` and Ctrl-C.
+//! Content-Range), early closes, compressed transfers, the progress bar, `-q` and Ctrl-C;
+//! the kernel copy (splice) of plain bodies and the portable path for the rest.
 //! Runs in the harness's temp HOME, which is also the working directory.
 //!
 //! A download picks a file name only when stdout is a terminal (otherwise the body goes to
@@ -969,4 +970,257 @@ fn ctrl_c_after_data_arrived_reports_it_exactly() {
         "{out:?}"
     );
     assert_file(&home, "out.bin", &body[..3_000]);
+}
+
+// ------------------------------------------------------------- kernel copy (splice)
+//
+// On Linux a plain-TCP body with a Content-Length, saved as sent to a file, is moved by the
+// kernel (socket -> pipe -> file, `client::splice`); TLS, chunked and compressed bodies are
+// read and written as before. The two paths are told apart by the pipe the kernel path
+// opens (seen in /proc while the transfer waits), and each must save the same bytes.
+
+/// A head with a Content-Length (or chunked when `len` is None), then `body` in pieces with
+/// pauses, so that most of it reaches the client after the head was parsed, from the socket.
+/// A chunked body is left open (no last chunk).
+fn head_then_pieces(conn: &mut Conn, len: Option<usize>, body: &[u8]) -> std::io::Result<()> {
+    let framing = match len {
+        Some(n) => format!("Content-Length: {n}"),
+        None => "Transfer-Encoding: chunked".to_string(),
+    };
+    conn.write(format!(
+        "HTTP/1.1 200 OK\r\n{framing}\r\nConnection: close\r\n\r\n"
+    ))?;
+    for (i, piece) in body.chunks(256 << 10).enumerate() {
+        if i % 4 == 0 {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        match len {
+            Some(_) => conn.write(piece)?,
+            None => {
+                conn.write([format!("{:x}\r\n", piece.len()).as_bytes(), piece, b"\r\n"].concat())?
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Serves `body` whole, or cut after `sent` bytes (then closed), in pieces.
+fn piecewise_server(body: Arc<Vec<u8>>, sent: usize, chunked: bool) -> RawServer {
+    RawServer::scripted(move |conn| {
+        if conn.read_request().is_err() {
+            return;
+        }
+        let len = (!chunked).then_some(body.len());
+        if head_then_pieces(conn, len, &body[..sent]).is_ok() && chunked {
+            let _ = conn.write("0\r\n\r\n");
+        }
+        conn.finish();
+    })
+}
+
+#[test]
+fn a_large_plain_body_from_the_socket_is_saved_exactly() {
+    let body = Arc::new(content(12 << 20));
+    let server = piecewise_server(body.clone(), body.len(), false);
+    let run = http(&["-d", "-o", "big.bin", &server.url("/big")])
+        .run()
+        .success();
+    assert_file(run.home(), "big.bin", &body);
+    assert!(run.stderr_str().contains("Done."), "{run:?}");
+}
+
+#[test]
+fn a_chunked_body_takes_the_portable_path_and_is_saved_exactly() {
+    let body = Arc::new(content(5 << 20));
+    let server = piecewise_server(body.clone(), body.len(), true);
+    let run = http(&["-d", "-o", "big.bin", &server.url("/big")])
+        .run()
+        .success();
+    assert_file(run.home(), "big.bin", &body);
+}
+
+#[test]
+fn a_plain_body_cut_on_the_socket_is_incomplete_and_resumes() {
+    let body = Arc::new(content(3 << 20));
+    let cut = (1 << 20) + 12_345;
+    let first = piecewise_server(body.clone(), cut, false);
+    let url = first.url("/file.bin");
+    let cmd = http(&["-d", "-o", "file.bin", &url]);
+    let run = cmd.clone().run().assert_code(1);
+    let err = run.stderr_str();
+    assert!(
+        err.contains(&format!(
+            "http: error: Incomplete download: size={}; downloaded={cut}; \
+             resume with: http -d -c -o file.bin {url}",
+            body.len()
+        )),
+        "{err}"
+    );
+    assert_file(run.home(), "file.bin", &body[..cut]);
+
+    let served = body.clone();
+    let second = RawServer::scripted(move |conn| serve_ranged(conn, &served));
+    http(&["-d", "-c", "-o", "file.bin", &second.url("/file.bin")])
+        .current_dir(cmd.home())
+        .run()
+        .success();
+    assert_file(cmd.home(), "file.bin", &body);
+}
+
+/// Head, `sent` body bytes in a later write (from the socket, not ureq's buffer), then
+/// nothing until `gate` opens.
+fn stall_after_socket_bytes(body: Arc<Vec<u8>>, sent: usize, gate: Gate) -> RawServer {
+    RawServer::scripted(move |conn| {
+        if conn.read_request().is_err() {
+            return;
+        }
+        let _ = head_then_pieces(conn, Some(body.len()), &body[..sent]);
+        gate.wait();
+    })
+}
+
+#[test]
+fn a_stall_on_the_socket_is_still_a_read_timeout() {
+    let body = Arc::new(content(1 << 20));
+    let (gate, opener) = gate();
+    let server = stall_after_socket_bytes(body.clone(), 300_000, gate);
+    let started = std::time::Instant::now();
+    let run = http(&[
+        "-d",
+        "--timeout",
+        "0.5",
+        "-o",
+        "slow.bin",
+        &server.url("/slow"),
+    ])
+    .run()
+    .assert_code(2);
+    opener.open();
+    assert!(run.stderr_str().contains("read timeout"), "{run:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_file(run.home(), "slow.bin", &body[..300_000]);
+}
+
+#[test]
+fn a_stall_on_the_socket_ends_at_max_time() {
+    let body = Arc::new(content(1 << 20));
+    let (gate, opener) = gate();
+    let server = stall_after_socket_bytes(body.clone(), 300_000, gate);
+    let run = http(&[
+        "-d",
+        "--timeout",
+        "30",
+        "--max-time",
+        "1",
+        "-o",
+        "slow.bin",
+        &server.url("/slow"),
+    ])
+    .run()
+    .assert_code(2);
+    opener.open();
+    assert!(run.stderr_str().contains("--max-time"), "{run:?}");
+    assert_file(run.home(), "slow.bin", &body[..300_000]);
+}
+
+/// Pipes the process has open past stdin, stdout and stderr.
+fn pipes(pid: i32) -> usize {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return 0;
+    };
+    dir.flatten()
+        .filter(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) > Some(2))
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .filter(|l| l.to_string_lossy().starts_with("pipe:"))
+        .count()
+}
+
+/// The pipes an `http -d` of `url` (plus `extra` arguments) has open once it has saved
+/// `saved` bytes and the server stalls; then it is stopped with Ctrl-C.
+fn pipes_while_stalled(url: &str, extra: &[&str], saved: u64) -> usize {
+    let mut args = vec!["-d", "-o", "part.bin"];
+    args.extend_from_slice(extra);
+    args.push(url);
+    let cmd = http(&args);
+    let part = cmd.home().join("part.bin");
+    let mut running = cmd.spawn();
+    running.wait_stderr("Downloading");
+    let waited = std::time::Instant::now();
+    while std::fs::metadata(&part).map_or(0, |m| m.len()) < saved {
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(20),
+            "nothing saved"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let n = pipes(running.pid());
+    running.signal(Signal::SIGINT);
+    running.wait().assert_code(130);
+    n
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn only_a_plain_identity_body_with_a_length_goes_through_a_kernel_pipe() {
+    let body = Arc::new(content(1 << 20));
+    let (gate, opener) = gate();
+    let plain = stall_after_socket_bytes(body.clone(), 300_000, gate.clone());
+    let chunked = RawServer::scripted({
+        let (body, gate) = (body.clone(), gate.clone());
+        move |conn| {
+            if conn.read_request().is_ok() {
+                let _ = head_then_pieces(conn, None, &body[..300_000]);
+                gate.wait();
+            }
+        }
+    });
+    let with_tls = tls_stalling_server(body.clone(), 300_000, gate);
+    let base = pipes_while_stalled(&chunked.url("/c"), &[], 300_000);
+    let kernel = pipes_while_stalled(&plain.url("/p"), &[], 300_000);
+    let tls_url = format!("https://127.0.0.1:{}/t", with_tls.port);
+    let tls = pipes_while_stalled(&tls_url, &["--verify=no"], 300_000);
+    opener.open();
+    assert_eq!(kernel, base + 2, "plain: {kernel}, chunked: {base}");
+    assert_eq!(tls, base, "TLS: {tls}, chunked: {base}");
+}
+
+/// Over TLS: head and `sent` bytes of `body` (a Content-Length), then a stall until `gate`
+/// opens, or the close when `sent` is all of it.
+fn tls_stalling_server(body: Arc<Vec<u8>>, sent: usize, gate: Gate) -> RawServer {
+    let config = Leaf::self_signed(&["localhost"]).config();
+    RawServer::scripted(move |conn| {
+        let Ok(server) = rustls::ServerConnection::new(config.clone()) else {
+            return;
+        };
+        let mut tls = rustls::StreamOwned::new(server, &mut conn.stream);
+        if read_head(&mut tls).is_err() {
+            return;
+        }
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        let _ = tls.write_all(head.as_bytes());
+        for piece in body[..sent].chunks(256 << 10) {
+            let _ = tls.write_all(piece);
+            let _ = tls.flush();
+        }
+        if sent < body.len() {
+            gate.wait();
+        }
+        tls.conn.send_close_notify();
+        let _ = tls.flush();
+    })
+}
+
+#[test]
+fn a_large_body_over_tls_takes_the_portable_path_and_is_saved_exactly() {
+    let body = Arc::new(content(6 << 20));
+    let (gate, _opener) = gate();
+    let server = tls_stalling_server(body.clone(), body.len(), gate);
+    let url = format!("https://127.0.0.1:{}/big", server.port);
+    let run = http(&["-d", "--verify=no", "-o", "big.bin", &url])
+        .run()
+        .success();
+    assert_file(run.home(), "big.bin", &body);
 }
