@@ -401,24 +401,28 @@ fn plan(spec: &RequestSpec, req: &PreparedRequest, resp: &Response) -> Result<Pl
     Ok(Plan { offset, full })
 }
 
-/// Open where the body goes: `-o` (appending when resuming), stdout when redirected, else a
-/// fresh name in the current directory.
+/// Open where the body goes: `-o` (written on at its end when resuming), stdout when
+/// redirected, else a fresh name in the current directory.
 fn open_sink(spec: &RequestSpec, resp: &Response, plan: &Plan, env: &Env) -> Result<(Out, Sink)> {
     let o = &spec.output;
     if let Some(path) = &o.output_file {
         let mut opts = OpenOptions::new();
-        if plan.offset > 0 {
-            opts.append(true);
-        } else {
-            opts.write(true).create(true).truncate(true);
+        // Resuming writes from the end, not in append mode: `splice(2)` refuses O_APPEND.
+        opts.write(true);
+        if plan.offset == 0 {
+            opts.create(true).truncate(true);
         }
-        let file = opts.open(path).map_err(|e| {
+        let cannot = |e: io::Error| {
             crate::error::usage(format!(
                 "cannot write output file '{}': {}",
                 path.display(),
                 crate::error::plain_io(&e)
             ))
-        })?;
+        };
+        let mut file = opts.open(path).map_err(cannot)?;
+        if plan.offset > 0 {
+            io::Seek::seek(&mut file, io::SeekFrom::End(0)).map_err(cannot)?;
+        }
         preallocate(&file, resp, plan);
         return Ok((Out::File(file), Sink::File(path.clone())));
     }
@@ -586,8 +590,8 @@ fn kernel_copy(
     }
 }
 
-/// A regular file opened without O_APPEND: `splice(2)` refuses to append, and a device or a
-/// pipe named by `-o` is left to plain writes.
+/// A regular file opened without O_APPEND (`splice(2)` refuses to append; a resumed file is
+/// written from its end instead); a device or a pipe named by `-o` is left to plain writes.
 fn kernel_writable(file: &File) -> bool {
     if !file.metadata().is_ok_and(|m| m.is_file()) {
         return false;

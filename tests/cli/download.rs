@@ -1138,13 +1138,24 @@ fn pipes(pid: i32) -> usize {
 /// The pipes an `http -d` of `url` (plus `extra` arguments) has open once it has saved
 /// `saved` bytes and the server stalls; then it is stopped with Ctrl-C.
 fn pipes_while_stalled(url: &str, extra: &[&str], saved: u64) -> usize {
+    pipes_while_resuming(url, extra, saved, None)
+}
+
+/// The same, with `part.bin` already holding `partial` (for `-c`).
+fn pipes_while_resuming(url: &str, extra: &[&str], saved: u64, partial: Option<&[u8]>) -> usize {
     let mut args = vec!["-d", "-o", "part.bin"];
     args.extend_from_slice(extra);
     args.push(url);
-    let cmd = http(&args);
+    let mut cmd = http(&args);
+    if let Some(bytes) = partial {
+        cmd = cmd.home_file("part.bin", bytes);
+    }
     let part = cmd.home().join("part.bin");
     let mut running = cmd.spawn();
-    running.wait_stderr("Downloading");
+    running.wait_stderr(match partial {
+        Some(_) => "Resuming",
+        None => "Downloading",
+    });
     let waited = std::time::Instant::now();
     while std::fs::metadata(&part).map_or(0, |m| m.len()) < saved {
         assert!(
@@ -1182,6 +1193,79 @@ fn only_a_plain_identity_body_with_a_length_goes_through_a_kernel_pipe() {
     opener.open();
     assert_eq!(kernel, base + 2, "plain: {kernel}, chunked: {base}");
     assert_eq!(tls, base, "TLS: {tls}, chunked: {base}");
+}
+
+/// A resumed download (`-c`, the file written from its end) goes through the kernel's pipe
+/// as a fresh one does, and the file ends up whole.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_resumed_download_goes_through_the_kernel_pipe_too() {
+    let body = Arc::new(content(1 << 20));
+    let (gate, opener) = gate();
+    let server = RawServer::scripted({
+        let (body, gate) = (body.clone(), gate.clone());
+        move |conn| {
+            let Ok(req) = conn.read_request() else { return };
+            let range = req.header("range").unwrap_or_default();
+            let from: usize = range
+                .trim_start_matches("bytes=")
+                .trim_end_matches('-')
+                .parse()
+                .unwrap_or(0);
+            let head = format!(
+                "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {from}-{}/{}\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len() - 1,
+                body.len(),
+                body.len() - from
+            );
+            if conn.write(head).is_ok() && conn.write(&body[from..from + 300_000]).is_ok() {
+                gate.wait();
+            }
+        }
+    });
+    let chunked = RawServer::scripted({
+        let (body, gate) = (body.clone(), gate.clone());
+        move |conn| {
+            if conn.read_request().is_ok() {
+                let _ = head_then_pieces(conn, None, &body[..300_000]);
+                gate.wait();
+            }
+        }
+    });
+    let base = pipes_while_stalled(&chunked.url("/c"), &[], 300_000);
+    let partial = &body[..100_000];
+    let resumed = pipes_while_resuming(&server.url("/r"), &["-c"], 400_000, Some(partial));
+    opener.open();
+    assert_eq!(resumed, base + 2, "resumed: {resumed}, chunked: {base}");
+    // And whole when the server does not stall.
+    let whole = RawServer::scripted({
+        let body = body.clone();
+        move |conn| {
+            let Ok(req) = conn.read_request() else { return };
+            let range = req.header("range").unwrap_or_default();
+            let from: usize = range
+                .trim_start_matches("bytes=")
+                .trim_end_matches('-')
+                .parse()
+                .unwrap_or(0);
+            let head = format!(
+                "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {from}-{}/{}\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len() - 1,
+                body.len(),
+                body.len() - from
+            );
+            if conn.write(head).is_ok() && conn.write(&body[from..]).is_ok() {
+                conn.finish();
+            }
+        }
+    });
+    let run = http(&["-d", "-c", "-o", "part.bin", &whole.url("/w")])
+        .home_file("part.bin", partial)
+        .run()
+        .success();
+    assert_file(run.home(), "part.bin", &body);
 }
 
 /// Over TLS: head and `sent` bytes of `body` (a Content-Length), then a stall until `gate`
