@@ -462,7 +462,7 @@ impl Client {
                 (failure.into(), kind == TimeoutKind::Connect, true)
             }
             h2::Fail::Http(e, first) => {
-                let words = h2::words::explain(&e, &host, &first);
+                let words = h2::words::head_failure(&e, &host, &first);
                 let error = match (words, h2::words::io_of(&e)) {
                     (Some(w), _) => Failure::Network(w).into(),
                     (None, Some(io)) => io_failure(

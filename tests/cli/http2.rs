@@ -1019,3 +1019,16 @@ fn h2c_goes_over_a_unix_socket() {
     assert_eq!(run.stdout_str(), "/sock Some(\"localhost\")");
     assert_eq!(server.connections(), 2);
 }
+
+#[test]
+fn response_heads_are_limited_as_over_http11() {
+    let server = H2Server::plain(|r| match r.path.as_str() {
+        "/big" => H2Reply::text("big").header("x-big", &"b".repeat(40_000)),
+        _ => H2Reply::text("huge").header("x-huge", &"h".repeat(100_000)),
+    });
+    // 40 KB of headers pass, as over HTTP/1.1 (hyper's own limit is 16 KiB).
+    let run = http(&[PRIOR, "-b", &server.url("/big")]).run().success();
+    assert_eq!(run.stdout_str(), "big");
+    let run = http(&[PRIOR, &server.url("/huge")]).run();
+    assert_failed(&run, 1, &["not valid HTTP/2, or is larger than 64 KiB"]);
+}

@@ -91,6 +91,9 @@ type Secured = (Box<dyn connect::Io>, Option<Vec<u8>>);
 /// per byte on a fast transfer.
 const MAX_FRAME: u32 = 1 << 20;
 
+/// The largest response head accepted, as over HTTP/1.1 (ureq's limit; hyper's own is 16 KiB).
+const MAX_HEADERS: u32 = 64 * 1024;
+
 pub struct H2 {
     rt: Arc<Runtime>,
     dialer: Dialer,
@@ -350,6 +353,7 @@ impl H2 {
         let handshake = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
             .timer(TokioTimer::new())
             .max_frame_size(MAX_FRAME)
+            .max_header_list_size(MAX_HEADERS)
             .handshake::<_, RequestBody>(TokioIo::new(sniff));
         let (send, conn) = body::wait(&self.rt, handshake, limits, None)
             .map_err(connect_timeout)?

@@ -77,6 +77,20 @@ pub fn explain(e: &hyper::Error, host: &str, first_bytes: &[u8]) -> Option<Strin
     })
 }
 
+/// What went wrong while the response head was awaited: as [`explain`] says, except that a
+/// stream h2 itself reset then means the head was refused (malformed, or over the limit).
+pub fn head_failure(e: &hyper::Error, host: &str, first_bytes: &[u8]) -> Option<String> {
+    let refused = h2_of(e).filter(|h| h.is_reset() && h.is_library() && !not_http2(first_bytes));
+    match refused.and_then(h2::Error::reason) {
+        Some(reason) => Some(format!(
+            "the response head from {host} is not valid HTTP/2, or is larger than {} KiB ({})",
+            super::MAX_HEADERS / 1024,
+            code(reason)
+        )),
+        None => explain(e, host, first_bytes),
+    }
+}
+
 /// A failure while the response body was read: a reset or a cut connection leaves the body
 /// incomplete (a download is kept for `--continue`).
 pub fn body_failure(e: &hyper::Error, host: &str) -> Failure {
