@@ -4,6 +4,7 @@
 
 pub mod dial;
 pub mod h2;
+mod handed;
 pub mod proxy;
 pub mod redirect;
 pub mod retry;
@@ -101,6 +102,8 @@ pub struct Client {
     deadline: std::cell::Cell<Option<Instant>>,
     /// HTTP/2, made when the first hop needs it.
     h2: RefCell<Option<h2::H2>>,
+    /// TLS connections whose servers chose HTTP/1.1 by ALPN, for the agents to send on.
+    handed: handed::Waiting,
 }
 
 fn secs(v: Option<f64>) -> Option<Duration> {
@@ -120,6 +123,7 @@ impl Client {
             upload_progress: std::cell::Cell::new(false),
             deadline: std::cell::Cell::new(None),
             h2: RefCell::new(None),
+            handed: Default::default(),
         };
         Ok(client)
     }
@@ -154,7 +158,7 @@ impl Client {
             verify: key.0.clone(),
             ..self.net.clone()
         };
-        let agent = build_agent(&net, &self.env, &self.tap, &self.before_wait, tls)?;
+        let agent = build_agent(&net, &self.env, self.connectors(), tls)?;
         self.agents.borrow_mut().push((key, agent.clone()));
         Ok(agent)
     }
@@ -165,6 +169,23 @@ impl Client {
         match (forwarded, &self.net.route.unix_socket) {
             (false, None) => proxy::select(url, &self.net.proxies, |k| self.env.var(k)),
             _ => None,
+        }
+    }
+
+    fn connectors(&self) -> Shared<'_> {
+        Shared {
+            tap: &self.tap,
+            before_wait: &self.before_wait,
+            handed: &self.handed,
+        }
+    }
+
+    /// A TLS connection whose server chose HTTP/1.1: the next hop to its origin goes on it.
+    fn hand_over(&self, key: &h2::Key, handoff: Option<h2::Handoff>) {
+        if let Some(h) = handoff {
+            let mut waiting = self.handed.lock().unwrap_or_else(|e| e.into_inner());
+            waiting.retain(|(o, _)| *o != key.origin);
+            waiting.push((key.origin.clone(), h));
         }
     }
 
@@ -268,7 +289,10 @@ impl Client {
                 let _ = self.with_h2(|h| h.keep_early(key, Ok(conn)));
                 (true, Vec::new())
             }
-            Ok(h2::Connected::Http11) => (false, Vec::new()),
+            Ok(h2::Connected::Http11(h)) => {
+                self.hand_over(&key, h);
+                (false, Vec::new())
+            }
             Err(f) => {
                 let _ = self.with_h2(|h| h.keep_early(key, Err(f)));
                 (true, Vec::new())
@@ -394,7 +418,10 @@ impl Client {
             Some((conn, reused)) => (conn, reused),
             None => match self.h2_connect(req, &key) {
                 Ok(h2::Connected::H2(conn)) => (Ok(conn), false),
-                Ok(h2::Connected::Http11) => return None,
+                Ok(h2::Connected::Http11(h)) => {
+                    self.hand_over(&key, h);
+                    return None;
+                }
                 Err(f) => (Err(f), false),
             },
         };
@@ -402,7 +429,10 @@ impl Client {
         if let Err(h2::Fail::Stale) = sent {
             sent = match self.h2_connect(req, &key) {
                 Ok(h2::Connected::H2(conn)) => self.h2_exchange(req, key, conn, false),
-                Ok(h2::Connected::Http11) => return None,
+                Ok(h2::Connected::Http11(h)) => {
+                    self.hand_over(&key, h);
+                    return None;
+                }
                 Err(f) => Err(f),
             };
         }
@@ -667,14 +697,20 @@ impl Client {
     }
 }
 
+/// What an agent's connectors share with the client.
+struct Shared<'a> {
+    tap: &'a Tap,
+    before_wait: &'a stream::BeforeWait,
+    handed: &'a handed::Waiting,
+}
+
 /// An agent sending requests exactly as prepared, through the connector chain the tap watches.
-fn build_agent(
-    net: &NetSpec,
-    env: &crate::env::Env,
-    tap: &Tap,
-    before_wait: &stream::BeforeWait,
-    tls: bool,
-) -> Result<Agent> {
+fn build_agent(net: &NetSpec, env: &crate::env::Env, shared: Shared, tls: bool) -> Result<Agent> {
+    let Shared {
+        tap,
+        before_wait,
+        handed,
+    } = shared;
     let tls_config = match tls {
         true => tls::config(net, env)?,
         false => tls::refusing(),
@@ -696,6 +732,11 @@ fn build_agent(
         .build();
     let connector = ()
         .chain(Mark(tap.clone(), Moment::ConnectStart))
+        .chain(handed::Handed {
+            waiting: handed.clone(),
+            tap: tap.clone(),
+            before_wait: before_wait.clone(),
+        })
         .chain(SocksConnector::default())
         .chain(ConnectProxyConnector::default())
         .chain(dial::Dial {

@@ -235,7 +235,7 @@ fn limit(timeout: &NextTimeout) -> Result<Option<Duration>, Error> {
 }
 
 /// A socket timeout (Linux reports it as `WouldBlock`) becomes ureq's timeout error.
-fn io_error(e: io::Error, timeout: &NextTimeout) -> Error {
+pub(super) fn io_error(e: io::Error, timeout: &NextTimeout) -> Error {
     match e.kind() {
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Error::Timeout(timeout.reason),
         _ => Error::Io(e),

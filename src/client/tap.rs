@@ -40,6 +40,9 @@ pub struct Observed {
     /// The TCP socket (of ours, not a SOCKS connector's) this exchange last sent on. Weak:
     /// the connection's transport owns it, and a socket ureq closes must close for real.
     pub socket: Option<std::sync::Weak<super::stream::Socket>>,
+    /// The exchange went on a connection opened before it (`client::handed`): its moments
+    /// are that connection's, not the connector chain's.
+    handed: bool,
 }
 
 /// Shared between the agent's connectors/transports and the client.
@@ -86,6 +89,18 @@ impl Tap {
     /// A request is being sent on `socket`.
     pub fn sending_on(&self, socket: &Arc<super::stream::Socket>) {
         self.mark(|o| o.socket = Some(Arc::downgrade(socket)));
+    }
+
+    /// The exchange goes on a connection opened earlier (`client::handed`): its moments,
+    /// from DNS to TLS, are this exchange's.
+    pub fn handed(&self, opened: Timings) {
+        self.mark(|o| {
+            o.timings = Timings {
+                started: opened.started.min(o.timings.started).or(o.timings.started),
+                ..opened
+            };
+            o.handed = true;
+        });
     }
 
     /// The dialer made a connection to `remote` from `local`.
@@ -181,6 +196,7 @@ impl<In: Transport> Connector<In> for Mark {
         let now = Instant::now();
         match self.1 {
             Moment::ConnectStart => self.0.mark(|o| o.timings.connect_start = Some(now)),
+            Moment::TcpDone if self.0.lock().handed => {}
             Moment::TcpDone => self.0.mark(|o| o.timings.tcp_done = Some(now)),
         }
         Ok(chained)
@@ -219,7 +235,10 @@ impl<In: Transport> Connector<In> for TapConnector {
             self.0.mark(|o| o.proxy_ready = true);
         } else {
             self.0.mark(|o| {
-                o.timings.connected = Some(now);
+                // A handed connection (`client::handed`) was ready before the chain ran.
+                if !o.handed {
+                    o.timings.connected = Some(now);
+                }
                 o.timings.tls = tls;
             });
         }

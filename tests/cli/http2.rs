@@ -118,8 +118,12 @@ fn a_server_that_picks_http11_by_alpn_gets_http11() {
         "{}",
         run.context()
     );
+    // The handshake that offered h2 is this exchange's TLS phase.
+    assert!(run.stdout_str().contains(", tls "), "{}", run.context());
     assert_eq!(server.seen().len(), 2);
     assert!(server.heads()[0].starts_with("GET /old HTTP/1.1\r\n"));
+    // One connection per run: the one whose TLS handshake offered h2 carries the request on.
+    assert_eq!(server.connections(), 2);
 }
 
 #[test]

@@ -21,6 +21,7 @@ use tokio::runtime::Runtime;
 use ureq::http::Uri;
 
 use crate::cli::values::Verify;
+use crate::client::stream::Stream;
 use crate::error::{Failure, TimeoutKind};
 use crate::message::{Response, Timings};
 use crate::prepare::PreparedRequest;
@@ -51,8 +52,17 @@ pub struct Conn {
 #[allow(clippy::large_enum_variant)] // one value per connection; boxing buys nothing
 pub enum Connected {
     H2(Conn),
-    /// The server chose HTTP/1.1 (or nothing) with `--http-version=2`.
-    Http11,
+    /// The server chose HTTP/1.1 (or nothing) with `--http-version=2`; the connection itself
+    /// when it can carry HTTP/1.1 on (TLS straight over TCP to the origin).
+    Http11(Option<Handoff>),
+}
+
+/// A TLS connection whose server chose HTTP/1.1, handshake done, for ureq to send on.
+pub struct Handoff {
+    pub tcp: std::net::TcpStream,
+    pub tls: rustls::ClientConnection,
+    /// When it was opened (DNS, TCP, TLS), for the exchange's `--meta`.
+    pub timings: Timings,
 }
 
 /// Why an HTTP/2 attempt failed, before it is worded (`client` knows the proxy and the URL).
@@ -176,22 +186,24 @@ impl H2 {
             deadline: left.map(|l| Instant::now() + l),
             before_wait: Default::default(),
         };
-        let mut io = {
-            let _inside = self.rt.enter();
-            connect::to_tokio(stream).map_err(Fail::Io)?
-        };
-        match (own_tunnel, tls) {
-            (Some(p), _) if p.starts_with("socks") => io = self.socks(io, p, &uri, &limits)?,
-            (Some(p), Some(t)) => io = self.tunnel(io, p, &uri, t, &key.verify, &limits)?,
-            _ => {}
-        }
-        let (io, alpn) = match tls {
-            Some(t) => {
-                let config = self.tls_config(&key.verify, t)?;
-                let host = uri.host().unwrap_or_default();
-                self.secure(io, config, host, &limits)?
+        let host = uri.host().unwrap_or_default();
+        let (io, alpn) = match (stream, tls) {
+            // TLS straight over TCP: a server that chooses HTTP/1.1 keeps this connection.
+            (Stream::Tcp(tcp), Some(t)) if key.proxy.is_none() => {
+                match self.secure_tcp(&key.verify, host, tcp, t, &limits)? {
+                    Ok(secured) => secured,
+                    Err(mut handoff) => {
+                        self.http11.push(key.clone());
+                        handoff.timings = Timings {
+                            connected: Some(Instant::now()),
+                            tls: true,
+                            ..timings
+                        };
+                        return Ok(Connected::Http11(Some(handoff)));
+                    }
+                }
             }
-            None => (io, None),
+            (stream, tls) => self.through(stream, own_tunnel, key, &uri, tls, &limits)?,
         };
         timings.connected = Some(Instant::now());
         timings.tls = tls.is_some();
@@ -199,10 +211,9 @@ impl H2 {
             Some(b"h2") => "HTTP/2 (ALPN)",
             _ => "HTTP/2 (prior knowledge)",
         });
-        let prior = self.net.http_version == crate::cli::HttpVersion::Http2PriorKnowledge;
-        if tls.is_some() && alpn.as_deref() != Some(b"h2") && !prior {
+        if tls.is_some() && alpn.as_deref() != Some(b"h2") && !self.prior() {
             self.http11.push(key.clone());
-            return Ok(Connected::Http11);
+            return Ok(Connected::Http11(None));
         }
         let (send, first) = self.handshake(io, &limits)?;
         Ok(Connected::H2(Conn {
@@ -231,7 +242,8 @@ impl H2 {
             .and_then(|u| u.host_str())
             .unwrap_or_default();
         let config = self.tls_config_for(verify, tls, Vec::new())?;
-        let (io, _) = match self.secure(io, config, host, limits) {
+        let secured = self.secure(io, config, host, limits);
+        let io: Box<dyn connect::Io> = match secured.map(|(tls, _)| Box::new(tls)) {
             Err(Fail::Io(e)) => {
                 let rustls = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
                 return Err(match rustls {
@@ -324,21 +336,84 @@ impl H2 {
             .ok_or(Fail::Dial(ureq::Error::HostNotFound))
     }
 
+    /// Everything but TLS straight over TCP: plain TCP or a Unix socket, and the tunnels
+    /// that are ours (SOCKS, an `https://` proxy), with TLS on top when the origin wants it.
+    fn through(
+        &mut self,
+        stream: Stream,
+        own_tunnel: Option<&str>,
+        key: &Key,
+        uri: &Uri,
+        tls: Option<&ureq::tls::TlsConfig>,
+        limits: &Limits,
+    ) -> Result<Secured, Fail> {
+        let mut io = {
+            let _inside = self.rt.enter();
+            connect::to_tokio(stream).map_err(Fail::Io)?
+        };
+        match (own_tunnel, tls) {
+            (Some(p), _) if p.starts_with("socks") => io = self.socks(io, p, uri, limits)?,
+            (Some(p), Some(t)) => io = self.tunnel(io, p, uri, t, &key.verify, limits)?,
+            _ => {}
+        }
+        let Some(t) = tls else {
+            return Ok((io, None));
+        };
+        let config = self.tls_config(&key.verify, t)?;
+        let host = uri.host().unwrap_or_default();
+        let (tls, alpn) = self.secure(io, config, host, limits)?;
+        Ok((Box::new(tls), alpn))
+    }
+
+    fn prior(&self) -> bool {
+        self.net.http_version == crate::cli::HttpVersion::Http2PriorKnowledge
+    }
+
     /// The TLS handshake, and the protocol the server chose by ALPN.
-    fn secure(
+    fn secure<T: connect::Io + 'static>(
         &self,
-        io: Box<dyn connect::Io>,
+        io: T,
         config: Arc<rustls::ClientConfig>,
         host: &str,
         limits: &Limits,
-    ) -> Result<Secured, Fail> {
+    ) -> Result<(tokio_rustls::client::TlsStream<T>, Option<Vec<u8>>), Fail> {
         let name = tls::server_name(host).map_err(Fail::Usage)?;
         let connector = tokio_rustls::TlsConnector::from(config);
         let tls = body::wait(&self.rt, connector.connect(name, io), limits, None)
             .map_err(connect_timeout)?
             .map_err(Fail::Io)?;
         let alpn = tls.get_ref().1.alpn_protocol().map(<[u8]>::to_vec);
-        Ok((Box::new(tls), alpn))
+        Ok((tls, alpn))
+    }
+
+    /// TLS straight over a TCP socket; the connection itself (`Err`) when the server did not
+    /// choose h2 and HTTP/2 is not a prior knowledge, for HTTP/1.1 to go on with.
+    fn secure_tcp(
+        &mut self,
+        verify: &Option<Verify>,
+        host: &str,
+        tcp: std::net::TcpStream,
+        t: &ureq::tls::TlsConfig,
+        limits: &Limits,
+    ) -> Result<Result<Secured, Handoff>, Fail> {
+        let config = self.tls_config(verify, t)?;
+        let tcp = {
+            let _inside = self.rt.enter();
+            tcp.set_nonblocking(true).map_err(Fail::Io)?;
+            tokio::net::TcpStream::from_std(tcp).map_err(Fail::Io)?
+        };
+        let (tls, alpn) = self.secure(tcp, config, host, limits)?;
+        if alpn.as_deref() == Some(b"h2") || self.prior() {
+            return Ok(Ok((Box::new(tls), alpn)));
+        }
+        let (tcp, tls) = tls.into_inner();
+        let tcp = tcp.into_std().map_err(Fail::Io)?;
+        tcp.set_nonblocking(false).map_err(Fail::Io)?;
+        Ok(Err(Handoff {
+            tcp,
+            tls,
+            timings: Timings::default(),
+        }))
     }
 
     /// The HTTP/2 handshake; its connection task runs on the runtime from now on.

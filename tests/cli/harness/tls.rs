@@ -311,6 +311,11 @@ impl TlsServer {
         lock(&self.seen).clone()
     }
 
+    /// TCP connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self._listener.connections()
+    }
+
     /// The request heads received, in order.
     pub fn heads(&self) -> Vec<String> {
         self.seen().into_iter().map(|s| s.head).collect()
