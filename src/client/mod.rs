@@ -479,18 +479,11 @@ impl Client {
                 let error = io_failure(io, &host, &host_and_port(&req.url), &self.net);
                 (error, true, !tls)
             }
-            h2::Fail::Timeout(kind) => {
-                let secs = match kind {
-                    TimeoutKind::Connect => self.net.timeout.connect,
-                    TimeoutKind::Read => self.net.timeout.read,
-                    TimeoutKind::Total => self.net.max_time,
-                };
-                let failure = Failure::Timeout {
-                    kind,
-                    secs: secs.unwrap_or_default(),
-                };
-                (failure.into(), kind == TimeoutKind::Connect, true)
-            }
+            h2::Fail::Timeout(kind) => (
+                timed_out(kind, &self.net.timeout, self.net.max_time).into(),
+                kind == TimeoutKind::Connect,
+                true,
+            ),
             h2::Fail::Http(e, first) => {
                 let words = h2::words::head_failure(&e, &host, &first);
                 let error = match (words, h2::words::io_of(&e)) {
@@ -956,27 +949,36 @@ pub fn explain(e: ureq::Error, url: &url::Url, net: &NetSpec) -> anyhow::Error {
     failure.into()
 }
 
+/// A limit that ran out, with the seconds the user gave for it.
+fn timed_out(
+    kind: TimeoutKind,
+    timeout: &crate::cli::values::Timeout,
+    max_time: Option<f64>,
+) -> Failure {
+    let secs = match kind {
+        TimeoutKind::Connect => timeout.connect,
+        TimeoutKind::Read => timeout.read,
+        TimeoutKind::Total => max_time,
+    };
+    Failure::Timeout {
+        kind,
+        secs: secs.unwrap_or_default(),
+    }
+}
+
 fn timeout_failure(
     t: ureq::Timeout,
     timeout: &crate::cli::values::Timeout,
     max_time: Option<f64>,
 ) -> Failure {
     use ureq::Timeout as T;
-    match t {
+    let kind = match t {
         // Only `--max-time` sets ureq's global budget.
-        T::Global => Failure::Timeout {
-            kind: TimeoutKind::Total,
-            secs: max_time.unwrap_or_default(),
-        },
-        T::Connect | T::Resolve => Failure::Timeout {
-            kind: TimeoutKind::Connect,
-            secs: timeout.connect.unwrap_or_default(),
-        },
-        _ => Failure::Timeout {
-            kind: TimeoutKind::Read,
-            secs: timeout.read.unwrap_or_default(),
-        },
-    }
+        T::Global => TimeoutKind::Total,
+        T::Connect | T::Resolve => TimeoutKind::Connect,
+        _ => TimeoutKind::Read,
+    };
+    timed_out(kind, timeout, max_time)
 }
 
 /// `host:port` with the port even when it is the scheme's default (`localhost:80`), for
@@ -1028,10 +1030,7 @@ fn body_failure(
     timeout: &crate::cli::values::Timeout,
     max_time: Option<f64>,
 ) -> Failure {
-    let read_timeout = || Failure::Timeout {
-        kind: TimeoutKind::Read,
-        secs: timeout.read.unwrap_or_default(),
-    };
+    let read_timeout = || timed_out(TimeoutKind::Read, timeout, max_time);
     let inner = e.get_ref().and_then(|r| r.downcast_ref::<ureq::Error>());
     if let Some(ureq::Error::Timeout(t)) = inner {
         return timeout_failure(*t, timeout, max_time);

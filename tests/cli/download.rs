@@ -36,27 +36,35 @@ fn ok_response(headers: &str, body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// N of a `Range: bytes=N-` header.
+fn range_start(req: &RawRequest) -> Option<usize> {
+    req.header("range").and_then(|r| {
+        r.strip_prefix("bytes=")?
+            .strip_suffix('-')?
+            .parse::<usize>()
+            .ok()
+    })
+}
+
+/// The `206` head for `body` from byte `from` to its end.
+fn partial_head(body: &[u8], from: usize) -> String {
+    format!(
+        "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {from}-{}/{}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len() - 1,
+        body.len(),
+        body.len() - from
+    )
+}
+
 /// Serve `body` on one connection, honouring `Range: bytes=N-` with a 206.
 fn serve_ranged(conn: &mut Conn, body: &[u8]) {
     let Ok(req) = conn.read_request() else {
         return;
     };
-    let start = req.header("range").and_then(|r| {
-        r.strip_prefix("bytes=")?
-            .strip_suffix('-')?
-            .parse::<usize>()
-            .ok()
-    });
-    let response = match start {
+    let response = match range_start(&req) {
         Some(n) if n < body.len() => {
-            let mut out = format!(
-                "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {n}-{}/{}\r\n\
-                 Content-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len() - 1,
-                body.len(),
-                body.len() - n
-            )
-            .into_bytes();
+            let mut out = partial_head(body, n).into_bytes();
             out.extend_from_slice(&body[n..]);
             out
         }
@@ -1176,15 +1184,7 @@ fn only_a_plain_identity_body_with_a_length_goes_through_a_kernel_pipe() {
     let body = Arc::new(content(1 << 20));
     let (gate, opener) = gate();
     let plain = stall_after_socket_bytes(body.clone(), 300_000, gate.clone());
-    let chunked = RawServer::scripted({
-        let (body, gate) = (body.clone(), gate.clone());
-        move |conn| {
-            if conn.read_request().is_ok() {
-                let _ = head_then_pieces(conn, None, &body[..300_000]);
-                gate.wait();
-            }
-        }
-    });
+    let chunked = chunked_stall(body.clone(), 300_000, gate.clone());
     let with_tls = tls_stalling_server(body.clone(), 300_000, gate);
     let base = pipes_while_stalled(&chunked.url("/c"), &[], 300_000);
     let kernel = pipes_while_stalled(&plain.url("/p"), &[], 300_000);
@@ -1202,37 +1202,20 @@ fn only_a_plain_identity_body_with_a_length_goes_through_a_kernel_pipe() {
 fn a_resumed_download_goes_through_the_kernel_pipe_too() {
     let body = Arc::new(content(1 << 20));
     let (gate, opener) = gate();
+    // The 206 stops after 300,000 bytes until the gate opens.
     let server = RawServer::scripted({
         let (body, gate) = (body.clone(), gate.clone());
         move |conn| {
             let Ok(req) = conn.read_request() else { return };
-            let range = req.header("range").unwrap_or_default();
-            let from: usize = range
-                .trim_start_matches("bytes=")
-                .trim_end_matches('-')
-                .parse()
-                .unwrap_or(0);
-            let head = format!(
-                "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {from}-{}/{}\r\n\
-                 Content-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len() - 1,
-                body.len(),
-                body.len() - from
-            );
-            if conn.write(head).is_ok() && conn.write(&body[from..from + 300_000]).is_ok() {
+            let from = range_start(&req).unwrap_or(0);
+            if conn.write(partial_head(&body, from)).is_ok()
+                && conn.write(&body[from..from + 300_000]).is_ok()
+            {
                 gate.wait();
             }
         }
     });
-    let chunked = RawServer::scripted({
-        let (body, gate) = (body.clone(), gate.clone());
-        move |conn| {
-            if conn.read_request().is_ok() {
-                let _ = head_then_pieces(conn, None, &body[..300_000]);
-                gate.wait();
-            }
-        }
-    });
+    let chunked = chunked_stall(body.clone(), 300_000, gate);
     let base = pipes_while_stalled(&chunked.url("/c"), &[], 300_000);
     let partial = &body[..100_000];
     let resumed = pipes_while_resuming(&server.url("/r"), &["-c"], 400_000, Some(partial));
@@ -1241,31 +1224,23 @@ fn a_resumed_download_goes_through_the_kernel_pipe_too() {
     // And whole when the server does not stall.
     let whole = RawServer::scripted({
         let body = body.clone();
-        move |conn| {
-            let Ok(req) = conn.read_request() else { return };
-            let range = req.header("range").unwrap_or_default();
-            let from: usize = range
-                .trim_start_matches("bytes=")
-                .trim_end_matches('-')
-                .parse()
-                .unwrap_or(0);
-            let head = format!(
-                "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {from}-{}/{}\r\n\
-                 Content-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len() - 1,
-                body.len(),
-                body.len() - from
-            );
-            if conn.write(head).is_ok() && conn.write(&body[from..]).is_ok() {
-                conn.finish();
-            }
-        }
+        move |conn| serve_ranged(conn, &body)
     });
     let run = http(&["-d", "-c", "-o", "part.bin", &whole.url("/w")])
         .home_file("part.bin", partial)
         .run()
         .success();
     assert_file(run.home(), "part.bin", &body);
+}
+
+/// Chunked: `sent` bytes of `body`, then a stall until `gate` opens.
+fn chunked_stall(body: Arc<Vec<u8>>, sent: usize, gate: Gate) -> RawServer {
+    RawServer::scripted(move |conn| {
+        if conn.read_request().is_ok() {
+            let _ = head_then_pieces(conn, None, &body[..sent]);
+            gate.wait();
+        }
+    })
 }
 
 /// Over TLS: head and `sent` bytes of `body` (a Content-Length), then a stall until `gate`

@@ -194,9 +194,9 @@ impl ResponseBody {
         }
     }
 
-    /// The next DATA frame's bytes: waiting for one (within the limits) when `wait`, else only
+    /// The next DATA frame's bytes: waiting for one (within the limits) when `block`, else only
     /// one already received. Trailers are skipped.
-    fn next_data(&mut self, wait: bool) -> io::Result<Next> {
+    fn next_data(&mut self, block: bool) -> io::Result<Next> {
         loop {
             let Some(body) = self.body.as_mut() else {
                 return Ok(Next::End);
@@ -205,8 +205,8 @@ impl ResponseBody {
                 self.body = None;
                 return Ok(Next::End);
             }
-            let frame = match wait {
-                true => wait_for(&self.rt, body.frame(), &self.limits)
+            let frame = match block {
+                true => wait(&self.rt, body.frame(), &self.limits, None)
                     .map_err(|k| (self.explain)(BodyError::Timeout(k)))?,
                 false => match self.rt.block_on(ready_now(body.frame())) {
                     Some(frame) => frame,
@@ -240,10 +240,6 @@ enum Next {
     End,
     /// Nothing has arrived yet (only when not waiting).
     NotYet,
-}
-
-fn wait_for<F: Future>(rt: &Runtime, fut: F, limits: &Limits) -> Result<F::Output, TimeoutKind> {
-    wait(rt, fut, limits, None)
 }
 
 /// `fut`'s output if it is ready at once, without letting the runtime wait.

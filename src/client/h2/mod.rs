@@ -539,17 +539,10 @@ impl H2 {
             ..Default::default()
         };
         let explain_host = host.clone();
-        let (read, max_time) = (self.net.timeout.read, self.net.max_time);
+        let (timeout, max_time) = (self.net.timeout, self.net.max_time);
         let explain: body::Explain = Box::new(move |e| match e {
             body::BodyError::Timeout(kind) => {
-                let secs = match kind {
-                    TimeoutKind::Total => max_time,
-                    _ => read,
-                };
-                let failure = Failure::Timeout {
-                    kind,
-                    secs: secs.unwrap_or_default(),
-                };
+                let failure = crate::client::timed_out(kind, &timeout, max_time);
                 io::Error::new(io::ErrorKind::TimedOut, failure)
             }
             body::BodyError::Stream(e) => {

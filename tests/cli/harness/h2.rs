@@ -54,6 +54,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::gate::Gate;
 use super::listener::SAFETY;
 use super::raw::{local_url, lock};
+use super::server::{header_in, headers_named};
 
 /// Most bytes asked of the flow-control window at a time when sending a
 /// part; parts larger than this go out in several DATA frames.
@@ -93,19 +94,12 @@ pub struct H2Request {
 impl H2Request {
     /// First value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        header_in(&self.headers, name)
     }
 
     /// All values of header `name` (case-insensitive), in order.
     pub fn header_all(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-            .collect()
+        headers_named(&self.headers, name)
     }
 
     /// Header names in recorded order.
